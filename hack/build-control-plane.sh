@@ -20,26 +20,22 @@ log "build log: $BUILD_LOG"
 
 export CGO_ENABLED=0
 
-run_logged() { # run a build step, show its tail and the log path when it fails
+# Runs one build step with its output in the build log; prints a line a minute so a long
+# build never looks hung, and the log's tail with its path when the step fails.
+run_logged() {
   local what="$1"; shift
   local started=$SECONDS
   log "  $what ..."
-  if ! "$@" >>"$BUILD_LOG" 2>&1; then
+  ( while sleep 60; do log "  ... $what: still building ($((SECONDS - started))s)"; done ) &
+  local beat=$! rc=0
+  "$@" >>"$BUILD_LOG" 2>&1 || rc=$?
+  kill "$beat" 2>/dev/null || true
+  wait "$beat" 2>/dev/null || true
+  if ((rc != 0)); then
     tail -n 30 "$BUILD_LOG" >&2
     die "building $what failed; full log: $BUILD_LOG"
   fi
   log "  $what done in $((SECONDS - started))s"
-}
-
-# Show that a long build is alive: one line a minute while $1 runs.
-with_heartbeat() {
-  ( while sleep 60; do log "  ... still building ($(du -sh "$GOCACHE" 2>/dev/null | cut -f1) compiled so far)"; done ) &
-  local beat=$!
-  local rc=0
-  "$@" || rc=$?
-  kill "$beat" 2>/dev/null || true
-  wait "$beat" 2>/dev/null || true
-  return $rc
 }
 
 # --- Kubernetes: a wrapper module that requires k8s.io/kubernetes and replaces every
@@ -77,7 +73,7 @@ build_kubernetes() {
     cd "$work"
     for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
       [[ -x "$CP_BIN/$cmd" && "${1:-}" != "--force" ]] && continue
-      run_logged "$cmd" with_heartbeat go build -mod=mod -trimpath -ldflags "$ldflags" -o "$CP_BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+      run_logged "$cmd" go build -mod=mod -trimpath -ldflags "$ldflags" -o "$CP_BIN/$cmd" "k8s.io/kubernetes/cmd/$cmd"
     done
   )
 }
@@ -103,13 +99,13 @@ build_etcd() {
   printf 'package main\n\nfunc main() {}\n' >"$work/main.go"
   (
     cd "$work"
-    run_logged "etcd $ETCD_VERSION" with_heartbeat go build -mod=mod -trimpath -ldflags "-s -w" -o "$CP_BIN/etcd" go.etcd.io/etcd/server/v3
+    run_logged "etcd $ETCD_VERSION" go build -mod=mod -trimpath -ldflags "-s -w" -o "$CP_BIN/etcd" go.etcd.io/etcd/server/v3
   )
 }
 
 build_kwok() {
   [[ -x "$CP_BIN/kwok" ]] && return 0
-  run_logged "kwok $KWOK_VERSION" with_heartbeat env GOBIN="$CP_BIN" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  run_logged "kwok $KWOK_VERSION" env GOBIN="$CP_BIN" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 }
 
 started=$SECONDS

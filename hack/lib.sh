@@ -12,7 +12,8 @@ NODE_VERSION="${NODE_VERSION:-24.21.0}"
 
 # Third-party CRDs come from the Go modules of their projects.
 GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.4.0}"
-APPMESH_VERSION="${APPMESH_VERSION:-v1.13.1}"
+# The App Mesh controller publishes its CRDs in its Helm chart, inside the eks-charts module.
+EKS_CHARTS_VERSION="${EKS_CHARTS_VERSION:-v0.0.243-0.20260821194545-743f98a89b5b}"
 ISTIO_API_VERSION="${ISTIO_API_VERSION:-v1.27.0}"
 SMI_VERSION="${SMI_VERSION:-v0.5.0}"
 

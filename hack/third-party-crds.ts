@@ -1,0 +1,72 @@
+/**
+ * Collects the CRDs of the meshes and gateways aviary's routers write, from the Go modules of
+ * those projects (downloaded by hack/cluster into the module cache), and prints them as one
+ * multi-document YAML stream ready for `kubectl apply --server-side`.
+ *
+ * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir>
+ *
+ * SMI publishes its TrafficSplit CRD only as apiextensions.k8s.io/v1beta1, which API servers
+ * stopped serving in 1.22; it is converted here to v1 field by field (the schema is the same
+ * for every version, and v1alpha2/v1alpha3 are served too because Flagger-style routers and
+ * Linkerd write those versions).
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments, stringify } from "yaml";
+
+type Doc = Record<string, unknown> & { kind?: string; apiVersion?: string; metadata?: { name?: string } };
+
+function readCrds(file: string, keep: (name: string) => boolean = () => true): Doc[] {
+  return parseAllDocuments(readFileSync(file, "utf8"))
+    .map((d) => d.toJS() as Doc | null)
+    .filter((d): d is Doc => d != null && d.kind === "CustomResourceDefinition" && keep(d.metadata?.name ?? ""));
+}
+
+interface V1beta1Crd {
+  metadata: { name: string };
+  spec: {
+    group: string;
+    scope: string;
+    names: Record<string, unknown>;
+    versions: { name: string; storage: boolean }[];
+    additionalPrinterColumns?: { name: string; type: string; description?: string; JSONPath: string }[];
+    validation?: { openAPIV3Schema: Record<string, unknown> };
+  };
+}
+
+function toV1(crd: V1beta1Crd): Doc {
+  const schema = { type: "object", ...(crd.spec.validation?.openAPIV3Schema ?? {}) };
+  const columns = (crd.spec.additionalPrinterColumns ?? []).map(({ JSONPath, ...rest }) => ({ ...rest, jsonPath: JSONPath }));
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: crd.metadata.name },
+    spec: {
+      group: crd.spec.group,
+      scope: crd.spec.scope,
+      names: crd.spec.names,
+      versions: crd.spec.versions.map((v) => ({
+        name: v.name,
+        served: v.name !== "v1alpha1",
+        storage: v.storage,
+        schema: { openAPIV3Schema: schema },
+        additionalPrinterColumns: columns,
+      })),
+    },
+  };
+}
+
+const [gatewayApi, eksCharts, istioApi, smiSdk] = process.argv.slice(2);
+if (!gatewayApi || !eksCharts || !istioApi || !smiSdk) {
+  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go>");
+  process.exit(2);
+}
+
+const standard = join(gatewayApi, "config/crd/standard");
+const crds: Doc[] = [
+  ...readdirSync(standard).filter((f) => f.endsWith(".yaml")).sort().flatMap((f) => readCrds(join(standard, f))),
+  ...readCrds(join(eksCharts, "stable/appmesh-controller/crds/crds.yaml")),
+  ...readCrds(join(istioApi, "kubernetes/customresourcedefinitions.gen.yaml"), (n) => n.endsWith(".networking.istio.io")),
+  ...readCrds(join(smiSdk, "crds/split.yaml")).map((d) => toV1(d as unknown as V1beta1Crd)),
+];
+process.stdout.write(crds.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));

@@ -1,0 +1,103 @@
+/**
+ * The routers write Gateway API, App Mesh, Istio and SMI objects; these tests prove that the
+ * real CRD schemas are installed: the API server rejects an object that breaks the schema and
+ * stores one that follows it.
+ */
+import assert from "node:assert/strict";
+import { applyManifest, kubectlJson, tempNamespace } from "../../support/kubectl.ts";
+
+interface Case {
+  name: string;
+  valid: Record<string, unknown>;
+  invalid: Record<string, unknown>;
+  rejection: RegExp;
+}
+
+const cases: Case[] = [
+  {
+    name: "Gateway API HTTPRoute (v1)",
+    valid: {
+      apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "podinfo" },
+      spec: {
+        parentRefs: [{ name: "public-gateway" }],
+        hostnames: ["podinfo.example.com"],
+        rules: [{ backendRefs: [{ name: "podinfo-primary", port: 9898, weight: 90 }, { name: "podinfo-canary", port: 9898, weight: 10 }] }],
+      },
+    },
+    invalid: {
+      apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "broken" },
+      spec: { rules: [{ backendRefs: [{ name: "podinfo-primary", port: 9898, weight: -5 }] }] },
+    },
+    rejection: /weight/,
+  },
+  {
+    name: "App Mesh VirtualRouter (v1beta2)",
+    valid: {
+      apiVersion: "appmesh.k8s.aws/v1beta2", kind: "VirtualRouter", metadata: { name: "podinfo" },
+      spec: {
+        listeners: [{ portMapping: { port: 9898, protocol: "http" } }],
+        routes: [{
+          name: "podinfo-route",
+          httpRoute: {
+            match: { prefix: "/" },
+            action: { weightedTargets: [{ virtualNodeRef: { name: "podinfo-primary" }, weight: 90 }, { virtualNodeRef: { name: "podinfo-canary" }, weight: 10 }] },
+          },
+        }],
+      },
+    },
+    invalid: {
+      apiVersion: "appmesh.k8s.aws/v1beta2", kind: "VirtualRouter", metadata: { name: "broken" },
+      spec: { listeners: [{ portMapping: { port: 9898, protocol: "carrier-pigeon" } }] },
+    },
+    rejection: /protocol/,
+  },
+  {
+    name: "Istio VirtualService (networking.istio.io/v1)",
+    valid: {
+      apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "podinfo" },
+      spec: {
+        hosts: ["podinfo"],
+        http: [{ route: [{ destination: { host: "podinfo-primary" }, weight: 90 }, { destination: { host: "podinfo-canary" }, weight: 10 }] }],
+      },
+    },
+    invalid: {
+      apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "broken" },
+      spec: { hosts: "podinfo", http: [{ route: [{ destination: { host: "podinfo-primary" }, weight: "ninety" }] }] },
+    },
+    rejection: /hosts|weight/,
+  },
+  {
+    name: "SMI TrafficSplit (v1alpha2)",
+    valid: {
+      apiVersion: "split.smi-spec.io/v1alpha2", kind: "TrafficSplit", metadata: { name: "podinfo" },
+      spec: { service: "podinfo", backends: [{ service: "podinfo-primary", weight: 90 }, { service: "podinfo-canary", weight: 10 }] },
+    },
+    invalid: {
+      apiVersion: "split.smi-spec.io/v1alpha2", kind: "TrafficSplit", metadata: { name: "broken" },
+      spec: { backends: [{ service: "podinfo-primary" }] },
+    },
+    rejection: /service|weight/,
+  },
+];
+
+describe("local control plane: third-party CRD schemas", () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  before(async () => { ns = await tempNamespace(); });
+  after(async () => { await ns?.remove(); });
+
+  for (const c of cases) {
+    it(`${c.name}: stores a valid object and rejects one that breaks the schema`, async () => {
+      const ok = await applyManifest(ns.name, c.valid);
+      assert.equal(ok.code, 0, ok.stderr);
+      const kind = String(c.valid.kind).toLowerCase();
+      const group = String(c.valid.apiVersion).split("/")[0];
+      const stored = await kubectlJson<{ metadata: { uid?: string } }>(["get", `${kind}.${group}`, "podinfo", "-n", ns.name]);
+      assert.ok(stored.metadata.uid);
+
+      const bad = await applyManifest(ns.name, c.invalid);
+      assert.notEqual(bad.code, 0, `the API server accepted an invalid ${c.name}`);
+      assert.match(bad.stderr, /Invalid value|invalid|Unsupported value|Required value/);
+      assert.match(bad.stderr, c.rejection);
+    });
+  }
+});
