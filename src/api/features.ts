@@ -1,0 +1,69 @@
+/**
+ * What each router can do, and which strategy an analysis selects. One table, read by
+ * validation, the admission webhook, the routers' tests and the README, so that they
+ * cannot disagree about e.g. whether `smi` can match headers.
+ */
+import { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./types.ts";
+import type { CanaryAnalysis, RouterProvider } from "./types.ts";
+
+export const ROUTER_FEATURES = ["weights", "abMatch", "mirroring", "sessionAffinity"] as const;
+export type RouterFeature = (typeof ROUTER_FEATURES)[number];
+
+/** Human names for messages and the README table. */
+export const ROUTER_FEATURE_LABELS: Record<RouterFeature, string> = {
+  weights: "weighted traffic shifting",
+  abMatch: "A/B header and cookie matching",
+  mirroring: "traffic mirroring",
+  sessionAffinity: "session affinity",
+};
+
+const FEATURES_BY_ROUTER: Record<RouterProvider, readonly RouterFeature[]> = {
+  // Blue/green only: Services are switched, no traffic split.
+  kubernetes: [],
+  gatewayapi: ["weights", "abMatch", "mirroring", "sessionAffinity"],
+  "gatewayapi:v1": ["weights", "abMatch", "mirroring", "sessionAffinity"],
+  appmesh: ["weights", "abMatch"],
+  "appmesh:v1beta2": ["weights", "abMatch"],
+  istio: ["weights", "abMatch", "mirroring", "sessionAffinity"],
+  nginx: ["weights", "abMatch"],
+  // TrafficSplit carries weights only.
+  smi: ["weights"],
+  linkerd: ["weights"],
+};
+
+export function isRouterProvider(name: unknown): name is RouterProvider {
+  return typeof name === "string" && (ROUTER_PROVIDERS as readonly string[]).includes(name);
+}
+
+/**
+ * The router a spec selects: an absent or empty `provider` means the default (Flagger
+ * semantics); any other unknown name yields `undefined`, never a fallback.
+ */
+export function resolveRouterProvider(provider: unknown, fallback: RouterProvider = DEFAULT_ROUTER_PROVIDER): RouterProvider | undefined {
+  if (provider === undefined || provider === null || provider === "") return fallback;
+  return isRouterProvider(provider) ? provider : undefined;
+}
+
+export function isSupportedBy(provider: RouterProvider, feature: RouterFeature): boolean {
+  return FEATURES_BY_ROUTER[provider].includes(feature);
+}
+
+/** The routers that support a feature, in ROUTER_PROVIDERS order (for messages). */
+export function routersSupporting(feature: RouterFeature): RouterProvider[] {
+  return ROUTER_PROVIDERS.filter((p) => isSupportedBy(p, feature));
+}
+
+export type CanaryStrategy = "canary" | "blue-green" | "ab-testing" | "none";
+
+/**
+ * The strategy an analysis selects, with Flagger's precedence: iterations plus match is
+ * A/B testing; iterations alone is blue/green (weights are ignored); otherwise a
+ * stepWeight or stepWeights is a progressive canary. `none` means nothing to run.
+ */
+export function strategyOf(analysis: CanaryAnalysis | undefined): CanaryStrategy {
+  if (analysis === undefined) return "none";
+  const iterations = analysis.iterations ?? 0;
+  if (iterations > 0) return (analysis.match?.length ?? 0) > 0 ? "ab-testing" : "blue-green";
+  if ((analysis.stepWeights?.length ?? 0) > 0 || (analysis.stepWeight ?? 0) > 0) return "canary";
+  return "none";
+}

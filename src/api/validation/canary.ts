@@ -1,0 +1,200 @@
+/** Validation of a whole Canary: references, the service, the router, then the analysis. */
+import { isRouterProvider } from "../features.ts";
+import { API_VERSION, DEFAULT_ROUTER_PROVIDER, KIND_CANARY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
+import type { RouterProvider } from "../types.ts";
+import { checkAnalysis } from "./analysis.ts";
+import { checkMatchList } from "./match.ts";
+import { checkTypeMeta, Fields, isDnsLabel, isDnsSubdomain, isRecord, oneOfRule, Problems } from "./problems.ts";
+import type { ValidationProblem } from "./problems.ts";
+
+export interface CanaryValidationOptions {
+  /** The operator-wide router used when spec.provider is empty. */
+  defaultProvider?: RouterProvider;
+}
+
+/** `<name>-primary` must still be a valid Service name (63 characters). */
+export const MAX_SERVICE_NAME_LENGTH = 63 - "-primary".length;
+
+const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*$/;
+const isPortName = (s: string): boolean => s.length <= 15 && IANA_SVC_NAME.test(s) && !s.endsWith("-");
+const PORT_NAME_RULE = "must be an IANA service name (at most 15 lowercase letters, digits and '-', with at least one letter)";
+
+/** Every problem with a Canary, errors and warnings. Never throws, whatever `obj` is. */
+export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {}): ValidationProblem[] {
+  const problems = new Problems();
+  if (!isRecord(obj)) {
+    problems.error("", "must be a Canary object");
+    return problems.list;
+  }
+  const root = new Fields(problems, obj, "");
+  checkTypeMeta(root, API_VERSION, KIND_CANARY);
+  const spec = root.object("spec", { required: true });
+  if (spec === undefined) return problems.list;
+
+  const router = checkProvider(spec, opts.defaultProvider ?? DEFAULT_ROUTER_PROVIDER);
+  spec.url("metricsServer");
+  const targetName = checkTargetRef(spec);
+  checkAutoscalerRef(spec);
+  checkIngressRef(spec, router);
+  const service = spec.object("service", { required: true });
+  if (service !== undefined) checkService(service, router, targetName);
+
+  spec.integer("progressDeadlineSeconds", { min: 1 });
+  const skipAnalysis = spec.boolean("skipAnalysis") ?? false;
+  spec.boolean("suspend");
+  spec.boolean("revertOnDeletion");
+
+  const analysis = spec.object("analysis");
+  if (analysis !== undefined) checkAnalysis(analysis, { router, skipAnalysis });
+  else if (!skipAnalysis && !spec.has("analysis")) {
+    problems.warn(spec.at("analysis"), "is not set, so every revision is promoted without checks (set skipAnalysis: true to say so)");
+  }
+  return problems.list;
+}
+
+function checkProvider(spec: Fields, fallback: RouterProvider): RouterProvider | undefined {
+  const raw = spec.value.provider;
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  if (typeof raw !== "string") {
+    spec.problems.error(spec.at("provider"), "must be a string");
+    return undefined;
+  }
+  if (!isRouterProvider(raw)) {
+    // An unknown router is an error, never a silent fallback to the default.
+    spec.problems.error(spec.at("provider"), oneOfRule(ROUTER_PROVIDERS));
+    return undefined;
+  }
+  return raw;
+}
+
+function checkTargetRef(spec: Fields): string | undefined {
+  const ref = spec.object("targetRef", { required: true });
+  if (ref === undefined) return undefined;
+  const name = ref.string("name", { required: true });
+  if (name !== undefined && !isDnsSubdomain(name)) {
+    ref.problems.error(ref.at("name"), "must be a lowercase RFC 1123 name (a-z, 0-9, '-', '.')");
+  }
+  const kind = ref.string("kind", { oneOf: TARGET_KINDS });
+  const apiVersion = ref.string("apiVersion");
+  if (kind === "Deployment" && apiVersion !== undefined && apiVersion !== "apps/v1") {
+    ref.problems.error(ref.at("apiVersion"), "must be apps/v1 for kind Deployment");
+  }
+  return isDnsSubdomain(name ?? "") ? name : undefined;
+}
+
+function checkAutoscalerRef(spec: Fields): void {
+  const ref = spec.object("autoscalerRef");
+  if (ref === undefined) return;
+  ref.string("name", { required: true });
+  ref.string("kind", { oneOf: ["HorizontalPodAutoscaler"] });
+  const apiVersion = ref.string("apiVersion");
+  if (apiVersion !== undefined && !/^autoscaling\/v\d/.test(apiVersion)) {
+    ref.problems.error(ref.at("apiVersion"), "must be an autoscaling API version (autoscaling/v2)");
+  }
+  ref.stringMap("primaryScalerQueries");
+  const replicas = ref.object("primaryScalerReplicas");
+  if (replicas !== undefined) {
+    const min = replicas.integer("minReplicas", { min: 1 });
+    const max = replicas.integer("maxReplicas", { min: 1 });
+    if (min !== undefined && max !== undefined && min > max) {
+      replicas.problems.error(replicas.at("maxReplicas"), `must be greater than or equal to minReplicas (${min})`);
+    }
+  }
+}
+
+function checkIngressRef(spec: Fields, router: RouterProvider | undefined): void {
+  const ref = spec.object("ingressRef");
+  if (ref !== undefined) {
+    ref.string("name", { required: true });
+    ref.string("kind", { oneOf: ["Ingress"] });
+    const apiVersion = ref.string("apiVersion");
+    if (apiVersion !== undefined && apiVersion !== "networking.k8s.io/v1") {
+      ref.problems.error(ref.at("apiVersion"), "must be networking.k8s.io/v1");
+    }
+    if (router !== undefined && router !== "nginx") spec.problems.warn(spec.at("ingressRef"), "is only used by provider nginx");
+  } else if (router === "nginx" && !spec.has("ingressRef")) {
+    spec.problems.error(spec.at("ingressRef"), "is required when provider is nginx");
+  }
+}
+
+function checkService(service: Fields, router: RouterProvider | undefined, targetName: string | undefined): void {
+  const rawName = service.value.name;
+  const name = service.string("name");
+  const serviceNameRule = `must be a lowercase RFC 1035 label of at most ${MAX_SERVICE_NAME_LENGTH} characters, so that <name>-primary is a valid Service name`;
+  if (name !== undefined && name !== "") {
+    if (!isDnsLabel(name, MAX_SERVICE_NAME_LENGTH)) service.problems.error(service.at("name"), serviceNameRule);
+  } else if ((rawName === undefined || rawName === null || rawName === "") && targetName !== undefined && !isDnsLabel(targetName, MAX_SERVICE_NAME_LENGTH)) {
+    // Generated Services default to the target's name, which may not fit a Service name.
+    service.problems.error(service.at("name"), `is required because targetRef.name is not a valid Service name (it ${serviceNameRule})`);
+  }
+
+  service.integer("port", { required: true, min: 1, max: 65535 });
+  const portName = service.string("portName");
+  if (portName !== undefined && portName !== "" && !isPortName(portName)) service.problems.error(service.at("portName"), PORT_NAME_RULE);
+  checkTargetPort(service);
+  service.boolean("portDiscovery");
+  service.string("appProtocol");
+  service.duration("timeout", { positive: true });
+  service.stringArray("gateways");
+  service.stringArray("hosts");
+  checkGatewayRefs(service, router);
+  checkMatchList(service, "match", { router, requireCondition: false });
+
+  const rewrite = service.object("rewrite");
+  rewrite?.string("uri");
+  rewrite?.string("authority");
+  const retries = service.object("retries");
+  if (retries !== undefined) {
+    retries.integer("attempts", { min: 0 });
+    retries.duration("perTryTimeout", { positive: true });
+    retries.string("retryOn");
+  }
+  const headers = service.object("headers");
+  for (const direction of ["request", "response"]) {
+    const ops = headers?.object(direction);
+    ops?.stringMap("set");
+    ops?.stringMap("add");
+    ops?.stringArray("remove");
+  }
+  service.object("corsPolicy");
+  service.object("trafficPolicy");
+  service.string("meshName");
+  service.stringArray("backends");
+  for (const which of ["apex", "primary", "canary"]) {
+    const meta = service.object(which);
+    meta?.stringMap("labels");
+    meta?.stringMap("annotations");
+  }
+}
+
+function checkTargetPort(service: Fields): void {
+  const v = service.value.targetPort;
+  if (v === undefined || v === null) return;
+  const at = service.at("targetPort");
+  if (typeof v === "number") {
+    if (!Number.isInteger(v) || v < 1 || v > 65535) service.problems.error(at, "must be a port number between 1 and 65535");
+  } else if (typeof v === "string") {
+    if (!isPortName(v)) service.problems.error(at, PORT_NAME_RULE);
+  } else {
+    service.problems.error(at, "must be a port number or a port name");
+  }
+}
+
+function checkGatewayRefs(service: Fields, router: RouterProvider | undefined): void {
+  for (const ref of service.objects("gatewayRefs") ?? []) {
+    ref.string("name", { required: true });
+    ref.string("namespace");
+    ref.string("group");
+    ref.string("kind");
+    ref.string("sectionName");
+    ref.integer("port", { min: 1, max: 65535 });
+  }
+  if (router === "gatewayapi" || router === "gatewayapi:v1") {
+    const refs = service.value.gatewayRefs;
+    if (refs === undefined || refs === null) {
+      service.problems.error(service.at("gatewayRefs"), `is required when provider is ${router} (the HTTPRoute's parent Gateways)`);
+    } else if (Array.isArray(refs) && refs.length === 0) {
+      service.problems.error(service.at("gatewayRefs"), `must not be empty when provider is ${router}`);
+    }
+  }
+}

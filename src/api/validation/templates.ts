@@ -1,0 +1,92 @@
+/** Validation of MetricTemplate and AlertProvider objects. */
+import { ALERT_PROVIDER_TYPES, API_VERSION, KIND_ALERT_PROVIDER, KIND_METRIC_TEMPLATE, METRIC_PROVIDER_TYPES } from "../types.ts";
+import { checkTypeMeta, Fields, isRecord, Problems } from "./problems.ts";
+import type { ValidationProblem } from "./problems.ts";
+
+/** The names a MetricTemplate query may use, besides `variables.<name>` (as src/metrics/template.ts fills them). */
+export const TEMPLATE_VARIABLES = ["namespace", "target", "service", "ingress", "interval"] as const;
+
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const VARIABLE_REF = /^variables\.[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** Providers that cannot authenticate without a Secret. */
+const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic"];
+/** Providers whose API address has no sensible default. */
+const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web"];
+
+function root(obj: unknown, kind: string, problems: Problems): Fields | undefined {
+  if (!isRecord(obj)) {
+    problems.error("", `must be ${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind} object`);
+    return undefined;
+  }
+  const r = new Fields(problems, obj, "");
+  checkTypeMeta(r, API_VERSION, kind);
+  return r.object("spec", { required: true });
+}
+
+export function validateMetricTemplate(obj: unknown): ValidationProblem[] {
+  const problems = new Problems();
+  const spec = root(obj, KIND_METRIC_TEMPLATE, problems);
+  if (spec === undefined) return problems.list;
+
+  const provider = spec.object("provider", { required: true });
+  const type = provider?.string("type", { required: true, oneOf: METRIC_PROVIDER_TYPES });
+  if (provider !== undefined) {
+    provider.url("address", { required: type !== undefined && NEEDS_ADDRESS.includes(type) });
+    const secret = provider.object("secretRef", { required: type !== undefined && NEEDS_SECRET.includes(type) });
+    secret?.string("name", { required: true });
+    provider.boolean("insecureSkipVerify");
+    provider.string("region", { nonEmpty: true });
+    if (type !== undefined && type !== "cloudwatch" && provider.has("region")) {
+      problems.warn(provider.at("region"), "is only used by provider cloudwatch");
+    }
+  }
+
+  const query = spec.string("query", { required: true });
+  if (query !== undefined) checkQueryTemplate(spec, query, type);
+  return problems.list;
+}
+
+function checkQueryTemplate(spec: Fields, query: string, type: string | undefined): void {
+  const at = spec.at("query");
+  const opens = query.split("{{").length - 1;
+  const closes = query.split("}}").length - 1;
+  if (opens !== closes) {
+    spec.problems.error(at, "has unbalanced {{ and }}");
+    return;
+  }
+  const known: readonly string[] = TEMPLATE_VARIABLES;
+  for (const m of query.matchAll(PLACEHOLDER)) {
+    const name = m[1] ?? "";
+    if (!known.includes(name) && !VARIABLE_REF.test(name)) {
+      spec.problems.error(at, `uses {{ ${name} }}, which is not a template variable (use ${TEMPLATE_VARIABLES.join(", ")} or variables.<name>)`);
+    }
+  }
+  if (type === "cloudwatch") {
+    // The placeholders become plain text; a number keeps the JSON valid wherever they sit.
+    try {
+      const parsed: unknown = JSON.parse(query.replace(PLACEHOLDER, "0"));
+      if (!Array.isArray(parsed) || parsed.length === 0) throw new Error("not a list");
+    } catch {
+      spec.problems.error(at, "must be a JSON list of CloudWatch MetricDataQueries for provider cloudwatch");
+    }
+  }
+}
+
+export function validateAlertProvider(obj: unknown): ValidationProblem[] {
+  const problems = new Problems();
+  const spec = root(obj, KIND_ALERT_PROVIDER, problems);
+  if (spec === undefined) return problems.list;
+
+  spec.string("type", { required: true, oneOf: ALERT_PROVIDER_TYPES });
+  spec.url("address");
+  spec.url("proxy");
+  spec.string("channel");
+  spec.string("username");
+  const secret = spec.object("secretRef");
+  secret?.string("name", { required: true });
+  if (!spec.has("address") && !spec.has("secretRef")) {
+    problems.error(spec.at("address"), "is required unless secretRef names a Secret with an address key");
+  }
+  return problems.list;
+}

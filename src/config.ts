@@ -1,0 +1,156 @@
+/**
+ * Flags and environment → one frozen, typed Config. Parsed once in main.ts; nothing else
+ * reads process.argv or process.env.
+ */
+import { parseArgs } from "node:util";
+import type { Level } from "./observability/logger.ts";
+
+export interface Config {
+  kubeconfig: string | undefined;
+  /** Watch one namespace; undefined = all namespaces. */
+  namespace: string | undefined;
+  controller: boolean;
+  webhook: boolean;
+  workers: number;
+  logLevel: Level;
+  /** host:port of /metrics, /healthz and /readyz. */
+  metricsAddress: string;
+  /** Prometheus for built-in metrics when a Canary sets no spec.metricsServer. */
+  metricsServer: string | undefined;
+  webhookHost: string;
+  webhookPort: number;
+  /** Local runs keep the webhook certificate here. */
+  certDir: string;
+  /** In-cluster: the Secret `<namespace>/<name>` that stores the webhook certificate. */
+  certSecret: string | undefined;
+  /** DNS names for the serving certificate (in-cluster Service). */
+  webhookDnsNames: string[];
+  /** Register webhook configurations with `url` (local runs) instead of the in-cluster Service. */
+  webhookUrl: string | undefined;
+  leaderElect: boolean;
+  leaseName: string;
+  leaseNamespace: string;
+  leaseDurationMs: number;
+  /** Users whose requests the replica guard and the generated-object guard let through. */
+  selfUsers: string[];
+  identity: string;
+}
+
+export const HELP = `aviary — progressive delivery for plain Kubernetes Deployments
+
+Usage: aviary-operator [flags]
+
+Runs the canary controller and the admission webhook in one process (either can be
+turned off). Every flag can also be set with the environment variable in brackets.
+
+Flags:
+  --kubeconfig PATH        kubeconfig to use [KUBECONFIG]; in a pod, the service account
+  --namespace NS           only watch this namespace [AVIARY_NAMESPACE]; default all
+  --no-controller          do not run the controller (webhook only)
+  --no-webhook             do not run the admission webhook (controller only)
+  --workers N              canaries reconciled in parallel [AVIARY_WORKERS] (default 4)
+  --log-level LEVEL        debug | info | warn | error [AVIARY_LOG_LEVEL] (default info)
+  --metrics-address ADDR   /metrics, /healthz, /readyz [AVIARY_METRICS_ADDRESS] (default 0.0.0.0:8080)
+  --metrics-server URL     Prometheus for built-in metrics [AVIARY_METRICS_SERVER]
+  --webhook-host HOST      webhook listen address [AVIARY_WEBHOOK_HOST] (default 0.0.0.0)
+  --webhook-port PORT      webhook HTTPS port [AVIARY_WEBHOOK_PORT] (default 9443)
+  --cert-dir DIR           local webhook certificate directory [AVIARY_CERT_DIR] (default certs)
+  --cert-secret NS/NAME    keep the webhook certificate in this Secret [AVIARY_CERT_SECRET]
+  --webhook-dns-name NAME  DNS name for the serving certificate (repeatable)
+  --webhook-url URL        register the webhooks by URL (local runs) [AVIARY_WEBHOOK_URL]
+  --leader-elect           elect a leader on a Lease before reconciling [AVIARY_LEADER_ELECT]
+  --lease-name NAME        (default aviary-leader)
+  --lease-namespace NS     (default aviary-system) [AVIARY_LEASE_NAMESPACE]
+  --lease-duration SECS    (default 15)
+  --self-user NAME         aviary's own user, let through the guards (repeatable)
+  --identity ID            leader-election identity [POD_NAME] (default hostname-pid)
+  -h, --help               print this help
+`;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const LEVELS: readonly Level[] = ["debug", "info", "warn", "error"];
+
+export function parseConfig(argv: string[], env: Record<string, string | undefined>, hostname: string, pid: number): Config | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      kubeconfig: { type: "string" },
+      namespace: { type: "string" },
+      "no-controller": { type: "boolean" },
+      "no-webhook": { type: "boolean" },
+      workers: { type: "string" },
+      "log-level": { type: "string" },
+      "metrics-address": { type: "string" },
+      "metrics-server": { type: "string" },
+      "webhook-host": { type: "string" },
+      "webhook-port": { type: "string" },
+      "cert-dir": { type: "string" },
+      "cert-secret": { type: "string" },
+      "webhook-dns-name": { type: "string", multiple: true },
+      "webhook-url": { type: "string" },
+      "leader-elect": { type: "boolean" },
+      "lease-name": { type: "string" },
+      "lease-namespace": { type: "string" },
+      "lease-duration": { type: "string" },
+      "self-user": { type: "string", multiple: true },
+      identity: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+
+  const int = (flag: string, raw: string | undefined, fallback: number, min: number): number => {
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag}: must be an integer >= ${min}, got "${raw}"`);
+    return n;
+  };
+  const logLevel = (values["log-level"] ?? env.AVIARY_LOG_LEVEL ?? "info") as Level;
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`--log-level: must be one of ${LEVELS.join(", ")}, got "${logLevel}"`);
+  const certSecret = values["cert-secret"] ?? env.AVIARY_CERT_SECRET;
+  if (certSecret !== undefined && !/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(certSecret)) {
+    throw new ConfigError(`--cert-secret: must be NAMESPACE/NAME, got "${certSecret}"`);
+  }
+  const controller = !values["no-controller"];
+  const webhook = !values["no-webhook"];
+  if (!controller && !webhook) throw new ConfigError("--no-controller and --no-webhook together leave nothing to run");
+
+  return Object.freeze({
+    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    namespace: values.namespace ?? env.AVIARY_NAMESPACE,
+    controller,
+    webhook,
+    workers: int("workers", values.workers ?? env.AVIARY_WORKERS, 4, 1),
+    logLevel,
+    metricsAddress: values["metrics-address"] ?? env.AVIARY_METRICS_ADDRESS ?? "0.0.0.0:8080",
+    metricsServer: values["metrics-server"] ?? env.AVIARY_METRICS_SERVER,
+    webhookHost: values["webhook-host"] ?? env.AVIARY_WEBHOOK_HOST ?? "0.0.0.0",
+    webhookPort: int("webhook-port", values["webhook-port"] ?? env.AVIARY_WEBHOOK_PORT, 9443, 0),
+    certDir: values["cert-dir"] ?? env.AVIARY_CERT_DIR ?? "certs",
+    certSecret,
+    webhookDnsNames: values["webhook-dns-name"] ?? [],
+    webhookUrl: values["webhook-url"] ?? env.AVIARY_WEBHOOK_URL,
+    leaderElect: values["leader-elect"] ?? env.AVIARY_LEADER_ELECT === "true",
+    leaseName: values["lease-name"] ?? "aviary-leader",
+    leaseNamespace: values["lease-namespace"] ?? env.AVIARY_LEASE_NAMESPACE ?? "aviary-system",
+    leaseDurationMs: int("lease-duration", values["lease-duration"], 15, 2) * 1000,
+    selfUsers: values["self-user"] ?? [],
+    identity: values.identity ?? env.POD_NAME ?? `${hostname}-${pid}`,
+  });
+}
+
+/** `host:port` → parts; a bare port listens on all interfaces. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(":");
+  const host = i > 0 ? address.slice(0, i) : "0.0.0.0";
+  const port = Number(address.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid address "${address}": the port must be 0-65535`);
+  return { host, port };
+}

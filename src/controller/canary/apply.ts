@@ -1,0 +1,226 @@
+/**
+ * Carries out the actions of a plan, in order. All cluster writes of the canary engine are
+ * here: generated objects through server-side apply (fieldManager aviary), replica changes
+ * through the scale subresource (which the admission webhook's replica guard leaves alone),
+ * weights through the router.
+ */
+import { ANNOTATION_CHANGED_BY, ANNOTATION_DESIRED_REPLICAS, ANNOTATION_REVISION, FINALIZER, LABEL_CANARY } from "../../api/types.ts";
+import type { Canary } from "../../api/types.ts";
+import type { EventRecorder, EventType } from "../../kube/events.ts";
+import type { KubeClient, ObjectRef } from "../../kube/types.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { Router } from "../../router/types.ts";
+import type { CheckRunner } from "../checks/runner.ts";
+import type { Action } from "./plan.ts";
+import {
+  buildConfigCopy,
+  buildPrimaryDeployment,
+  buildServices,
+  canaryOwnerReference,
+  configRefs,
+  managedLabels,
+  primaryDeploymentName,
+  selectorLabel,
+  serviceNames,
+} from "./objects.ts";
+import type { ConfigMapOrSecret, ConfigRef, Deployment } from "./objects.ts";
+
+export interface ApplyContext {
+  kube: KubeClient;
+  router: Router;
+  checks: CheckRunner;
+  events: EventRecorder;
+  logger: Logger;
+  canary: Canary;
+  /** The target Deployment as read for this reconcile; null when missing. */
+  target: Deployment | null;
+  revision: string;
+  signal: AbortSignal;
+}
+
+const deploymentRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: "apps/v1", kind: "Deployment", namespace, name });
+
+export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<void> {
+  for (const action of actions) {
+    await applyAction(action, ctx);
+  }
+}
+
+async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
+  const ns = ctx.canary.metadata.namespace ?? "default";
+  switch (action.type) {
+    case "initialize":
+      return initialize(ctx, action.revision, action.replicas);
+    case "promote":
+      return promote(ctx, action.revision, action.replicas);
+    case "scaleTarget":
+      return scale(ctx, ctx.canary.spec.targetRef.name, action.replicas);
+    case "scalePrimary":
+      return scale(ctx, primaryDeploymentName(ctx.canary), action.replicas);
+    case "setRoutes":
+      return ctx.router.setRoutes(ctx.canary, { primary: action.primary, canary: action.canary, mirror: action.mirror ?? false }, ctx.signal);
+    case "event": {
+      const type: EventType = action.severity === "info" ? "Normal" : "Warning";
+      ctx.logger[action.severity === "error" ? "warn" : "info"](action.message, { reason: action.reason });
+      await ctx.events.record(ctx.canary, type, action.reason, action.message);
+      await notifyEventHooks(ctx, action.reason, action.message, type);
+      return;
+    }
+    case "webhook": {
+      const results = await ctx.checks.notify(action.hook, { canary: ctx.canary, revision: action.revision, phase: action.phase, signal: ctx.signal });
+      for (const r of results.filter((x) => x.verdict !== "pass")) {
+        ctx.logger.warn(`${action.hook} webhook ${r.name} failed: ${r.message}`);
+      }
+      return;
+    }
+    case "finalize":
+      if (action.revert) await revert(ctx);
+      await removeFinalizer(ctx);
+      return;
+    case "clearRequest":
+      await ctx.kube.mergePatch(
+        { apiVersion: ctx.canary.apiVersion, kind: ctx.canary.kind, namespace: ns, name: ctx.canary.metadata.name },
+        { metadata: { annotations: { [action.annotation]: null } } },
+        { signal: ctx.signal },
+      );
+      return;
+  }
+}
+
+async function notifyEventHooks(ctx: ApplyContext, reason: string, message: string, type: EventType): Promise<void> {
+  const results = await ctx.checks.notify(
+    "event",
+    { canary: ctx.canary, revision: ctx.revision, phase: ctx.canary.status?.phase ?? "Initializing", signal: ctx.signal },
+    { eventMessage: message, eventType: type, eventReason: reason },
+  );
+  for (const r of results.filter((x) => x.verdict !== "pass")) ctx.logger.warn(`event webhook ${r.name} failed: ${r.message}`);
+}
+
+function requireTarget(ctx: ApplyContext): Deployment {
+  if (!ctx.target) throw new Error(`target deployment/${ctx.canary.spec.targetRef.name} disappeared during the reconcile`);
+  return ctx.target;
+}
+
+/** Copies every ConfigMap/Secret the target references to `<name>-primary`; returns the copied refs. */
+async function copyConfigs(ctx: ApplyContext, target: Deployment): Promise<ConfigRef[]> {
+  const ns = target.metadata.namespace;
+  const owner = canaryOwnerReference(ctx.canary);
+  const copied: ConfigRef[] = [];
+  for (const ref of configRefs(target.spec.template)) {
+    const source = await ctx.kube.get<ConfigMapOrSecret>({ apiVersion: "v1", kind: ref.kind, namespace: ns, name: ref.name }, { signal: ctx.signal });
+    if (!source) continue; // an optional reference; the pods see the same absence
+    await ctx.kube.apply(buildConfigCopy(source, owner, managedLabels(ctx.canary)), { signal: ctx.signal, force: true });
+    copied.push(ref);
+  }
+  return copied;
+}
+
+async function initialize(ctx: ApplyContext, revision: string, replicas: number | null): Promise<void> {
+  const target = requireTarget(ctx);
+  const ns = target.metadata.namespace ?? "default";
+  // The label lets the admission webhook's objectSelector find the targets aviary manages.
+  // The desired size is recorded before the target is scaled to zero, so it is never lost.
+  const patch: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
+  if (target.metadata.labels?.[LABEL_CANARY] !== ctx.canary.metadata.name) patch.labels = { [LABEL_CANARY]: ctx.canary.metadata.name };
+  if (target.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS] === undefined) {
+    patch.annotations = { [ANNOTATION_DESIRED_REPLICAS]: String(desiredReplicas(target)) };
+  }
+  if (patch.labels || patch.annotations) {
+    await ctx.kube.mergePatch(deploymentRef(ns, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
+  }
+  const services = buildServices(ctx.canary, target);
+  for (const svc of [services.primary, services.canary, services.apex]) {
+    await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
+  }
+  // Route objects exist before the primary so a mesh's sidecar injection finds them.
+  await ctx.router.reconcile(ctx.canary, ctx.signal);
+  const existing = await ctx.kube.get<Deployment>(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
+  if (existing) return; // never overwrite a primary that already serves: only promotion changes it
+  const copied = await copyConfigs(ctx, target);
+  await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
+}
+
+/** The primary built from the target, stamped with the revision it carries. */
+function primaryFor(ctx: ApplyContext, target: Deployment, revision: string, replicas: number | null, copied: ConfigRef[]): Deployment {
+  const primary = buildPrimaryDeployment({ target, canary: ctx.canary, replicas: replicas ?? 0, copiedConfigs: copied });
+  if (replicas === null) delete primary.spec.replicas; // the autoscaler owns them
+  const annotations: Record<string, string> = { ...(primary.metadata.annotations ?? {}), [ANNOTATION_REVISION]: revision };
+  const by = target.metadata.annotations?.[ANNOTATION_CHANGED_BY];
+  if (by) annotations[ANNOTATION_CHANGED_BY] = by;
+  primary.metadata.annotations = annotations;
+  return primary;
+}
+
+async function promote(ctx: ApplyContext, revision: string, replicas: number | null): Promise<void> {
+  const target = requireTarget(ctx);
+  if (ctx.revision !== revision) {
+    // The target changed between plan and apply; the next reconcile sees the new revision.
+    throw new RevisionMovedError(`target deployment/${target.metadata.name} moved from revision ${revision} to ${ctx.revision} during promotion`);
+  }
+  const copied = await copyConfigs(ctx, target);
+  await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
+  // Services keep following the selector; re-apply them in case the Canary's ports changed.
+  const services = buildServices(ctx.canary, target);
+  for (const svc of [services.primary, services.canary, services.apex]) {
+    await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
+  }
+}
+
+async function scale(ctx: ApplyContext, name: string, replicas: number): Promise<void> {
+  const ns = ctx.canary.metadata.namespace ?? "default";
+  await ctx.kube.mergePatch(deploymentRef(ns, name), { spec: { replicas } }, { signal: ctx.signal, subresource: "scale" });
+}
+
+/** A retryable failure: the world moved under the plan. */
+export class RevisionMovedError extends Error {
+  readonly retryable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "RevisionMovedError";
+  }
+}
+
+async function removeFinalizer(ctx: ApplyContext): Promise<void> {
+  const finalizers = ctx.canary.metadata.finalizers ?? [];
+  if (!finalizers.includes(FINALIZER)) return;
+  const ref = { apiVersion: ctx.canary.apiVersion, kind: ctx.canary.kind, namespace: ctx.canary.metadata.namespace ?? "default", name: ctx.canary.metadata.name };
+  // The resourceVersion makes this fail (409) rather than drop a finalizer someone else just added.
+  const patch = { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: ctx.canary.metadata.resourceVersion } };
+  await ctx.kube.mergePatch(ref, patch, { signal: ctx.signal });
+}
+
+/**
+ * revertOnDeletion: plan has already scaled the target up and waited for it; point the
+ * routes and the apex Service back at it, then remove what aviary generated, in that order
+ * so no request is dropped.
+ */
+async function revert(ctx: ApplyContext): Promise<void> {
+  const target = ctx.target;
+  const ns = ctx.canary.metadata.namespace ?? "default";
+  await ctx.router.finalize(ctx.canary, ctx.signal);
+  if (target) {
+    const services = buildServices(ctx.canary, target);
+    const { key, value } = selectorLabel(target);
+    // Applied without owner reference and aviary's labels: the apex Service outlives the
+    // Canary (server-side apply drops the fields aviary owned and no longer sends).
+    const apex = services.apex;
+    await ctx.kube.apply(
+      { apiVersion: apex.apiVersion, kind: apex.kind, metadata: { name: apex.metadata.name, namespace: ns }, spec: { ...apex.spec, selector: { [key]: value } } },
+      { signal: ctx.signal, force: true },
+    );
+  }
+  const names = serviceNames(ctx.canary);
+  for (const name of [names.primary, names.canary]) {
+    await ctx.kube.delete({ apiVersion: "v1", kind: "Service", namespace: ns, name }, { signal: ctx.signal });
+  }
+  await ctx.kube.delete(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal, propagationPolicy: "Background" });
+}
+
+/** What the user asked for: the replica guard's annotation, else the target's own spec. */
+export function desiredReplicas(target: Deployment): number {
+  const raw = target.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS];
+  const fromAnnotation = raw === undefined ? NaN : Number(raw);
+  if (Number.isInteger(fromAnnotation) && fromAnnotation >= 0) return fromAnnotation;
+  const spec = target.spec.replicas ?? 1;
+  return spec > 0 ? spec : 1;
+}

@@ -1,0 +1,126 @@
+/**
+ * Reads what plan needs to see: the target and primary Deployments, the configs the target
+ * references (as content hashes), the router's weights and the request annotations.
+ */
+import {
+  ANNOTATION_ABORT,
+  ANNOTATION_DESIRED_REPLICAS,
+  ANNOTATION_PAUSED,
+  ANNOTATION_PROMOTE,
+  ANNOTATION_RETRY,
+  ANNOTATION_REVISION,
+} from "../../api/types.ts";
+import type { Canary } from "../../api/types.ts";
+import type { KubeClient } from "../../kube/types.ts";
+import type { Router } from "../../router/types.ts";
+import { RouteStateError } from "../../router/types.ts";
+import { hashConfigData, hashPodTemplate, revisionOf } from "./hash.ts";
+import { configRefKey, configRefs, primaryDeploymentName } from "./objects.ts";
+import type { ConfigMapOrSecret, Deployment } from "./objects.ts";
+import type { Observed, ObservedRoutes, Requests, WorkloadState } from "./plan.ts";
+
+export interface Observation {
+  observed: Observed;
+  /** The full target Deployment, for the actions that copy it. */
+  target: Deployment | null;
+}
+
+interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  conditions?: { type: string; status: string; reason?: string }[];
+}
+
+export function workloadState(d: Deployment): WorkloadState {
+  const status = (d.status ?? {}) as DeploymentStatus;
+  const specReplicas = d.spec.replicas ?? 1;
+  const desired = Number(d.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS]);
+  const progressing = status.conditions?.find((c) => c.type === "Progressing");
+  const state: WorkloadState = {
+    name: d.metadata.name,
+    generation: d.metadata.generation ?? 0,
+    observedGeneration: status.observedGeneration ?? 0,
+    specReplicas,
+    replicas: status.replicas ?? 0,
+    readyReplicas: status.readyReplicas ?? 0,
+    updatedReplicas: status.updatedReplicas ?? 0,
+    availableReplicas: status.availableReplicas ?? 0,
+    desiredReplicas: Number.isInteger(desired) && desired >= 0 ? desired : specReplicas,
+    progressDeadlineExceeded: progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded",
+    templateHash: hashPodTemplate(d.spec.template),
+  };
+  const revision = d.metadata.annotations?.[ANNOTATION_REVISION];
+  if (revision !== undefined) state.revision = revision;
+  return state;
+}
+
+/** A request annotation counts while present (plan clears it once acted on); `paused` only when "true". */
+export function requestsOf(canary: Canary): Requests {
+  const a = canary.metadata.annotations ?? {};
+  const requests: Requests = {};
+  if (a[ANNOTATION_PROMOTE] !== undefined) requests.promote = true;
+  if (a[ANNOTATION_ABORT] !== undefined) requests.abort = true;
+  if (a[ANNOTATION_RETRY] !== undefined) requests.retry = true;
+  if (a[ANNOTATION_PAUSED] === "true") requests.paused = true;
+  return requests;
+}
+
+export interface ObserveDeps {
+  kube: KubeClient;
+  router: Router;
+  now: () => number;
+}
+
+export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
+  const ns = canary.metadata.namespace ?? "default";
+  const ref = (name: string) => ({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name });
+  const [target, primary] = await Promise.all([
+    deps.kube.get<Deployment>(ref(canary.spec.targetRef.name), { signal }),
+    deps.kube.get<Deployment>(ref(primaryDeploymentName(canary)), { signal }),
+  ]);
+
+  const trackedConfigs: Record<string, string> = {};
+  if (target) {
+    // Secret content is hashed with a key so the status never holds a plain hash of a secret.
+    const secretKey = canary.metadata.uid ?? `${ns}/${canary.metadata.name}`;
+    const configs = await Promise.all(
+      configRefs(target.spec.template).map(async (r) => ({
+        ref: r,
+        obj: await deps.kube.get<ConfigMapOrSecret>({ apiVersion: "v1", kind: r.kind, namespace: ns, name: r.name }, { signal }),
+      })),
+    );
+    for (const { ref: r, obj } of configs) {
+      if (!obj) continue;
+      trackedConfigs[configRefKey(r)] = hashConfigData(obj, r.kind === "Secret" ? { key: secretKey } : {});
+    }
+  }
+  const targetState = target ? workloadState(target) : null;
+  const routes = await readRoutes(canary, deps.router, signal);
+  const observed: Observed = {
+    now: deps.now(),
+    canary,
+    target: targetState,
+    primary: primary ? workloadState(primary) : null,
+    revision: targetState ? revisionOf(targetState.templateHash, trackedConfigs) : "",
+    trackedConfigs,
+    routes,
+    checks: {},
+    requests: requestsOf(canary),
+    deleting: canary.metadata.deletionTimestamp !== undefined,
+  };
+  return { observed, target };
+}
+
+/** null when the route object is missing or no longer points at aviary's Services. */
+async function readRoutes(canary: Canary, router: Router, signal: AbortSignal): Promise<ObservedRoutes | null> {
+  try {
+    const r = await router.getRoutes(canary, signal);
+    return { primary: r.primary, canary: r.canary, mirror: r.mirror };
+  } catch (err) {
+    if (err instanceof RouteStateError) return null;
+    throw err;
+  }
+}

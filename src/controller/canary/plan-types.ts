@@ -1,0 +1,184 @@
+/**
+ * The contract between `plan` (pure decisions) and the reconciler that gathers observed
+ * state, runs checks and applies actions. Re-exported from plan.ts; kept apart so the
+ * plan's helper modules can share it without importing plan.ts.
+ */
+import type { AnalysisResult, Canary, CanaryStatus } from "../../api/types.ts";
+
+/**
+ * Questions plan asks the caller. Each maps to webhooks of the same type (`analysis` is the
+ * `rollout` webhooks plus the metrics). Plan only asks for a kind that has something to
+ * run, and only when it is due.
+ */
+export const CHECK_KINDS = [
+  "confirm-rollout",
+  "pre-rollout",
+  "analysis",
+  "confirm-traffic-increase",
+  "confirm-promotion",
+  "rollback",
+] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/**
+ * The answer to one CheckKind.
+ * - checks (`pre-rollout`, `analysis`): `ok` = every webhook and metric passed;
+ * - gates (`confirm-*`): `ok` = every gate webhook said yes (open);
+ * - `rollback`: `ok` = a rollback webhook asks to roll back now (Flagger's manual rollback).
+ * `halted` (a provider or webhook could not be asked at all) means neither pass nor fail:
+ * the run holds, the failure is not counted, and a gate stays closed.
+ */
+export interface CheckOutcome {
+  ok: boolean;
+  halted?: string;
+  results: AnalysisResult[];
+}
+
+/** One Deployment as plan needs to see it. */
+export interface WorkloadState {
+  name: string;
+  generation: number;
+  observedGeneration: number;
+  /** spec.replicas. */
+  specReplicas: number;
+  /** status.replicas: pods of every ReplicaSet, old ones included. */
+  replicas: number;
+  readyReplicas: number;
+  updatedReplicas: number;
+  availableReplicas: number;
+  /** What the user asked for: annotation aviary.dev/desired-replicas, else spec.replicas. */
+  desiredReplicas: number;
+  /** The Progressing condition has reason ProgressDeadlineExceeded. */
+  progressDeadlineExceeded: boolean;
+  templateHash: string;
+  /**
+   * The `aviary.dev/revision` annotation in metadata. For the primary it is stamped by the
+   * `initialize` and `promote` actions and tells which revision the primary carries.
+   */
+  revision?: string;
+}
+
+export interface ObservedRoutes {
+  primary: number;
+  canary: number;
+  mirror?: boolean;
+}
+
+export interface Requests {
+  promote?: boolean;
+  abort?: boolean;
+  retry?: boolean;
+  paused?: boolean;
+}
+
+export interface Observed {
+  /** Epoch ms, injected: plan never reads a clock. */
+  now: number;
+  /** Defaults applied and validated. `canary.status` is the state plan continues from. */
+  canary: Canary;
+  /** null: the target Deployment does not exist. */
+  target: WorkloadState | null;
+  /** null: `<target>-primary` does not exist (yet). */
+  primary: WorkloadState | null;
+  /** revisionOf(target template hash, trackedConfigs). Ignored when target is null. */
+  revision: string;
+  /** Content hashes of the configs the target references, keyed `ConfigMap/<name>`/`Secret/<name>`. */
+  trackedConfigs: Record<string, string>;
+  /** Weights read back from the router's objects; null when they cannot be read (missing). */
+  routes: ObservedRoutes | null;
+  /** Answers to the checks plan asked for; empty on the first call of a reconcile. */
+  checks: Partial<Record<CheckKind, CheckOutcome>>;
+  /** Annotations on the Canary (aviary.dev/promote, abort, retry, paused). */
+  requests: Requests;
+  /** metadata.deletionTimestamp is set. */
+  deleting: boolean;
+}
+
+/** Reasons of the Kubernetes Events plan emits. */
+export const EVENT_REASONS = [
+  "Initializing",
+  "Initialized",
+  "WaitingForTarget",
+  "NewRevision",
+  "Retrying",
+  "RevisionReverted",
+  "GateClosed",
+  "GateOpened",
+  "AnalysisStarted",
+  "WeightAdvanced",
+  "IterationAdvanced",
+  "CheckFailed",
+  "CheckHalted",
+  "Promoting",
+  "Promoted",
+  "RolledBack",
+  "ProgressDeadlineExceeded",
+  "Suspended",
+  "Paused",
+  "RequestIgnored",
+  "Terminating",
+  "Terminated",
+] as const;
+export type EventReason = (typeof EVENT_REASONS)[number];
+
+export type EventSeverity = "info" | "warn" | "error";
+
+export type Action =
+  /**
+   * Create what is missing: the primary Deployment (a copy of the target's template and
+   * rollout settings, `-primary` config copies, metadata annotation aviary.dev/revision =
+   * `revision`, replicas = `replicas` or left to the autoscaler when null), the Services and
+   * the router objects at 100/0. Never overwrites an existing primary's template.
+   * Emitted on every reconcile while Initializing, so it must be idempotent.
+   */
+  | { type: "initialize"; revision: string; replicas: number | null }
+  /**
+   * Copy the target's template, minReadySeconds, strategy and progressDeadlineSeconds
+   * into the primary, plus its configs as `-primary` copies; stamp aviary.dev/revision =
+   * `revision` on the primary; set replicas (null: the autoscaler owns them). If the
+   * target no longer carries `revision`, fail the action (retryable): plan will see the
+   * new revision on the next reconcile.
+   */
+  | { type: "promote"; revision: string; replicas: number | null }
+  /** Scale the target (the canary) through the scale subresource. */
+  | { type: "scaleTarget"; replicas: number }
+  /**
+   * Scale the primary through the scale subresource: the user changed the replicas they
+   * ask for (kept in aviary.dev/desired-replicas while the target is guarded). Never
+   * emitted when an autoscaler owns the primary.
+   */
+  | { type: "scalePrimary"; replicas: number }
+  /**
+   * router.setRoutes(primary, canary, mirror). For A/B runs the weights apply to the
+   * matched route (unmatched requests always go to the primary).
+   */
+  | { type: "setRoutes"; primary: number; canary: number; mirror: boolean }
+  /**
+   * Fire-and-forget: call the `post-rollout` webhooks (Flagger runs them after a promotion
+   * and after a rollback alike) with this phase and the run's revision as checksum.
+   */
+  | { type: "webhook"; hook: "post-rollout"; phase: "Succeeded" | "Failed"; revision: string }
+  /**
+   * Record a Kubernetes Event on the Canary and send it to the `event` webhooks;
+   * with `alert`, also to the Canary's alert providers at this severity.
+   */
+  | { type: "event"; reason: EventReason; message: string; severity: EventSeverity; alert: boolean }
+  /**
+   * The Canary is being deleted. `revert`: point the apex Service and routes back at the
+   * target (plan has already scaled it up and waited for it), delete the generated
+   * objects, then remove the finalizer. Without revert: only remove aviary's finalizer if
+   * present. After this the Canary may be gone: a NotFound on the status write is success.
+   */
+  | { type: "finalize"; revert: boolean }
+  /** Remove this annotation from the Canary (a request that has been acted on or refused). */
+  | { type: "clearRequest"; annotation: string };
+
+export type Plan =
+  /** Run these checks, add their outcomes to `observed.checks`, and call plan again. */
+  | { kind: "need"; checks: CheckKind[] }
+  /**
+   * Execute `actions` in order, then write `status` (the full next status; fields absent
+   * here but present before are removed). `requeueAfterMs`: reconcile again after this
+   * long (0: as soon as the queue allows); null: only when something changes.
+   */
+  | { kind: "act"; actions: Action[]; status: CanaryStatus; requeueAfterMs: number | null };

@@ -1,0 +1,191 @@
+/**
+ * reconcile(namespace/name): read the Canary and the world around it, let `plan` decide,
+ * run the checks it asks for, apply its actions and write the status it returns.
+ * Level-triggered: it never asks what event woke it, only what is there now.
+ */
+import { randomUUID } from "node:crypto";
+import { withDefaults } from "../../api/defaults.ts";
+import { API_VERSION, FINALIZER, KIND_CANARY } from "../../api/types.ts";
+import type { Canary, CanaryCondition, CanaryStatus } from "../../api/types.ts";
+import { errorsOf, formatProblems, validateCanary } from "../../api/validate.ts";
+import type { EventRecorder } from "../../kube/events.ts";
+import type { KubeClient, ObjectRef } from "../../kube/types.ts";
+import { isConflict, isNotFound } from "../../kube/types.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { RouterRegistry } from "../../router/registry.ts";
+import type { HandlerResult } from "../workqueue.ts";
+import type { CheckRunner } from "../checks/runner.ts";
+import { applyActions } from "./apply.ts";
+import { observe } from "./observe.ts";
+import { plan } from "./plan.ts";
+import type { Observed, Plan } from "./plan.ts";
+
+export interface ReconcilerDeps {
+  kube: KubeClient;
+  routers: RouterRegistry;
+  checks: CheckRunner;
+  events: EventRecorder;
+  logger: Logger;
+  now?: () => number;
+  /** How soon a Canary stuck on a terminal problem (a missing CRD, a bad selector) is looked at again. */
+  terminalRetryMs?: number;
+  /** Called after every reconcile with the Canary's new status (metrics, CLI watchers). */
+  onStatus?: (canary: Canary, status: CanaryStatus) => void;
+}
+
+/** An error that retrying cannot fix; reported in status and events, then waited out. */
+interface TerminalError extends Error {
+  retryable: false;
+  field?: string;
+}
+const isTerminal = (err: unknown): err is TerminalError =>
+  err instanceof Error && (err as { retryable?: unknown }).retryable === false;
+
+/** The plan loop: ask, answer, ask again. plan never asks twice for the same kind. */
+export async function decide(observed: Observed, answer: (p: Extract<Plan, { kind: "need" }>) => Promise<Observed["checks"]>): Promise<Extract<Plan, { kind: "act" }>> {
+  let p = plan(observed);
+  for (let round = 0; p.kind === "need"; round++) {
+    if (round >= 4) throw new Error(`plan kept asking for checks (${p.checks.join(", ")})`);
+    observed = { ...observed, checks: { ...observed.checks, ...(await answer(p)) } };
+    p = plan(observed);
+  }
+  return p;
+}
+
+export function createCanaryReconciler(deps: ReconcilerDeps) {
+  const now = deps.now ?? Date.now;
+  const terminalRetryMs = deps.terminalRetryMs ?? 60_000;
+
+  return async function reconcile(key: string, signal: AbortSignal): Promise<HandlerResult> {
+    const [namespace, name] = splitKey(key);
+    const ref: ObjectRef = { apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name };
+    const log = deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
+    const stored = await deps.kube.get<Canary>(ref, { signal });
+    if (!stored) return {}; // deleted: owner references let the garbage collector remove what aviary made
+
+    const problems = errorsOf(validateCanary(stored));
+    if (problems.length > 0) {
+      await reportInvalid(stored, formatProblems(problems), deps, ref, now, signal);
+      log.warn("invalid canary; nothing is touched until it is fixed", { problems: problems.map((p) => `${p.path}: ${p.rule}`) });
+      return {};
+    }
+    const canary = withDefaults(stored);
+    if (await syncFinalizer(canary, deps.kube, ref, signal)) return { requeueAfterMs: 0 };
+
+    try {
+      const router = deps.routers.get(canary.spec.provider);
+      const { observed, target } = await observe(canary, { kube: deps.kube, router, now }, signal);
+      const decision = await decide(observed, async (need) => {
+        log.debug("running checks", { checks: need.checks });
+        return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal });
+      });
+      const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, logger: log, canary, target, revision: observed.revision, signal };
+      await applyActions(decision.actions, ctx);
+      const finalized = decision.actions.some((a) => a.type === "finalize");
+      const status = clearReadyProblem(decision.status, now);
+      await writeStatus(deps.kube, ref, stored.status ?? {}, status, signal, finalized);
+      deps.onStatus?.(canary, status);
+      if (decision.status.phase !== stored.status?.phase) {
+        log.info(`phase ${stored.status?.phase ?? "(none)"} → ${decision.status.phase}`, { weight: decision.status.canaryWeight, failedChecks: decision.status.failedChecks });
+      }
+      return decision.requeueAfterMs === null ? {} : { requeueAfterMs: decision.requeueAfterMs };
+    } catch (err) {
+      if (!isTerminal(err)) throw err;
+      log.warn(`cannot reconcile: ${err.message}`, { error: err.name });
+      await reportTerminal(stored, err, deps, ref, now, signal);
+      return { requeueAfterMs: terminalRetryMs };
+    }
+  };
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf("/");
+  if (i <= 0) throw Object.assign(new Error(`bad work-queue key "${key}": want namespace/name`), { terminal: true });
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** Adds or removes aviary's finalizer to match revertOnDeletion; true when it wrote. */
+async function syncFinalizer(canary: Canary, kube: KubeClient, ref: ObjectRef, signal: AbortSignal): Promise<boolean> {
+  if (canary.metadata.deletionTimestamp !== undefined) return false; // plan's finalize removes it
+  const finalizers = canary.metadata.finalizers ?? [];
+  const has = finalizers.includes(FINALIZER);
+  const wants = canary.spec.revertOnDeletion === true;
+  if (has === wants) return false;
+  const next = wants ? [...finalizers, FINALIZER] : finalizers.filter((f) => f !== FINALIZER);
+  await kube.mergePatch(ref, { metadata: { finalizers: next, resourceVersion: canary.metadata.resourceVersion } }, { signal });
+  return true;
+}
+
+/**
+ * Writes the status plan returned through the status subresource, as a merge patch against
+ * what was read (fields plan dropped become null). Skips the write when nothing changed; a
+ * 409 (the Canary moved meanwhile) re-reads and retries, since plan's status is complete.
+ */
+async function writeStatus(kube: KubeClient, ref: ObjectRef, before: CanaryStatus, next: CanaryStatus, signal: AbortSignal, mayBeGone: boolean): Promise<void> {
+  const patch = statusPatch(before, next);
+  if (patch === null) return;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await kube.mergePatch(ref, { status: patch }, { signal, subresource: "status" });
+      return;
+    } catch (err) {
+      if (isNotFound(err) && mayBeGone) return;
+      if (!isConflict(err) || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** The merge patch from one status to the next; null when they are equal. */
+export function statusPatch(before: CanaryStatus, next: CanaryStatus): Record<string, unknown> | null {
+  const patch: Record<string, unknown> = {};
+  const b = before as Record<string, unknown>;
+  const n = next as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(b), ...Object.keys(n)])) {
+    if (n[k] === undefined) {
+      if (b[k] !== undefined) patch[k] = null;
+    } else if (JSON.stringify(n[k]) !== JSON.stringify(b[k])) {
+      patch[k] = n[k];
+    }
+  }
+  return Object.keys(patch).length === 0 ? null : patch;
+}
+
+/** Sets one condition, keeping lastTransitionTime when its status did not change. */
+export function setCondition(conditions: readonly CanaryCondition[] | undefined, next: CanaryCondition): CanaryCondition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === next.type);
+  const prev = i >= 0 ? list[i] : undefined;
+  const merged = { ...next, lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime : next.lastTransitionTime };
+  if (i >= 0) list[i] = merged;
+  else list.push(merged);
+  return list;
+}
+
+async function reportCondition(stored: Canary, condition: CanaryCondition, eventReason: string, deps: ReconcilerDeps, ref: ObjectRef, signal: AbortSignal): Promise<void> {
+  const prev = stored.status?.conditions?.find((c) => c.type === condition.type);
+  if (prev?.status === condition.status && prev.message === condition.message) return; // already said
+  const status = { ...(stored.status ?? {}), conditions: setCondition(stored.status?.conditions, condition), observedGeneration: stored.metadata.generation };
+  await writeStatus(deps.kube, ref, stored.status ?? {}, status, signal, false);
+  await deps.events.record(stored, "Warning", eventReason, condition.message ?? "");
+}
+
+/** A reconcile that went through ends an earlier invalid-spec or terminal-error report. */
+function clearReadyProblem(status: CanaryStatus, now: () => number): CanaryStatus {
+  const ready = status.conditions?.find((c) => c.type === "Ready");
+  if (!ready || ready.status === "True") return status;
+  const time = new Date(now()).toISOString();
+  const conditions = setCondition(status.conditions, { type: "Ready", status: "True", reason: "Reconciled", message: "the spec is valid and every object could be reconciled", lastUpdateTime: time, lastTransitionTime: time });
+  return { ...status, conditions };
+}
+
+/** An invalid spec: a `Ready=False` condition and a Warning event naming each field and rule. */
+async function reportInvalid(stored: Canary, message: string, deps: ReconcilerDeps, ref: ObjectRef, now: () => number, signal: AbortSignal): Promise<void> {
+  const time = new Date(now()).toISOString();
+  await reportCondition(stored, { type: "Ready", status: "False", reason: "InvalidSpec", message, lastUpdateTime: time, lastTransitionTime: time }, "InvalidSpec", deps, ref, signal);
+}
+
+async function reportTerminal(stored: Canary, err: TerminalError, deps: ReconcilerDeps, ref: ObjectRef, now: () => number, signal: AbortSignal): Promise<void> {
+  const time = new Date(now()).toISOString();
+  const reason = err.name.replace(/Error$/, "") || "ReconcileFailed";
+  await reportCondition(stored, { type: "Ready", status: "False", reason, message: err.message, lastUpdateTime: time, lastTransitionTime: time }, reason, deps, ref, signal);
+}

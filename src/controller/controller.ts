@@ -1,0 +1,141 @@
+/**
+ * The canary controller: informers on Canaries, Deployments, ConfigMaps and Secrets whose
+ * handlers only map a change to the Canary keys it concerns and enqueue them; a work queue
+ * feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
+ */
+import { API_VERSION, KIND_CANARY } from "../api/types.ts";
+import type { Canary } from "../api/types.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { createInformer, objectKey } from "../kube/informer.ts";
+import type { Informer, InformerEvent } from "../kube/informer.ts";
+import type { KubeObject } from "../kube/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import { configRefKey, configRefs, primaryDeploymentName } from "./canary/objects.ts";
+import { createWorkQueue } from "./workqueue.ts";
+import type { KeyHandler, WorkQueue } from "./workqueue.ts";
+
+export interface ControllerOptions {
+  client: ClusterClient;
+  logger: Logger;
+  reconcile: KeyHandler;
+  /** Watch one namespace; all when undefined. */
+  namespace?: string | undefined;
+  workers?: number;
+  queue?: WorkQueue;
+  /** Called with every reconcile error (metrics). */
+  onError?: (key: string, err: unknown) => void;
+}
+
+/** What the Deployment cache keeps: enough to map a change to its Canary. */
+interface SlimDeployment extends KubeObject {
+  configs: string[];
+}
+interface SlimCanary extends KubeObject {
+  target: string;
+  primary: string;
+}
+
+export interface CanaryController {
+  /** Starts the informers (watching begins at once; reconciling waits for `startWorkers`). */
+  start(): void;
+  /** Starts reconciling: for the leader, or at once without leader election. */
+  startWorkers(): void;
+  /** Stops reconciling at once (lease lost); informers keep the caches warm. */
+  stopWorkers(): Promise<void>;
+  stop(): Promise<void>;
+  /** Every informer has synced its first list. */
+  ready(): boolean;
+  waitForSync(signal?: AbortSignal): Promise<void>;
+  /** Reconcile this Canary now (the admission webhook saw a new revision). */
+  wake(namespace: string, name: string): void;
+  readonly queue: WorkQueue;
+}
+
+const slimMeta = (o: KubeObject) => ({
+  name: o.metadata.name,
+  ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}),
+  ...(o.metadata.resourceVersion !== undefined ? { resourceVersion: o.metadata.resourceVersion } : {}),
+});
+
+export function createCanaryController(opts: ControllerOptions): CanaryController {
+  const { client, logger, namespace } = opts;
+  const log = logger.child({ component: "controller" });
+  let queue = opts.queue ?? createWorkQueue();
+  const workers = opts.workers ?? 4;
+  let running: Promise<void> | undefined;
+
+  const canaries: Informer<SlimCanary> = createInformer<SlimCanary>({
+    client, apiVersion: API_VERSION, kind: KIND_CANARY, namespace, logger: log,
+    transform: (o) => {
+      const c = o as Canary;
+      const target = c.spec?.targetRef?.name ?? "";
+      return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), target, primary: target ? primaryDeploymentName(c) : "" };
+    },
+    onEvent: (e) => queue.add(e.key),
+  });
+
+  /** Canary keys in `ns` whose target or primary is the Deployment `name`. */
+  const canariesOfDeployment = (ns: string, name: string): string[] =>
+    canaries.list(ns).filter((c) => c.target === name || c.primary === name).map(objectKey);
+
+  const deployments: Informer<SlimDeployment> = createInformer<SlimDeployment>({
+    client, apiVersion: "apps/v1", kind: "Deployment", namespace, logger: log,
+    transform: (o) => {
+      const template = (o as { spec?: { template?: unknown } }).spec?.template;
+      return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), configs: configRefs(template).map(configRefKey) };
+    },
+    onEvent: (e) => {
+      for (const key of canariesOfDeployment(e.object.metadata.namespace ?? "", e.object.metadata.name)) queue.add(key);
+    },
+  });
+
+  /** A ConfigMap or Secret changed: every Canary whose target references it. */
+  const onConfig = (kind: "ConfigMap" | "Secret") => (e: InformerEvent<KubeObject>) => {
+    if (e.type === "added" && !canaries.hasSynced()) return; // the first list: nothing changed yet
+    const ns = e.object.metadata.namespace ?? "";
+    const ref = `${kind}/${e.object.metadata.name}`;
+    for (const d of deployments.list(ns)) {
+      if (!d.configs.includes(ref)) continue;
+      for (const key of canariesOfDeployment(ns, d.metadata.name)) queue.add(key);
+    }
+  };
+  const slimConfig = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o) });
+  const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, transform: slimConfig, onEvent: onConfig("ConfigMap") });
+  const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, transform: slimConfig, onEvent: onConfig("Secret") });
+  const informers = [canaries, deployments, configMaps, secrets];
+
+  return {
+    get queue() {
+      return queue;
+    },
+    start() {
+      for (const i of informers) i.start();
+    },
+    startWorkers() {
+      if (running) return;
+      if (queue.isShuttingDown()) queue = createWorkQueue();
+      // Everything known is looked at once: a new leader resumes every run from its status.
+      for (const c of canaries.list()) queue.add(objectKey(c));
+      running = queue.run(opts.reconcile, workers, (key, err) => {
+        opts.onError?.(key, err);
+        log.error("reconcile failed; retrying with backoff", { key, err });
+      });
+      log.info("reconciling", { workers });
+    },
+    async stopWorkers() {
+      if (!running) return;
+      await queue.shutdown({ drain: false });
+      await running;
+      running = undefined;
+    },
+    async stop() {
+      await this.stopWorkers();
+      await Promise.all(informers.map((i) => i.stop()));
+    },
+    ready: () => informers.every((i) => i.hasSynced()),
+    waitForSync: async (signal) => {
+      await Promise.all(informers.map((i) => i.waitForSync(signal)));
+    },
+    wake: (ns, name) => queue.add(`${ns}/${name}`),
+  };
+}

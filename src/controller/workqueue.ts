@@ -1,0 +1,247 @@
+/**
+ * A work queue of `namespace/name` keys, shaped after client-go's rate-limited queue and
+ * controller-runtime's worker loop:
+ *
+ * - a key waits in the queue at most once (adding it again while it waits is a no-op);
+ * - a key is never handed to two workers at once: re-added while it is being processed, it
+ *   is parked and queued again when `done(key)` is called, so the newest state is always
+ *   reconciled once more after the run that was in flight;
+ * - `addRateLimited(key)` delays the key by a per-key exponential backoff that `forget(key)`
+ *   resets; `addAfter(key, ms)` keeps the earliest of several pending deadlines;
+ * - `shutdown()` stops accepting keys and drains: queued keys are still processed and the
+ *   promise resolves once every worker has returned.
+ *
+ * Timers come from an injected clock so tests can run hours of backoff in microseconds.
+ */
+
+export interface QueueClock {
+  now(): number;
+  /** Calls `fn` after `ms`; the returned function cancels it. */
+  setTimer(fn: () => void, ms: number): () => void;
+}
+
+export const systemQueueClock: QueueClock = {
+  now: () => Date.now(),
+  setTimer: (fn, ms) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface WorkQueueOptions {
+  clock?: QueueClock;
+  /** First retry delay of `addRateLimited`; doubles on every consecutive failure. */
+  baseDelayMs?: number;
+  /** Upper bound of the per-key backoff. */
+  maxDelayMs?: number;
+}
+
+/** What a handler may ask for after a successful run. */
+export interface HandlerResult {
+  /** Process the key again after this long (the next analysis tick, say). */
+  requeueAfterMs?: number;
+}
+
+/**
+ * Processes one key. A resolved promise means success (the key's backoff is forgotten); a
+ * rejection requeues the key with backoff, unless the error says `terminal: true` — a
+ * terminal error has already been reported by the handler and retrying cannot fix it.
+ * `signal` aborts when the queue shuts down without draining.
+ */
+export type KeyHandler = (key: string, signal: AbortSignal) => Promise<HandlerResult | void>;
+
+export interface ShutdownOptions {
+  /** true (default): process what is queued, then stop. false: drop it and abort in-flight handlers. */
+  drain?: boolean;
+}
+
+export interface WorkQueue {
+  add(key: string): void;
+  addAfter(key: string, delayMs: number): void;
+  addRateLimited(key: string): void;
+  /** Clears the key's failure count, so its next `addRateLimited` starts at the base delay. */
+  forget(key: string): void;
+  /** How many consecutive `addRateLimited` calls the key has had since it was last forgotten. */
+  numRequeues(key: string): number;
+  /**
+   * Waits for the next key and marks it in flight. Resolves `undefined` once the queue is
+   * shut down and (when draining) empty. Every key returned must be passed to `done`.
+   */
+  get(): Promise<string | undefined>;
+  done(key: string): void;
+  /** Starts `concurrency` workers that call `handler` for each key; resolves when they all exit. */
+  run(handler: KeyHandler, concurrency: number, onError?: (key: string, err: unknown) => void): Promise<void>;
+  shutdown(opts?: ShutdownOptions): Promise<void>;
+  isShuttingDown(): boolean;
+  /** Keys ready to be processed (not delayed, not in flight): the queue-depth metric. */
+  depth(): number;
+  /** Keys currently being processed. */
+  inFlight(): number;
+  /** Keys waiting on a timer (addAfter / addRateLimited). */
+  delayed(): number;
+}
+
+/** Per-key exponential backoff: base, 2·base, 4·base, … capped at max. `failures` counts from 1. */
+export function backoffDelay(failures: number, baseDelayMs: number, maxDelayMs: number): number {
+  if (failures <= 0) return 0;
+  // 2^failures overflows to Infinity long after it passed the cap, so Math.min is safe.
+  return Math.min(maxDelayMs, baseDelayMs * 2 ** (failures - 1));
+}
+
+export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
+  const clock = opts.clock ?? systemQueueClock;
+  const baseDelayMs = opts.baseDelayMs ?? 200;
+  const maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
+
+  // Keys ready to process, in order; `queued` mirrors it for O(1) membership.
+  let ready: string[] = [];
+  const queued = new Set<string>();
+  const processing = new Set<string>();
+  // Keys re-added while in flight: queued again on done().
+  const parked = new Set<string>();
+  const timers = new Map<string, { due: number; cancel: () => void }>();
+  const failures = new Map<string, number>();
+  const waiters: Array<(key: string | undefined) => void> = [];
+  let shuttingDown = false;
+  let dropQueued = false;
+  const abortInFlight = new AbortController();
+  const workers: Promise<void>[] = [];
+  let resolveIdle: () => void = () => {};
+  const idle = new Promise<void>((resolve) => (resolveIdle = resolve));
+
+  const enqueue = (key: string) => {
+    const waiter = waiters.shift();
+    if (waiter) {
+      processing.add(key);
+      waiter(key);
+      return;
+    }
+    queued.add(key);
+    ready.push(key);
+  };
+
+  const add = (key: string) => {
+    if (shuttingDown) return;
+    if (queued.has(key) || parked.has(key)) return;
+    if (processing.has(key)) {
+      parked.add(key);
+      return;
+    }
+    enqueue(key);
+  };
+
+  const addAfter = (key: string, delayMs: number) => {
+    if (shuttingDown) return;
+    if (delayMs <= 0) {
+      add(key);
+      return;
+    }
+    const due = clock.now() + delayMs;
+    const pending = timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      pending.cancel();
+    }
+    const cancel = clock.setTimer(() => {
+      timers.delete(key);
+      add(key);
+    }, delayMs);
+    timers.set(key, { due, cancel });
+  };
+
+  const finishIfIdle = () => {
+    if (shuttingDown && processing.size === 0 && (ready.length === 0 || dropQueued)) {
+      for (const waiter of waiters.splice(0)) waiter(undefined);
+      resolveIdle();
+    }
+  };
+
+  const get = (): Promise<string | undefined> => {
+    const key = ready.shift();
+    if (key !== undefined) {
+      queued.delete(key);
+      processing.add(key);
+      return Promise.resolve(key);
+    }
+    if (shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => waiters.push(resolve));
+  };
+
+  const done = (key: string) => {
+    if (!processing.delete(key)) return;
+    // A key re-added while in flight runs again, even while draining: its newest state
+    // arrived before shutdown and has not been handled yet.
+    if (parked.delete(key)) enqueue(key);
+    finishIfIdle();
+  };
+
+  const addRateLimited = (key: string) => {
+    if (shuttingDown) return;
+    const n = (failures.get(key) ?? 0) + 1;
+    failures.set(key, n);
+    addAfter(key, backoffDelay(n, baseDelayMs, maxDelayMs));
+  };
+
+  const worker = async (handler: KeyHandler, onError?: (key: string, err: unknown) => void) => {
+    for (;;) {
+      const key = await get();
+      if (key === undefined) return;
+      try {
+        const result = await handler(key, abortInFlight.signal);
+        failures.delete(key);
+        if (result?.requeueAfterMs !== undefined) addAfter(key, result.requeueAfterMs);
+      } catch (err) {
+        onError?.(key, err);
+        if (isTerminal(err)) failures.delete(key);
+        else addRateLimited(key);
+      } finally {
+        done(key);
+      }
+    }
+  };
+
+  return {
+    add,
+    addAfter,
+    addRateLimited,
+    forget: (key) => void failures.delete(key),
+    numRequeues: (key) => failures.get(key) ?? 0,
+    get,
+    done,
+    run(handler, concurrency, onError) {
+      if (!Number.isInteger(concurrency) || concurrency < 1) {
+        throw new RangeError(`work queue concurrency must be a positive integer, got ${concurrency}`);
+      }
+      const started = Array.from({ length: concurrency }, () => worker(handler, onError));
+      workers.push(...started);
+      return Promise.all(started).then(() => undefined);
+    },
+    async shutdown(shutdownOpts = {}) {
+      const drain = shutdownOpts.drain ?? true;
+      if (!shuttingDown) {
+        shuttingDown = true;
+        for (const timer of timers.values()) timer.cancel();
+        timers.clear();
+        if (!drain) {
+          dropQueued = true;
+          parked.clear();
+          ready = [];
+          queued.clear();
+          abortInFlight.abort(new Error("work queue shut down"));
+        }
+      }
+      finishIfIdle();
+      // Manual get()/done() users have no worker promise; the idle signal covers them.
+      if (processing.size > 0 || (ready.length > 0 && workers.length === 0)) await idle;
+      await Promise.all(workers);
+    },
+    isShuttingDown: () => shuttingDown,
+    depth: () => ready.length,
+    inFlight: () => processing.size,
+    delayed: () => timers.size,
+  };
+}
+
+function isTerminal(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { terminal?: unknown }).terminal === true;
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * Composition root: parse the config once, build every object, start. Nothing here decides
+ * anything about canaries; it only wires the parts together and handles process signals.
+ */
+import { hostname } from "node:os";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { ConfigError, HELP, parseConfig, splitAddress } from "./config.ts";
+import type { Config } from "./config.ts";
+import { createCheckRunner } from "./controller/checks/runner.ts";
+import { createCanaryReconciler } from "./controller/canary/reconcile.ts";
+import { createCanaryController } from "./controller/controller.ts";
+import { createKubeClient } from "./kube/client.ts";
+import { loadKubeConfig, serverOf } from "./kube/config.ts";
+import { createEventRecorder } from "./kube/events.ts";
+import { createLeaderElector } from "./kube/lease.ts";
+import type { MetricTemplate } from "./api/types.ts";
+import { createMetricProviderRegistry } from "./metrics/registry.ts";
+import { createLogger } from "./observability/logger.ts";
+import type { Logger } from "./observability/logger.ts";
+import { startOpsServer } from "./observability/http.ts";
+import { createRouterRegistry } from "./router/registry.ts";
+
+export interface Running {
+  stop(): Promise<void>;
+}
+
+export async function start(config: Config, log: Logger): Promise<Running> {
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const client = createKubeClient(kubeConfig, { userAgent: "aviary" });
+  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook });
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
+  const events = createEventRecorder({ client, logger: log, instance: config.identity });
+  const routers = createRouterRegistry({ kube: client, logger: log });
+  const metricProviders = createMetricProviderRegistry();
+  const checks = createCheckRunner({
+    metrics: {
+      registry: metricProviders,
+      getTemplate: async (ns, name, signal) =>
+        (await client.get<MetricTemplate>({ apiVersion: "aviary.dev/v1beta1", kind: "MetricTemplate", namespace: ns, name }, { signal })) ?? undefined,
+      getSecret: async (ns, name, signal) => {
+        const secret = await client.get<{ apiVersion: string; kind: string; metadata: { name: string }; data?: Record<string, string> }>(
+          { apiVersion: "v1", kind: "Secret", namespace: ns, name }, { signal });
+        if (!secret) return undefined;
+        return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+      },
+      ...(config.metricsServer ? { defaultMetricsServer: config.metricsServer } : {}),
+    },
+  });
+  const reconcile = createCanaryReconciler({ kube: client, routers, checks, events, logger: log });
+  const controller = config.controller
+    ? createCanaryController({ client, logger: log, reconcile, namespace: config.namespace, workers: config.workers })
+    : undefined;
+
+  const { host, port } = splitAddress(config.metricsAddress);
+  const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });
+  log.info("serving /metrics, /healthz and /readyz", { address: `${host}:${ops.port}` });
+
+  let elector: ReturnType<typeof createLeaderElector> | undefined;
+  if (controller) {
+    controller.start();
+    if (config.leaderElect) {
+      elector = createLeaderElector({
+        client, namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, logger: log,
+        leaseDurationMs: config.leaseDurationMs,
+        onStartedLeading: () => controller.startWorkers(),
+        onStoppedLeading: () => void controller.stopWorkers(),
+      });
+      void elector.run();
+    } else {
+      controller.startWorkers();
+    }
+  }
+
+  return {
+    async stop() {
+      await elector?.stop();
+      await controller?.stop();
+      await ops.close();
+      await client.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: Config | "help";
+  try {
+    config = parseConfig(process.argv.slice(2), process.env, hostname(), process.pid);
+  } catch (err) {
+    console.error(`aviary: ${err instanceof Error ? err.message : String(err)}\n(try --help)`);
+    process.exit(2);
+  }
+  if (config === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  const log = createLogger({ level: config.logLevel });
+  let running: Running;
+  try {
+    running = await start(config, log);
+  } catch (err) {
+    log.error("aviary could not start", { err });
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  }
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`received ${signal}; stopping`);
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error("stopping failed", { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+if (import.meta.main) await main();

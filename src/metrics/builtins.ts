@@ -1,0 +1,132 @@
+/**
+ * Built-in metrics: `request-success-rate` (percent of requests that were not 5xx) and
+ * `request-duration` (p99 latency in milliseconds), one PromQL template per router,
+ * measuring the canary workload `{{ target }}` only.
+ *
+ * Success rates are written as `100 * (1 - errors / all)` with `or vector(0)` around the
+ * error rate: a healthy canary has no 5xx series at all, and a ratio of "non-5xx / all"
+ * would come back empty (no data) when every request failed. With no traffic at all the
+ * denominator is empty or zero and the result is no data, which onNoData decides on.
+ *
+ * Metric names and labels per router:
+ * - istio: `istio_requests_total{reporter="destination", destination_workload_namespace,
+ *   destination_workload, response_code}` and `istio_request_duration_milliseconds_bucket`.
+ * - appmesh: the Envoy sidecar's `envoy_cluster_upstream_rq{envoy_response_code}` and
+ *   `envoy_cluster_upstream_rq_time_bucket` (milliseconds), with the `kubernetes_namespace`
+ *   and `kubernetes_pod_name` target labels of App Mesh's Prometheus scrape config.
+ * - nginx: ingress-nginx's `nginx_ingress_controller_requests{namespace, ingress, canary,
+ *   status}` and `nginx_ingress_controller_request_duration_seconds_bucket`; `canary!=""`
+ *   selects the requests the canary upstream served.
+ * - linkerd, smi: the Linkerd proxy's `response_total{namespace, deployment, direction,
+ *   classification}` and `response_latency_ms_bucket`, inbound side.
+ * - kubernetes, gatewayapi: the application's own metrics. aviary's demo app exports
+ *   exactly these, and any app that follows them works with the built-ins:
+ *     http_requests_total{status="<HTTP status code>"}               counter
+ *     http_request_duration_seconds_bucket{le="<seconds>"}            histogram, seconds
+ *   scraped with the target labels `namespace` (the pod's namespace) and `pod` (the pod's
+ *   name), as prometheus-operator's PodMonitor and ServiceMonitor set them. Pods of the
+ *   canary Deployment are named `<target>-<replicaset hash>-<pod hash>`, which the
+ *   `pod=~` matcher selects without also matching `<target>-primary-…`.
+ */
+import type { BuiltinMetric, CanaryMetric } from "../api/types.ts";
+import { BUILTIN_METRICS } from "../api/types.ts";
+import { MetricConfigError } from "./types.ts";
+
+export type BuiltinRouter = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes";
+
+/** Units the analysis prints after a built-in metric's value. */
+export const BUILTIN_UNITS: Readonly<Record<BuiltinMetric, string>> = {
+  "request-success-rate": "%",
+  "request-duration": "ms",
+};
+
+const DEPLOYMENT_POD = `{{ target }}-[0-9a-zA-Z]+-[0-9a-zA-Z]+`;
+
+/** `100 * (1 - (errors or 0) / all)`, the success-rate shape every router shares. */
+function successRate(counter: string, selector: string, errorMatcher: string, interval = "{{ interval }}"): string {
+  const errors = `sum(rate(${counter}{${selector}, ${errorMatcher}}[${interval}]))`;
+  const all = `sum(rate(${counter}{${selector}}[${interval}]))`;
+  return `100 * (1 - ((${errors} or vector(0)) / ${all}))`;
+}
+
+function p99(bucket: string, selector: string, toMs: boolean): string {
+  const q = `histogram_quantile(0.99, sum by (le) (rate(${bucket}{${selector}}[{{ interval }}])))`;
+  return toMs ? `${q} * 1000` : q;
+}
+
+const ISTIO = `reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload="{{ target }}"`;
+const APPMESH = `kubernetes_namespace="{{ namespace }}", kubernetes_pod_name=~"${DEPLOYMENT_POD}"`;
+const NGINX = `namespace="{{ namespace }}", ingress="{{ ingress }}", canary!=""`;
+const LINKERD = `namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"`;
+const APP = `namespace="{{ namespace }}", pod=~"${DEPLOYMENT_POD}"`;
+
+const QUERIES: Readonly<Record<BuiltinRouter, Readonly<Record<BuiltinMetric, string>>>> = {
+  istio: {
+    "request-success-rate": successRate("istio_requests_total", ISTIO, `response_code=~"5.."`),
+    "request-duration": p99("istio_request_duration_milliseconds_bucket", ISTIO, false),
+  },
+  appmesh: {
+    "request-success-rate": successRate("envoy_cluster_upstream_rq", APPMESH, `envoy_response_code=~"5.."`),
+    "request-duration": p99("envoy_cluster_upstream_rq_time_bucket", APPMESH, false),
+  },
+  nginx: {
+    "request-success-rate": successRate("nginx_ingress_controller_requests", NGINX, `status=~"5.."`),
+    "request-duration": p99("nginx_ingress_controller_request_duration_seconds_bucket", NGINX, true),
+  },
+  linkerd: {
+    "request-success-rate": successRate("response_total", LINKERD, `classification="failure"`),
+    "request-duration": p99("response_latency_ms_bucket", LINKERD, false),
+  },
+  kubernetes: {
+    "request-success-rate": successRate("http_requests_total", APP, `status=~"5.."`),
+    "request-duration": p99("http_request_duration_seconds_bucket", APP, true),
+  },
+};
+
+/**
+ * The built-in query family for a Canary's router provider (`spec.provider`, empty meaning
+ * kubernetes; a version suffix such as `appmesh:v1beta2` is ignored). Unknown names throw.
+ */
+export function builtinRouterFor(provider: string | undefined): BuiltinRouter {
+  const name = (provider ?? "").split(":")[0]?.trim() || "kubernetes";
+  switch (name) {
+    case "istio":
+    case "appmesh":
+    case "nginx":
+    case "linkerd":
+    case "kubernetes":
+      return name;
+    case "smi":
+      return "linkerd";
+    case "gatewayapi":
+      return "kubernetes";
+    default:
+      throw new MetricConfigError(`no built-in metrics for router provider "${provider}"`);
+  }
+}
+
+export function isBuiltinMetric(name: string): name is BuiltinMetric {
+  return (BUILTIN_METRICS as readonly string[]).includes(name);
+}
+
+/** The unrendered PromQL template of a built-in metric for a router provider. */
+export function builtinQueryTemplate(metric: BuiltinMetric, provider: string | undefined): string {
+  return QUERIES[builtinRouterFor(provider)][metric];
+}
+
+/**
+ * The bounds a metric is held to: `thresholdRange`, else Flagger's legacy `threshold`
+ * (a minimum for request-success-rate, a maximum for everything else).
+ */
+export function thresholdRangeOf(metric: CanaryMetric): { min?: number; max?: number } {
+  if (metric.thresholdRange !== undefined) {
+    const range: { min?: number; max?: number } = {};
+    if (metric.thresholdRange.min != null) range.min = metric.thresholdRange.min;
+    if (metric.thresholdRange.max != null) range.max = metric.thresholdRange.max;
+    return range;
+  }
+  if (metric.threshold != null) {
+    return metric.name === "request-success-rate" ? { min: metric.threshold } : { max: metric.threshold };
+  }
+  return {};
+}

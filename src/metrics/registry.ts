@@ -1,0 +1,66 @@
+/**
+ * The explicit registry of metric providers: a provider type maps to one factory, and an
+ * unknown type is an error (never a silent fallback to Prometheus). Built once in the
+ * composition root with its dependencies; tests build their own.
+ */
+import type { MetricProvider, ProviderInit } from "./types.ts";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, MetricConfigError } from "./types.ts";
+import type { CloudWatchClientFactory } from "./cloudwatch.ts";
+import { createCloudWatchClient, createCloudWatchProvider } from "./cloudwatch.ts";
+import { createDatadogProvider } from "./datadog.ts";
+import { createNewRelicProvider } from "./newrelic.ts";
+import { createPrometheusProvider } from "./prometheus.ts";
+import { createWebProvider } from "./web.ts";
+
+export interface MetricProviderDeps {
+  /** Per-call timeout of every provider request (default 15s). */
+  timeoutMs?: number;
+  /** The clock that ends CloudWatch and Datadog windows. */
+  now?: () => Date;
+  /** Builds CloudWatch clients (default: a real SDK client). */
+  createCloudWatchClient?: CloudWatchClientFactory;
+}
+
+export type MetricProviderFactory = (init: ProviderInit) => MetricProvider;
+
+export interface MetricProviderRegistry {
+  /** The provider for a template's `spec.provider`; throws MetricConfigError for an unknown type. */
+  create(init: ProviderInit): MetricProvider;
+  /** Whether `type` names a registered provider (for validation). */
+  has(type: string): boolean;
+  /** Registered provider types, sorted. */
+  types(): string[];
+}
+
+/** The registry of every provider aviary ships: prometheus, cloudwatch, datadog, newrelic, web. */
+export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): MetricProviderRegistry {
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+  const now = deps.now ?? (() => new Date());
+  const createClient = deps.createCloudWatchClient ?? createCloudWatchClient;
+  return registryOf({
+    prometheus: (init) => createPrometheusProvider(init, { timeoutMs }),
+    cloudwatch: (init) => createCloudWatchProvider(init, { timeoutMs, now, createClient }),
+    datadog: (init) => createDatadogProvider(init, { timeoutMs, now }),
+    newrelic: (init) => createNewRelicProvider(init, { timeoutMs }),
+    web: (init) => createWebProvider(init, { timeoutMs }),
+  });
+}
+
+/** A registry over the given factories (for tests and for embedding custom providers). */
+export function registryOf(factories: Readonly<Record<string, MetricProviderFactory>>): MetricProviderRegistry {
+  const table = new Map(Object.entries(factories));
+  return {
+    create(init) {
+      const type = init.spec.type as string | undefined;
+      const factory = type === undefined ? undefined : table.get(type);
+      if (factory === undefined) {
+        throw new MetricConfigError(
+          `unknown metric provider type ${JSON.stringify(type ?? "")}; expected one of ${[...table.keys()].sort().join(", ")}`,
+        );
+      }
+      return factory(init);
+    },
+    has: (type) => table.has(type),
+    types: () => [...table.keys()].sort(),
+  };
+}

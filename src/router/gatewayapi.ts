@@ -1,0 +1,85 @@
+/**
+ * The `gatewayapi` router: one HTTPRoute `<svc>` (gateway.networking.k8s.io/v1) whose
+ * weighted backendRefs point at `<svc>-primary` and `<svc>-canary`. The same object serves
+ * Amazon VPC Lattice through its Gateway API controller.
+ */
+import type { Canary } from "../api/types.ts";
+import { serviceNames } from "../controller/canary/objects.ts";
+import type { KubeObject, ObjectRef } from "../kube/types.ts";
+import { buildHTTPRouteSpec, readRoutes, GATEWAY_GROUP } from "./gatewayapi-spec.ts";
+import { desiredRouteObject, getRouteObject, releaseRouteObject, writeRouteObject } from "./route-objects.ts";
+import type { RouteKind } from "./route-objects.ts";
+import { RouteStateError } from "./types.ts";
+import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+
+export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;
+
+export interface GatewayApiRouterOptions {
+  /** The HTTPRoute apiVersion; default `gateway.networking.k8s.io/v1`. */
+  apiVersion?: string;
+}
+
+const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
+
+export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterOptions = {}): Router {
+  const kind: RouteKind = {
+    apiVersion: opts.apiVersion ?? GATEWAY_API_VERSION,
+    kind: "HTTPRoute",
+    plural: "httproutes",
+    specFields: ["parentRefs", "hostnames", "rules"],
+  };
+  const { kube } = deps;
+
+  const refOf = (canary: Canary): ObjectRef => ({
+    apiVersion: kind.apiVersion,
+    kind: kind.kind,
+    namespace: canary.metadata.namespace!,
+    name: serviceNames(canary).apex,
+  });
+
+  /** Applies the route for `routes` unless the stored one already says exactly that. */
+  async function write(canary: Canary, routes: RouteRequest, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
+    const ref = refOf(canary);
+    const desired = desiredRouteObject(kind, canary, ref.name, { ...buildHTTPRouteSpec(canary, routes) }, existing);
+    if (!(await writeRouteObject(kube, kind, existing, desired, signal))) return false;
+    deps.logger.info("HTTPRoute written", {
+      namespace: ref.namespace, name: canary.metadata.name, route: ref.name,
+      primary: routes.primary, canary: routes.canary, mirror: routes.mirror ?? false, created: existing === null,
+    });
+    return true;
+  }
+
+  return {
+    name: "gatewayapi",
+    supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: false },
+
+    async reconcile(canary, signal): Promise<ReconcileResult> {
+      const existing = await getRouteObject(kube, kind, refOf(canary), signal);
+      // Weights are state, owned by the route object: keep them; restore everything else.
+      const current = (existing !== null ? readRoutes(existing.spec, canary) : undefined) ?? INITIAL;
+      return { changed: await write(canary, current, existing, signal) };
+    },
+
+    async setRoutes(canary, routes, signal): Promise<void> {
+      const existing = await getRouteObject(kube, kind, refOf(canary), signal);
+      await write(canary, routes, existing, signal);
+    },
+
+    async getRoutes(canary, signal): Promise<Routes> {
+      const ref = refOf(canary);
+      const existing = await getRouteObject(kube, kind, ref, signal);
+      if (existing === null) throw new RouteStateError(`${kind.kind} ${ref.namespace}/${ref.name} does not exist`);
+      const routes = readRoutes(existing.spec, canary);
+      if (routes === undefined) {
+        const names = serviceNames(canary);
+        throw new RouteStateError(`${kind.kind} ${ref.namespace}/${ref.name} routes to neither ${names.primary} nor ${names.canary}`);
+      }
+      return routes;
+    },
+
+    async finalize(canary, signal): Promise<void> {
+      const outcome = await releaseRouteObject(kube, kind, canary, refOf(canary).name, signal);
+      deps.logger.info("HTTPRoute finalized", { namespace: canary.metadata.namespace, name: canary.metadata.name, outcome });
+    },
+  };
+}

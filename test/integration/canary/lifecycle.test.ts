@@ -1,0 +1,168 @@
+/**
+ * The canary engine end to end against the real API server: initialization, promotion,
+ * rollback, config changes, a new revision mid-run and a controller restart mid-run.
+ * aviary runs as its own process (controller only); webhooks are a local HTTP server.
+ */
+import assert from "node:assert/strict";
+import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
+import { startHookServer, type HookServer } from "../../support/hooks.ts";
+import { eventually, kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
+import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "./fixtures.ts";
+
+describe("canary engine: lifecycle", function () {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let hooks: HookServer;
+  let aviary: AviaryProcess;
+
+  before(async () => {
+    await kubectlOk(["apply", "--server-side", "-k", "manifests/crds"]);
+    ns = await tempNamespace();
+    hooks = await startHookServer();
+    aviary = startAviary(["--no-webhook", "--namespace", ns.name]);
+  });
+  after(async () => {
+    await aviary?.stop();
+    await hooks?.close();
+    await ns?.remove();
+  });
+
+  it("initializes: primary, services and HTTPRoute created, target scaled to zero", async () => {
+    await apply(ns.name, deployment("podinfo", "podinfo:1.0.0", { replicas: 2 }));
+    await apply(ns.name, canary("podinfo", { analysis: { webhooks: [{ name: "load", type: "rollout", url: hooks.url("/podinfo") }] } }));
+    const c = await waitForPhase(ns.name, "podinfo", "Initialized");
+    assert.equal(c.status?.canaryWeight ?? 0, 0);
+
+    const primary = await getDeployment(ns.name, "podinfo-primary");
+    assert.equal(image(primary), "podinfo:1.0.0");
+    assert.equal(primary.spec.replicas, 2);
+    assert.equal(primary.metadata.labels?.["app.kubernetes.io/managed-by"], "aviary");
+    assert.deepEqual(primary.metadata.ownerReferences?.map((o) => `${o.kind}/${o.name}`), ["Canary/podinfo"]);
+    const target = await getDeployment(ns.name, "podinfo");
+    assert.equal(target.spec.replicas, 0, "the target is scaled to zero");
+
+    const services = await kubectlJson<{ items: { metadata: { name: string }; spec: { selector: Record<string, string> } }[] }>(["get", "services", "-n", ns.name]);
+    const selectors = Object.fromEntries(services.items.map((s) => [s.metadata.name, s.spec.selector.app]));
+    assert.deepEqual(selectors, { podinfo: "podinfo-primary", "podinfo-primary": "podinfo-primary", "podinfo-canary": "podinfo" });
+    assert.deepEqual(await routeWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
+    const reasons = (await events(ns.name, "podinfo")).map((e) => e.reason);
+    assert.ok(reasons.includes("Initialized"), `events: ${reasons.join(", ")}`);
+  });
+
+  it("sees a new image at once and promotes it step by step (20, 40, 60)", async () => {
+    const weights = watchWeights(ns.name, "podinfo");
+    const changedAt = Date.now();
+    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:2.0.0", "-n", ns.name]);
+    const newRevision = await eventually("a NewRevision event", async () => (await events(ns.name, "podinfo")).find((e) => e.reason === "NewRevision"), 10_000, 100);
+    assert.ok(newRevision);
+    assert.ok(Date.now() - changedAt < 5_000);
+    const done = await waitForPhase(ns.name, "podinfo", "Succeeded", 90_000);
+    const seen = await weights.stop();
+    for (const w of [20, 40, 60]) assert.ok(seen.includes(w), `weights seen: ${seen.join(" → ")}`);
+    assert.deepEqual(seen.filter((w) => w > 0), [20, 40, 60], `weights never go backwards: ${seen.join(" → ")}`);
+    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2.0.0");
+    assert.equal((await getDeployment(ns.name, "podinfo")).spec.replicas, 0);
+    assert.deepEqual(await routeWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
+    const promoted = done.status?.conditions?.find((x) => x.type === "Promoted");
+    assert.equal(promoted?.status, "True");
+    assert.ok(hooks.calls.some((call) => call.path === "/podinfo" && call.body.name === "podinfo"));
+  });
+
+  it("rolls back when the rollout webhook fails: Failed after threshold, routes 100/0, primary unchanged", async () => {
+    hooks.status.set("/podinfo", 500);
+    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:3.0.0-bad", "-n", ns.name]);
+    const failed = await waitForPhase(ns.name, "podinfo", "Failed", 60_000);
+    assert.equal(failed.status?.failedChecks, 2);
+    assert.deepEqual(await routeWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
+    assert.equal((await getDeployment(ns.name, "podinfo")).spec.replicas, 0);
+    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2.0.0");
+    const rolledBack = (await events(ns.name, "podinfo")).find((e) => e.reason === "RolledBack");
+    assert.ok(rolledBack, "a RolledBack event");
+    assert.ok(failed.status?.lastAnalysis?.some((r) => r.verdict === "fail" && /500/.test(r.message)), JSON.stringify(failed.status?.lastAnalysis));
+    hooks.status.delete("/podinfo");
+  });
+
+  it("retries a failed revision when asked, without a new image", async () => {
+    await kubectlOk(["annotate", "canaries.aviary.dev/podinfo", "-n", ns.name, `aviary.dev/retry=${Date.now()}`, "--overwrite"]);
+    await waitForPhase(ns.name, "podinfo", "Succeeded", 90_000);
+    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:3.0.0-bad");
+  });
+});
+
+describe("canary engine: configuration changes and restarts", function () {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let aviary: AviaryProcess;
+
+  before(async () => {
+    ns = await tempNamespace();
+    aviary = startAviary(["--no-webhook", "--namespace", ns.name]);
+  });
+  after(async () => {
+    await aviary?.stop();
+    await ns?.remove();
+  });
+
+  it("starts a run on a ConfigMap change alone and promotes it as <name>-primary", async () => {
+    await kubectlOk(["create", "configmap", "web-config", "-n", ns.name, "--from-literal=GREETING=hello"]);
+    await apply(ns.name, deployment("web", "web:1", { configMap: "web-config" }));
+    await apply(ns.name, canary("web", { analysis: { stepWeight: 50, maxWeight: 50 } }));
+    const init = await waitForPhase(ns.name, "web", "Initialized");
+    assert.ok(init.status?.trackedConfigs?.["ConfigMap/web-config"], JSON.stringify(init.status?.trackedConfigs));
+    const primary = await getDeployment(ns.name, "web-primary");
+    assert.equal(primary.spec.template.spec.containers[0]?.envFrom?.[0]?.configMapRef?.name, "web-config-primary");
+    const copy = await kubectlJson<{ data: Record<string, string> }>(["get", "configmap", "web-config-primary", "-n", ns.name]);
+    assert.equal(copy.data.GREETING, "hello");
+
+    await kubectlOk(["patch", "configmap", "web-config", "-n", ns.name, "--type=merge", "-p", JSON.stringify({ data: { GREETING: "bonjour" } })]);
+    await eventually("a run for the config change", async () => (await events(ns.name, "web")).find((e) => e.reason === "NewRevision"), 10_000, 100);
+    await eventually("the promoted config", async () => {
+      const c = await getCanary(ns.name, "web");
+      const cm = await kubectlJson<{ data: Record<string, string> }>(["get", "configmap", "web-config-primary", "-n", ns.name]);
+      return c.status?.phase === "Succeeded" && cm.data.GREETING === "bonjour" ? true : undefined;
+    }, 60_000);
+  });
+
+  it("restarts the analysis from weight 0 when a new image arrives mid-run", async () => {
+    await apply(ns.name, deployment("api", "api:1"));
+    await apply(ns.name, canary("api", { analysis: { interval: "2s", stepWeight: 20, maxWeight: 80 } }));
+    await waitForPhase(ns.name, "api", "Initialized");
+    await kubectlOk(["set", "image", "deployment/api", "app=api:2", "-n", ns.name]);
+    await eventually("weight 40", async () => ((await routeWeights(ns.name, "api"))?.canary === 40 ? true : undefined), 60_000, 100);
+    const weights = watchWeights(ns.name, "api");
+    await kubectlOk(["set", "image", "deployment/api", "app=api:3", "-n", ns.name]);
+    await waitForPhase(ns.name, "api", "Succeeded", 90_000);
+    const seen = await weights.stop();
+    assert.ok(seen.indexOf(20) > seen.indexOf(40) || seen[0] === 0, `restarted from 0: ${seen.join(" → ")}`);
+    assert.equal(image(await getDeployment(ns.name, "api-primary")), "api:3");
+  });
+
+  it("resumes a run after the controller is killed mid-run and ends with the right verdict", async () => {
+    await apply(ns.name, deployment("shop", "shop:1"));
+    await apply(ns.name, canary("shop", { analysis: { interval: "1s", stepWeight: 20, maxWeight: 80 } }));
+    await waitForPhase(ns.name, "shop", "Initialized");
+    const weights = watchWeights(ns.name, "shop");
+    await kubectlOk(["set", "image", "deployment/shop", "app=shop:2", "-n", ns.name]);
+    await eventually("weight 40", async () => ((await routeWeights(ns.name, "shop"))?.canary === 40 ? true : undefined), 60_000, 100);
+    await aviary.kill();
+    const frozen = await routeWeights(ns.name, "shop");
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(await routeWeights(ns.name, "shop"), frozen, "nothing moves while aviary is down");
+    aviary = startAviary(["--no-webhook", "--namespace", ns.name]);
+    await waitForPhase(ns.name, "shop", "Succeeded", 90_000);
+    const seen = (await weights.stop()).filter((w) => w > 0);
+    assert.deepEqual(seen, [20, 40, 60, 80], `weights never go backwards across the restart: ${seen.join(" → ")}`);
+    assert.equal(image(await getDeployment(ns.name, "shop-primary")), "shop:2");
+    const promotions = (await events(ns.name, "shop")).filter((e) => e.reason === "Promoted");
+    assert.equal(promotions.length, 1, "promoted once");
+  });
+
+  it("waits for a missing target and says why", async () => {
+    await apply(ns.name, canary("ghost"));
+    const c = await eventually("a condition naming the missing target", async () => {
+      const x = await getCanary(ns.name, "ghost");
+      const cond = x.status?.conditions?.find((k) => /ghost/.test(k.message ?? "") && /not found|missing|waiting/i.test(k.message ?? ""));
+      return cond ? x : undefined;
+    }, 20_000);
+    assert.notEqual(c.status?.phase, "Initialized");
+    await kubectl(["delete", "canaries.aviary.dev", "ghost", "-n", ns.name]);
+  });
+});
