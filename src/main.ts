@@ -16,6 +16,7 @@ import { createEventRecorder } from "./kube/events.ts";
 import { createLeaderElector } from "./kube/lease.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
+import { createAlertDispatcher } from "./notifier/dispatcher.ts";
 import { createLogger } from "./observability/logger.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
@@ -49,7 +50,8 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       ...(config.metricsServer ? { defaultMetricsServer: config.metricsServer } : {}),
     },
   });
-  const reconcile = createCanaryReconciler({ kube: client, routers, checks, events, logger: log });
+  const alerts = createAlertDispatcher({ kube: client, logger: log });
+  const reconcile = createCanaryReconciler({ kube: client, routers, checks, events, alerts, logger: log });
   const controller = config.controller
     ? createCanaryController({ client, logger: log, reconcile, namespace: config.namespace, workers: config.workers })
     : undefined;

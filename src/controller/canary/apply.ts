@@ -5,10 +5,11 @@
  * weights through the router.
  */
 import { ANNOTATION_CHANGED_BY, ANNOTATION_DESIRED_REPLICAS, ANNOTATION_REVISION, FINALIZER, LABEL_CANARY } from "../../api/types.ts";
-import type { Canary } from "../../api/types.ts";
+import type { Canary, CanaryStatus } from "../../api/types.ts";
 import type { EventRecorder, EventType } from "../../kube/events.ts";
 import type { KubeClient, ObjectRef } from "../../kube/types.ts";
 import type { Logger } from "../../observability/logger.ts";
+import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { Router } from "../../router/types.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import type { Action } from "./plan.ts";
@@ -35,6 +36,9 @@ export interface ApplyContext {
   /** The target Deployment as read for this reconcile; null when missing. */
   target: Deployment | null;
   revision: string;
+  /** The status plan is moving to: alerts describe the Canary as it will be. */
+  nextStatus: CanaryStatus;
+  alerts?: AlertDispatcher | undefined;
   signal: AbortSignal;
 }
 
@@ -64,6 +68,7 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
       ctx.logger[action.severity === "error" ? "warn" : "info"](action.message, { reason: action.reason });
       await ctx.events.record(ctx.canary, type, action.reason, action.message);
       await notifyEventHooks(ctx, action.reason, action.message, type);
+      if (action.alert) await sendAlerts(ctx, action.reason, action.message, action.severity);
       return;
     }
     case "webhook": {
@@ -94,6 +99,20 @@ async function notifyEventHooks(ctx: ApplyContext, reason: string, message: stri
     { eventMessage: message, eventType: type, eventReason: reason },
   );
   for (const r of results.filter((x) => x.verdict !== "pass")) ctx.logger.warn(`event webhook ${r.name} failed: ${r.message}`);
+}
+
+/** Alerts never block or fail a run: problems become a log line and a Warning event. */
+async function sendAlerts(ctx: ApplyContext, reason: string, message: string, severity: "info" | "warn" | "error"): Promise<void> {
+  if (!ctx.alerts || (ctx.canary.spec.analysis?.alerts ?? []).length === 0) return;
+  const problems = await ctx.alerts.dispatch(
+    { ...ctx.canary, status: ctx.nextStatus },
+    { reason, message, severity, changedBy: ctx.target?.metadata.annotations?.[ANNOTATION_CHANGED_BY], revision: ctx.revision },
+    ctx.signal,
+  );
+  for (const p of problems) {
+    ctx.logger.warn(`alert ${p.alert} via ${p.provider} failed: ${p.message}`);
+    await ctx.events.record(ctx.canary, "Warning", "AlertFailed", `alert ${p.alert} via AlertProvider ${p.provider}: ${p.message}`);
+  }
 }
 
 function requireTarget(ctx: ApplyContext): Deployment {

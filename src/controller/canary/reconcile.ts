@@ -12,6 +12,7 @@ import type { EventRecorder } from "../../kube/events.ts";
 import type { KubeClient, ObjectRef } from "../../kube/types.ts";
 import { isConflict, isNotFound } from "../../kube/types.ts";
 import type { Logger } from "../../observability/logger.ts";
+import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { RouterRegistry } from "../../router/registry.ts";
 import type { HandlerResult } from "../workqueue.ts";
 import type { CheckRunner } from "../checks/runner.ts";
@@ -29,6 +30,7 @@ export interface ReconcilerDeps {
   now?: () => number;
   /** How soon a Canary stuck on a terminal problem (a missing CRD, a bad selector) is looked at again. */
   terminalRetryMs?: number;
+  alerts?: AlertDispatcher;
   /** Called after every reconcile with the Canary's new status (metrics, CLI watchers). */
   onStatus?: (canary: Canary, status: CanaryStatus) => void;
 }
@@ -79,10 +81,10 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
         log.debug("running checks", { checks: need.checks });
         return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal });
       });
-      const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, logger: log, canary, target, revision: observed.revision, signal };
+      const status = clearReadyProblem(decision.status, now);
+      const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };
       await applyActions(decision.actions, ctx);
       const finalized = decision.actions.some((a) => a.type === "finalize");
-      const status = clearReadyProblem(decision.status, now);
       await writeStatus(deps.kube, ref, stored.status ?? {}, status, signal, finalized);
       deps.onStatus?.(canary, status);
       if (decision.status.phase !== stored.status?.phase) {
