@@ -94,8 +94,10 @@ export function watchWeights(ns: string, name: string): { seen: number[]; stop: 
   return { seen, stop: async () => { running = false; await loop; return seen; } };
 }
 
-export async function events(ns: string, name: string): Promise<{ reason: string; message: string; type: string; lastTimestamp?: string; eventTime?: string; firstTimestamp?: string }[]> {
-  const list = await kubectlJson<{ items: { reason: string; message: string; type: string; involvedObject: { kind: string; name: string }; lastTimestamp?: string; eventTime?: string; firstTimestamp?: string }[] }>(["get", "events", "-n", ns]);
+export interface EventObject { reason: string; message: string; type: string; count?: number; lastTimestamp?: string; eventTime?: string; firstTimestamp?: string }
+
+export async function events(ns: string, name: string): Promise<EventObject[]> {
+  const list = await kubectlJson<{ items: (EventObject & { involvedObject: { kind: string; name: string } })[] }>(["get", "events", "-n", ns]);
   return list.items.filter((e) => e.involvedObject.kind === "Canary" && e.involvedObject.name === name);
 }
 
