@@ -19,6 +19,7 @@ SMI_VERSION="${SMI_VERSION:-v0.5.0}"
 
 CP_BIN="$AVIARY_CACHE/control-plane/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 CP_LOGS="$AVIARY_CACHE/logs"
+HELM_BIN="$AVIARY_CACHE/tools/helm-$HELM_VERSION/helm"
 export GOMODCACHE="$AVIARY_CACHE/go/mod"
 export GOCACHE="$AVIARY_CACHE/go/build"
 export GOFLAGS="-buildvcs=false"

@@ -14,6 +14,7 @@ import { createKubeClient } from "./kube/client.ts";
 import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
 import { createLeaderElector } from "./kube/lease.ts";
+import { API_VERSION, KIND_CANARY } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
@@ -21,6 +22,11 @@ import { createLogger } from "./observability/logger.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
 import { createRouterRegistry } from "./router/registry.ts";
+import { registerLocalWebhooks } from "./webhook/local.ts";
+import { createApiLookups } from "./webhook/lookups.ts";
+import { startWebhook } from "./webhook/run.ts";
+import type { RunningWebhook } from "./webhook/run.ts";
+import { whoAmI } from "./kube/identity.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -60,6 +66,40 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });
   log.info("serving /metrics, /healthz and /readyz", { address: `${host}:${ops.port}` });
 
+  let webhook: RunningWebhook | undefined;
+  if (config.webhook) {
+    // aviary's own writes must pass its replica guard and generated-object guard.
+    const me = await whoAmI(client);
+    if (config.webhookUrl) {
+      const registered = await registerLocalWebhooks(client, config.webhookUrl, me.username);
+      log.info("registered the webhooks by URL for a local run", { url: config.webhookUrl, configurations: registered });
+    }
+    const [secretNamespace, secretName] = config.certSecret?.split("/") ?? [];
+    webhook = await startWebhook(
+      {
+        host: config.webhookHost,
+        port: config.webhookPort,
+        certificates: secretNamespace && secretName ? { secret: { namespace: secretNamespace, name: secretName } } : { dir: config.certDir },
+        dnsNames: [...config.webhookDnsNames, "localhost"],
+        ipAddresses: ["127.0.0.1"],
+        webhookConfigurations: { mutating: ["aviary"], validating: ["aviary"] },
+        aviaryUsers: [me.username, ...config.selfUsers],
+      },
+      {
+        log,
+        kube: client,
+        lookups: createApiLookups(client),
+        onRevision: (ns, name) => controller?.wake(ns, name),
+        onManualEdit: (edit) => {
+          const ref = { apiVersion: API_VERSION, kind: KIND_CANARY, metadata: { name: edit.canary, namespace: edit.namespace } };
+          const message = `${edit.user} ${edit.operation === "DELETE" ? "deleted" : "edited"} generated ${edit.kind} ${edit.name} (aviary.dev/allow-manual-edits)`;
+          void events.record(ref, "Warning", "ManualEdit", message);
+        },
+      },
+    );
+    log.info("admission webhook serving", { address: `${webhook.address.address}:${webhook.address.port}`, user: me.username });
+  }
+
   let elector: ReturnType<typeof createLeaderElector> | undefined;
   if (controller) {
     controller.start();
@@ -80,6 +120,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     async stop() {
       await elector?.stop();
       await controller?.stop();
+      await webhook?.stop();
       await ops.close();
       await client.close();
     },

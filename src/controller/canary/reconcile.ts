@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { withDefaults } from "../../api/defaults.ts";
-import { API_VERSION, FINALIZER, KIND_CANARY } from "../../api/types.ts";
+import { ANNOTATION_DESIRED_REPLICAS, API_VERSION, FINALIZER, KIND_CANARY } from "../../api/types.ts";
 import type { Canary, CanaryCondition, CanaryStatus } from "../../api/types.ts";
 import { errorsOf, formatProblems, validateCanary } from "../../api/validate.ts";
 import type { EventRecorder } from "../../kube/events.ts";
@@ -77,6 +77,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
     try {
       const router = deps.routers.get(canary.spec.provider);
       const { observed, target } = await observe(canary, { kube: deps.kube, router, now }, signal);
+      if (await adoptUserScale(canary, observed, deps.kube, signal)) log.info("the idle target was scaled by hand: that is the new desired size", { replicas: observed.target?.desiredReplicas });
       const decision = await decide(observed, async (need) => {
         log.debug("running checks", { checks: need.checks });
         return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal });
@@ -104,6 +105,25 @@ function splitKey(key: string): [string, string] {
   const i = key.indexOf("/");
   if (i <= 0) throw Object.assign(new Error(`bad work-queue key "${key}": want namespace/name`), { terminal: true });
   return [key.slice(0, i), key.slice(i + 1)];
+}
+
+const IDLE_PHASES: ReadonlySet<string> = new Set(["Initialized", "Succeeded", "Failed"]);
+
+/**
+ * `kubectl scale` and autoscalers act through the scale subresource, which the admission
+ * webhook leaves alone. A scale of an idle target (no new revision) is the user's new
+ * desired size: it is recorded on the target, and plan then sizes the primary from it and
+ * returns the target to zero.
+ */
+async function adoptUserScale(canary: Canary, observed: Observed, kube: KubeClient, signal: AbortSignal): Promise<boolean> {
+  const t = observed.target;
+  const status = canary.status ?? {};
+  if (!t || !IDLE_PHASES.has(status.phase ?? "") || observed.revision !== status.lastAppliedSpec) return false;
+  if (t.specReplicas < 1 || t.specReplicas === t.desiredReplicas || canary.spec.autoscalerRef !== undefined) return false;
+  const ref = { apiVersion: "apps/v1", kind: "Deployment", namespace: canary.metadata.namespace ?? "default", name: t.name };
+  await kube.mergePatch(ref, { metadata: { annotations: { [ANNOTATION_DESIRED_REPLICAS]: String(t.specReplicas) } } }, { signal });
+  observed.target = { ...t, desiredReplicas: t.specReplicas };
+  return true;
 }
 
 /** Adds or removes aviary's finalizer to match revertOnDeletion; true when it wrote. */

@@ -1,0 +1,49 @@
+/**
+ * Local runs: registers aviary's webhook configurations with `clientConfig.url` pointing at
+ * this process instead of the in-cluster Service. The shape comes from the same
+ * manifests/webhooks.yaml the cluster install applies, so local and in-cluster behave alike;
+ * only the address and aviary's own user name differ. The caBundle is written afterwards
+ * by the certificate manager, as in the cluster.
+ */
+import { readFile } from "node:fs/promises";
+import { parseAllDocuments } from "yaml";
+import type { CallOptions, KubeClient, KubeObject } from "../kube/types.ts";
+
+export const WEBHOOKS_MANIFEST = new URL("../../manifests/webhooks.yaml", import.meta.url);
+
+interface WebhookEntry {
+  clientConfig?: { url?: string; service?: { path?: string }; caBundle?: string };
+  matchConditions?: { name: string; expression: string }[];
+  [field: string]: unknown;
+}
+interface WebhookConfiguration extends KubeObject {
+  webhooks?: WebhookEntry[];
+}
+
+/** The manifest's configurations, rewritten to call `baseUrl` and to let `username` through. */
+export function localConfigurations(manifest: string, baseUrl: string, username: string): WebhookConfiguration[] {
+  const base = baseUrl.replace(/\/+$/, "");
+  return parseAllDocuments(manifest)
+    .map((d) => d.toJS() as WebhookConfiguration | null)
+    .filter((d): d is WebhookConfiguration => d !== null && /WebhookConfiguration$/.test(d.kind))
+    .map((config) => ({
+      ...config,
+      webhooks: (config.webhooks ?? []).map((w) => {
+        const path = w.clientConfig?.service?.path ?? "/";
+        const entry: WebhookEntry = { ...w, clientConfig: { url: `${base}${path}` } };
+        if (w.matchConditions) {
+          entry.matchConditions = w.matchConditions.map((c) => ({
+            ...c,
+            expression: c.expression.replace(/'system:serviceaccount:aviary-system:aviary'/g, `'${username.replace(/'/g, "\\'")}'`),
+          }));
+        }
+        return entry;
+      }),
+    }));
+}
+
+export async function registerLocalWebhooks(kube: KubeClient, baseUrl: string, username: string, opts: CallOptions = {}): Promise<string[]> {
+  const configs = localConfigurations(await readFile(WEBHOOKS_MANIFEST, "utf8"), baseUrl, username);
+  for (const config of configs) await kube.apply(config, { ...opts, force: true });
+  return configs.map((c) => `${c.kind}/${c.metadata.name}`);
+}

@@ -1,0 +1,130 @@
+/**
+ * Mutating admission for Deployments that a Canary targets (labelled `aviary.dev/canary`).
+ *
+ * - A new pod template is stamped with its revision (the controller's pod-template hash)
+ *   and the user who made it, and the controller is woken at once.
+ * - The replica guard: aviary sizes a target itself (zero while idle, the canary's size
+ *   during a run), so a re-apply by Helm, kubectl apply or a GitOps sync may not move
+ *   `spec.replicas`. The stored value is kept and the requested one is recorded in
+ *   `aviary.dev/desired-replicas`, which the controller uses to size the primary.
+ *   `kubectl scale` and HPAs use the scale subresource, which this webhook never sees.
+ *
+ * The response patch is the diff of the request's object and the mutated copy (STYLE §9).
+ */
+import jsonPatch from "fast-json-patch";
+import type { KubeObject } from "../../kube/types.ts";
+import {
+  ANNOTATION_CHANGED_BY,
+  ANNOTATION_DESIRED_REPLICAS,
+  ANNOTATION_REVISION,
+  LABEL_CANARY,
+  LABEL_MANAGED_BY,
+  MANAGED_BY_VALUE,
+} from "../../api/types.ts";
+import { hashPodTemplate } from "../../controller/canary/hash.ts";
+import type { AdmissionHandler, AdmissionRequest, AdmissionResult } from "../admission.ts";
+import { allowed, annotationsOf, isUserIn, labelsOf } from "../admission.ts";
+
+export interface DeploymentMutatorOptions {
+  /** aviary's own identities (its service account): their replica changes pass unchanged. */
+  aviaryUsers: readonly string[];
+  /**
+   * Called once per new revision (never for dry runs), so a controller in the same
+   * process can enqueue the Canary without waiting for the watch. The request has not
+   * been persisted yet: the callback should only enqueue.
+   */
+  onRevision?: (namespace: string, canaryName: string) => void;
+  /** Time budget; the Deployment webhook is configured with a short timeout. Default 2 s. */
+  timeoutMs?: number;
+}
+
+export interface DeploymentMutation {
+  result: AdmissionResult;
+  /** Set when the pod template changed: which Canary to wake. */
+  revision?: { namespace: string; canary: string; hash: string };
+}
+
+/** Annotations only aviary writes; a client's full replace must not drop them. */
+const AVIARY_ANNOTATIONS = [ANNOTATION_REVISION, ANNOTATION_CHANGED_BY, ANNOTATION_DESIRED_REPLICAS];
+
+interface DeploymentShape extends KubeObject {
+  spec?: { replicas?: unknown; template?: unknown; [field: string]: unknown };
+}
+
+const replicasOf = (obj: DeploymentShape): number | undefined => {
+  const r = obj.spec?.replicas;
+  return typeof r === "number" && Number.isInteger(r) && r >= 0 ? r : undefined;
+};
+
+/** Decides the mutation of one request. Pure: no I/O, no callbacks. */
+export function mutateDeployment(request: AdmissionRequest, opts: Pick<DeploymentMutatorOptions, "aviaryUsers">): DeploymentMutation {
+  const pass = { result: allowed() };
+  if (request.operation !== "UPDATE" || request.subResource) return pass;
+  if (request.kind.group !== "apps" || request.kind.kind !== "Deployment") return pass;
+  const object = request.object as DeploymentShape | null | undefined;
+  const old = request.oldObject as DeploymentShape | null | undefined;
+  if (!object?.metadata || !old) return pass;
+  // The primary carries the label too, but it is aviary's; the generated-object guard owns it.
+  if (labelsOf(old)[LABEL_MANAGED_BY] === MANAGED_BY_VALUE || labelsOf(object)[LABEL_MANAGED_BY] === MANAGED_BY_VALUE) return pass;
+  const canary = labelsOf(object)[LABEL_CANARY] ?? labelsOf(old)[LABEL_CANARY];
+  if (!canary) return pass;
+
+  const fromAviary = isUserIn(request.userInfo, opts.aviaryUsers);
+  const mutated = structuredClone(object);
+  mutated.metadata.annotations = { ...annotationsOf(mutated) };
+  const annotations = mutated.metadata.annotations;
+
+  if (!fromAviary) {
+    // A replace that drops aviary's label or bookkeeping would hide the target from this
+    // webhook's objectSelector and lose the recorded desired size.
+    if (labelsOf(mutated)[LABEL_CANARY] === undefined) mutated.metadata.labels = { ...labelsOf(mutated), [LABEL_CANARY]: canary };
+    for (const key of AVIARY_ANNOTATIONS) {
+      const before = annotationsOf(old)[key];
+      if (annotations[key] === undefined && before !== undefined) annotations[key] = before;
+    }
+  }
+
+  const hash = hashPodTemplate(object.spec?.template);
+  const templateChanged = hashPodTemplate(old.spec?.template) !== hash;
+  if (templateChanged) {
+    annotations[ANNOTATION_REVISION] = hash;
+    annotations[ANNOTATION_CHANGED_BY] = request.userInfo.username ?? "unknown";
+  } else if (annotations[ANNOTATION_REVISION] !== hash) {
+    annotations[ANNOTATION_REVISION] = hash;
+  }
+
+  const requested = replicasOf(object);
+  const stored = replicasOf(old);
+  if (!fromAviary && stored !== undefined && requested !== undefined && requested !== stored) {
+    mutated.spec = { ...mutated.spec, replicas: stored };
+    annotations[ANNOTATION_DESIRED_REPLICAS] = String(requested);
+  }
+
+  if (Object.keys(annotations).length === 0 && object.metadata.annotations === undefined) delete mutated.metadata.annotations;
+  const patch = jsonPatch.compare(object, mutated);
+  const mutation: DeploymentMutation = { result: patch.length > 0 ? { allowed: true, patch } : allowed() };
+  if (templateChanged) mutation.revision = { namespace: request.namespace ?? object.metadata.namespace ?? "", canary, hash };
+  return mutation;
+}
+
+export function createDeploymentMutator(opts: DeploymentMutatorOptions): AdmissionHandler {
+  return {
+    type: "mutate",
+    name: "deployments",
+    // Deploys are never blocked by aviary: the watcher still sees the change.
+    failurePolicy: "Ignore",
+    timeoutMs: opts.timeoutMs ?? 2_000,
+    handle(request, ctx): AdmissionResult {
+      const { result, revision } = mutateDeployment(request, opts);
+      if (revision && !request.dryRun && opts.onRevision) {
+        try {
+          opts.onRevision(revision.namespace, revision.canary);
+        } catch (err) {
+          // Waking early is an optimisation; the watch delivers the change anyway.
+          ctx.log.warn("onRevision callback failed", { err, canary: `${revision.namespace}/${revision.canary}` });
+        }
+      }
+      return result;
+    },
+  };
+}
