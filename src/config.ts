@@ -31,6 +31,8 @@ export interface Config {
   leaseName: string;
   leaseNamespace: string;
   leaseDurationMs: number;
+  /** Annotation prefix of the nginx router's canary Ingress. */
+  nginxAnnotationPrefix: string;
   /** Users whose requests the replica guard and the generated-object guard let through. */
   selfUsers: string[];
   identity: string;
@@ -63,6 +65,8 @@ Flags:
   --lease-namespace NS     (default aviary-system) [AVIARY_LEASE_NAMESPACE]
   --lease-duration SECS    (default 15)
   --self-user NAME         aviary's own user, let through the guards (repeatable)
+  --nginx-annotation-prefix PREFIX
+                           annotation prefix of the canary Ingress (default nginx.ingress.kubernetes.io)
   --identity ID            leader-election identity [POD_NAME] (default hostname-pid)
   -h, --help               print this help
 `;
@@ -100,6 +104,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "lease-namespace": { type: "string" },
       "lease-duration": { type: "string" },
       "self-user": { type: "string", multiple: true },
+      "nginx-annotation-prefix": { type: "string" },
       identity: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -142,6 +147,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     leaseNamespace: values["lease-namespace"] ?? env.AVIARY_LEASE_NAMESPACE ?? "aviary-system",
     leaseDurationMs: int("lease-duration", values["lease-duration"], 15, 2) * 1000,
     selfUsers: values["self-user"] ?? [],
+    nginxAnnotationPrefix: values["nginx-annotation-prefix"] ?? "nginx.ingress.kubernetes.io",
     identity: values.identity ?? env.POD_NAME ?? `${hostname}-${pid}`,
   });
 }

@@ -40,7 +40,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
-  const routers = createRouterRegistry({ kube: client, logger: log });
+  const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const metricProviders = createMetricProviderRegistry();
   const checks = createCheckRunner({
     metrics: {

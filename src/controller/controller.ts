@@ -22,6 +22,11 @@ export interface ControllerOptions {
   namespace?: string | undefined;
   workers?: number;
   queue?: WorkQueue;
+  /**
+   * Every Canary is reconciled at least this often (default 5 min), so drift in objects aviary
+   * does not watch — a route object edited by hand — is brought back without an event.
+   */
+  resyncMs?: number;
   /** Called with every reconcile error (metrics). */
   onError?: (key: string, err: unknown) => void;
 }
@@ -63,6 +68,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   let queue = opts.queue ?? createWorkQueue();
   const workers = opts.workers ?? 4;
   let running: Promise<void> | undefined;
+  let resync: NodeJS.Timeout | undefined;
 
   const canaries: Informer<SlimCanary> = createInformer<SlimCanary>({
     client, apiVersion: API_VERSION, kind: KIND_CANARY, namespace, logger: log,
@@ -120,9 +126,14 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
         opts.onError?.(key, err);
         log.error("reconcile failed; retrying with backoff", { key, err });
       });
+      resync = setInterval(() => {
+        for (const c of canaries.list()) queue.add(objectKey(c));
+      }, opts.resyncMs ?? 5 * 60_000);
+      resync.unref();
       log.info("reconciling", { workers });
     },
     async stopWorkers() {
+      clearInterval(resync);
       if (!running) return;
       await queue.shutdown({ drain: false });
       await running;

@@ -10,6 +10,7 @@
 import type { Canary, HTTPMatchRequest, HeaderOperations, StringMatch } from "../api/types.ts";
 import { tryParseDuration } from "../api/duration.ts";
 import { serviceNames } from "../controller/canary/objects.ts";
+import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
 import type { RouteRequest, Routes } from "./types.ts";
 
@@ -43,6 +44,8 @@ export interface BackendRef {
   name: string;
   port: number;
   weight: number;
+  /** Only for session affinity: the Set-Cookie on responses of this backend. */
+  filters?: HTTPRouteFilter[];
 }
 
 export interface HeaderModifier {
@@ -54,7 +57,7 @@ export interface HeaderModifier {
 export type HTTPRouteFilter =
   | { type: "RequestHeaderModifier"; requestHeaderModifier: HeaderModifier }
   | { type: "ResponseHeaderModifier"; responseHeaderModifier: HeaderModifier }
-  | { type: "RequestMirror"; requestMirror: { backendRef: Omit<BackendRef, "weight">; percent?: number } };
+  | { type: "RequestMirror"; requestMirror: { backendRef: Omit<BackendRef, "weight" | "filters">; percent?: number } };
 
 export interface HTTPRouteRule {
   matches: HTTPRouteMatch[];
@@ -227,14 +230,35 @@ export function buildHTTPRouteSpec(canary: Canary, request: RouteRequest): HTTPR
   if (timeouts) weighted.timeouts = { ...timeouts };
 
   const rules = [weighted];
+  /** A rule with the service's filters and timeout (not the mirror, which only the weighted rule carries). */
+  const plainRule = (matches: HTTPRouteMatch[], backendRefs: BackendRef[]): HTTPRouteRule => {
+    const rule: HTTPRouteRule = { matches, backendRefs };
+    if (common.length > 0) rule.filters = structuredClone(common);
+    if (timeouts) rule.timeouts = { ...timeouts };
+    return rule;
+  };
   const abList = canary.spec.analysis?.match ?? [];
   if (abList.length > 0) {
     const ab = abList.map((m, i) => translateMatch(m, `spec.analysis.match[${i}]`));
     weighted.matches = abMatches(ab, serviceMatches, serviceMatchList.length > 0, abList.map((m) => m.uri !== undefined));
-    const rest: HTTPRouteRule = { matches: serviceMatches, backendRefs: [backend(names.primary, 100)] };
-    if (common.length > 0) rest.filters = structuredClone(common);
-    if (timeouts) rest.timeouts = { ...timeouts };
-    rules.push(rest);
+    rules.push(plainRule(serviceMatches, [backend(names.primary, 100)]));
+  }
+
+  // Session affinity: the canary's responses set a cookie, and a rule before the weighted one
+  // sends requests carrying it to the canary. At 0% whoever still has it goes to the primary and loses it.
+  const cookie = sessionCookie(canary);
+  if (cookie !== undefined) {
+    const sticky: HTTPRouteMatch = { path: { ...DEFAULT_PATH }, headers: [{ type: "RegularExpression", name: "Cookie", value: cookie.cookieHeaderRegex }] };
+    const stickyMatches = abMatches([sticky], serviceMatches, serviceMatchList.length > 0, [false]);
+    const setCookie = (value: string): HTTPRouteFilter[] => [
+      { type: "ResponseHeaderModifier", responseHeaderModifier: { add: [{ name: SET_COOKIE_HEADER, value }] } },
+    ];
+    if (request.canary > 0) {
+      weighted.backendRefs[1]!.filters = setCookie(cookie.setCookie);
+      rules.unshift(plainRule(stickyMatches, [backend(names.canary, 100)]));
+    } else {
+      rules.unshift(plainRule(stickyMatches, [{ ...backend(names.primary, 100), filters: setCookie(cookie.expireCookie) }]));
+    }
   }
 
   const spec: HTTPRouteSpec = { rules };
@@ -250,15 +274,19 @@ interface StoredBackendRef { name?: string; weight?: number; kind?: string; grou
 interface StoredRule { backendRefs?: StoredBackendRef[]; filters?: { type?: string; requestMirror?: { backendRef?: StoredBackendRef } }[] }
 
 /**
- * The split an HTTPRoute actually carries: the first rule that routes to the primary or
- * canary Service, weights turned into percentages (Gateway API weights are relative).
+ * The split an HTTPRoute actually carries: the first rule that routes to both the primary
+ * and the canary Service (a session-affinity rule routes to one only), else the first that
+ * routes to either, weights turned into percentages (Gateway API weights are relative).
  * `undefined` when no rule routes to either.
  */
 export function readRoutes(spec: unknown, canary: Canary): Routes | undefined {
   const names = serviceNames(canary);
   const isService = (ref: StoredBackendRef) => (ref.group ?? "") === "" && (ref.kind ?? "Service") === "Service";
   const rules = ((spec as { rules?: StoredRule[] } | undefined)?.rules ?? []);
-  const rule = rules.find((r) => (r.backendRefs ?? []).some((b) => isService(b) && (b.name === names.primary || b.name === names.canary)));
+  const routesTo = (r: StoredRule, name: string) => (r.backendRefs ?? []).some((b) => isService(b) && b.name === name);
+  const rule =
+    rules.find((r) => routesTo(r, names.primary) && routesTo(r, names.canary)) ??
+    rules.find((r) => routesTo(r, names.primary) || routesTo(r, names.canary));
   if (rule === undefined) return undefined;
   const weightOf = (name: string) =>
     (rule.backendRefs ?? []).filter((b) => isService(b) && b.name === name).reduce((sum, b) => sum + (b.weight ?? 1), 0);

@@ -51,7 +51,7 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
 
   return {
     name: "gatewayapi",
-    supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: false },
+    supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
 
     async reconcile(canary, signal): Promise<ReconcileResult> {
       const existing = await getRouteObject(kube, kind, refOf(canary), signal);

@@ -76,6 +76,11 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
 
     try {
       const router = deps.routers.get(canary.spec.provider);
+      if (keepsRoutes(canary)) {
+        // Route objects edited or deleted by hand are brought back; the weights in them are kept.
+        const { changed } = await router.reconcile(canary, signal);
+        if (changed) log.info("route objects restored to aviary's desired state", { router: router.name });
+      }
       const { observed, target } = await observe(canary, { kube: deps.kube, router, now }, signal);
       if (await adoptUserScale(canary, observed, deps.kube, signal)) log.info("the idle target was scaled by hand: that is the new desired size", { replicas: observed.target?.desiredReplicas });
       const decision = await decide(observed, async (need) => {
@@ -105,6 +110,12 @@ function splitKey(key: string): [string, string] {
   const i = key.indexOf("/");
   if (i <= 0) throw Object.assign(new Error(`bad work-queue key "${key}": want namespace/name`), { terminal: true });
   return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** After initialization, while the Canary is neither suspended nor being deleted. */
+function keepsRoutes(canary: Canary): boolean {
+  const phase = canary.status?.phase;
+  return phase !== undefined && phase !== "Initializing" && canary.spec.suspend !== true && canary.metadata.deletionTimestamp === undefined;
 }
 
 const IDLE_PHASES: ReadonlySet<string> = new Set(["Initialized", "Succeeded", "Failed"]);

@@ -1,3 +1,4 @@
+import { ROUTER_PROVIDERS } from "../../../src/api/types.ts";
 import assert from "node:assert/strict";
 import { isSupportedBy, ROUTER_FEATURES } from "../../../src/api/features.ts";
 import type { Canary } from "../../../src/api/types.ts";
@@ -36,7 +37,8 @@ describe("router registry", () => {
   it("accepts gatewayapi:v1 as an alias of gatewayapi", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     assert.equal(registry.get("gatewayapi:v1"), registry.get("gatewayapi"));
-    assert.deepEqual([...registry.names].sort(), ["gatewayapi", "gatewayapi:v1", "kubernetes"]);
+    // Every provider name validation accepts has a router, and no other name does.
+    assert.deepEqual([...registry.names].sort(), [...ROUTER_PROVIDERS].sort());
   });
 
   it("uses the default provider for an empty name, kubernetes unless configured", () => {
@@ -48,7 +50,7 @@ describe("router registry", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     for (const name of ["istio-typo", "Kubernetes", "toString", "constructor"]) {
       assert.throws(() => registry.get(name), (err: unknown) =>
-        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1/.test(err.message));
+        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, istio, nginx, appmesh, smi, linkerd, gatewayapi:v1, appmesh:v1beta2$/.test(err.message));
     }
     assert.throws(() => createRouterRegistry({ kube: new FakeKube(), logger }, { defaultProvider: "linkerd2" }), UnknownRouterError);
   });

@@ -1,0 +1,112 @@
+/**
+ * The `istio` router (networking.istio.io/v1): DestinationRules `<svc>-primary` and
+ * `<svc>-canary`, and the VirtualService `<svc>` whose weighted HTTP route splits traffic
+ * between them (istio-spec.ts builds the specs). aviary writes only the spec fields it
+ * manages (VirtualService hosts/gateways/http, DestinationRule host/trafficPolicy) through
+ * server-side apply, so what a user adds elsewhere (exportTo, tcp/tls routes, subsets,
+ * labels, annotations) is kept.
+ */
+import type { Canary } from "../api/types.ts";
+import { serviceNames } from "../controller/canary/objects.ts";
+import type { KubeObject, ObjectRef } from "../kube/types.ts";
+import { ISTIO_GROUP, buildDestinationRuleSpec, buildVirtualServiceSpec, readVirtualServiceRoutes } from "./istio-spec.ts";
+import { desiredRouteObject, getRouteObject, releaseRouteObject, writeRouteObject } from "./route-objects.ts";
+import type { RouteKind } from "./route-objects.ts";
+import { RouteStateError } from "./types.ts";
+import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+
+export const ISTIO_API_VERSION = `${ISTIO_GROUP}/v1`;
+
+export interface IstioRouterOptions {
+  /** The apiVersion of VirtualService and DestinationRule; default `networking.istio.io/v1`. */
+  apiVersion?: string;
+}
+
+const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
+
+export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {}): Router {
+  const apiVersion = opts.apiVersion ?? ISTIO_API_VERSION;
+  const virtualService: RouteKind = { apiVersion, kind: "VirtualService", plural: "virtualservices", specFields: ["hosts", "gateways", "http"] };
+  const destinationRule: RouteKind = { apiVersion, kind: "DestinationRule", plural: "destinationrules", specFields: ["host", "trafficPolicy"] };
+  const { kube } = deps;
+
+  const refOf = (k: RouteKind, canary: Canary, name: string): ObjectRef => ({
+    apiVersion: k.apiVersion,
+    kind: k.kind,
+    namespace: canary.metadata.namespace!,
+    name,
+  });
+  const vsRef = (canary: Canary) => refOf(virtualService, canary, serviceNames(canary).apex);
+  const log = (message: string, canary: Canary, fields: Record<string, unknown>) =>
+    deps.logger.info(message, { namespace: canary.metadata.namespace, name: canary.metadata.name, ...fields });
+
+  async function writeDestinationRule(canary: Canary, host: string, signal: AbortSignal): Promise<boolean> {
+    const ref = refOf(destinationRule, canary, host);
+    const existing = await getRouteObject(kube, destinationRule, ref, signal);
+    const desired = desiredRouteObject(destinationRule, canary, host, { ...buildDestinationRuleSpec(canary, host) }, existing);
+    if (!(await writeRouteObject(kube, destinationRule, existing, desired, signal))) return false;
+    log("DestinationRule written", canary, { destinationRule: host, created: existing === null });
+    return true;
+  }
+
+  /** Applies the VirtualService for `routes` unless the stored one already says exactly that. */
+  async function writeVirtualService(canary: Canary, routes: RouteRequest, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
+    const ref = vsRef(canary);
+    const desired = desiredRouteObject(virtualService, canary, ref.name, { ...buildVirtualServiceSpec(canary, routes) }, existing);
+    return writeDesiredVirtualService(canary, routes, existing, desired, signal);
+  }
+
+  async function writeDesiredVirtualService(canary: Canary, routes: RouteRequest, existing: KubeObject | null, desired: KubeObject, signal: AbortSignal): Promise<boolean> {
+    const ref = vsRef(canary);
+    if (!(await writeRouteObject(kube, virtualService, existing, desired, signal))) return false;
+    log("VirtualService written", canary, {
+      virtualService: ref.name, primary: routes.primary, canary: routes.canary, mirror: routes.mirror ?? false, created: existing === null,
+    });
+    return true;
+  }
+
+  return {
+    name: "istio",
+    supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
+
+    async reconcile(canary, signal): Promise<ReconcileResult> {
+      const names = serviceNames(canary);
+      // The VirtualService is read first, so a missing Istio CRD is reported by the kind users know.
+      const ref = vsRef(canary);
+      const existing = await getRouteObject(kube, virtualService, ref, signal);
+      // Weights are state, owned by the route object: keep them; restore everything else.
+      const current = (existing !== null ? readVirtualServiceRoutes(existing.spec, canary) : undefined) ?? INITIAL;
+      // Built before anything is written, so a Canary field Istio cannot take leaves no half-made routes.
+      const desiredVs = desiredRouteObject(virtualService, canary, ref.name, { ...buildVirtualServiceSpec(canary, current) }, existing);
+      const wrotePrimary = await writeDestinationRule(canary, names.primary, signal);
+      const wroteCanary = await writeDestinationRule(canary, names.canary, signal);
+      const wroteVs = await writeDesiredVirtualService(canary, current, existing, desiredVs, signal);
+      return { changed: wrotePrimary || wroteCanary || wroteVs };
+    },
+
+    async setRoutes(canary, routes, signal): Promise<void> {
+      const existing = await getRouteObject(kube, virtualService, vsRef(canary), signal);
+      await writeVirtualService(canary, routes, existing, signal);
+    },
+
+    async getRoutes(canary, signal): Promise<Routes> {
+      const ref = vsRef(canary);
+      const existing = await getRouteObject(kube, virtualService, ref, signal);
+      if (existing === null) throw new RouteStateError(`VirtualService ${ref.namespace}/${ref.name} does not exist`);
+      const routes = readVirtualServiceRoutes(existing.spec, canary);
+      if (routes === undefined) {
+        const names = serviceNames(canary);
+        throw new RouteStateError(`VirtualService ${ref.namespace}/${ref.name} routes to neither ${names.primary} nor ${names.canary}`);
+      }
+      return routes;
+    },
+
+    async finalize(canary, signal): Promise<void> {
+      const names = serviceNames(canary);
+      const vs = await releaseRouteObject(kube, virtualService, canary, names.apex, signal);
+      const primary = await releaseRouteObject(kube, destinationRule, canary, names.primary, signal);
+      const canaryRule = await releaseRouteObject(kube, destinationRule, canary, names.canary, signal);
+      log("Istio routes finalized", canary, { virtualService: vs, primaryDestinationRule: primary, canaryDestinationRule: canaryRule });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Session affinity for weighted canaries (Flagger's cookie approach, shared by the routers
+ * that support it): while the canary gets traffic, its responses set a cookie, and a route
+ * placed before the weighted one sends requests carrying that cookie to the canary, so a
+ * user who once landed on the canary stays there for the rest of the run. Once the canary
+ * is back to 0%, requests still carrying the cookie go to the primary and get it expired.
+ *
+ * Flagger keeps a random cookie value in the Canary status. A router here cannot write
+ * status, so the value is derived from the Canary's uid and the revision under analysis:
+ * stable for the whole run (reconciles and restarts agree on it), new for every revision
+ * (sticky users of an earlier run are not sent to a later canary), and not guessable from
+ * outside the cluster. Pure.
+ */
+import { createHash } from "node:crypto";
+import { DEFAULT_SESSION_AFFINITY_MAX_AGE } from "../api/defaults.ts";
+import type { Canary } from "../api/types.ts";
+
+export const SET_COOKIE_HEADER = "Set-Cookie";
+
+export interface SessionCookie {
+  name: string;
+  value: string;
+  /** The Set-Cookie value the canary's responses carry. */
+  setCookie: string;
+  /** The Set-Cookie value that removes the cookie from the browser. */
+  expireCookie: string;
+  /** A regular expression matching a Cookie request header that carries this cookie (RE2 and PCRE compatible). */
+  cookieHeaderRegex: string;
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The session cookie for the Canary's current run, or undefined when session affinity is
+ * off. It only applies to progressive canaries: an A/B run already pins users by its match.
+ */
+export function sessionCookie(canary: Canary): SessionCookie | undefined {
+  const affinity = canary.spec.analysis?.sessionAffinity;
+  if (affinity === undefined || affinity.cookieName === "") return undefined;
+  if ((canary.spec.analysis?.match ?? []).length > 0) return undefined;
+  const revision = canary.status?.canaryRevision ?? canary.status?.lastAppliedSpec ?? "";
+  const value = createHash("sha256").update(`${canary.metadata.uid ?? canary.metadata.name}/${revision}`).digest("hex").slice(0, 20);
+  const name = affinity.cookieName;
+  const maxAge = affinity.maxAge ?? DEFAULT_SESSION_AFFINITY_MAX_AGE;
+  return {
+    name,
+    value,
+    setCookie: `${name}=${value}; Max-Age=${maxAge}; Path=/`,
+    expireCookie: `${name}=${value}; Max-Age=0; Path=/`,
+    cookieHeaderRegex: `^(.*;\\s*)?${escapeRegex(name)}=${value}(\\s*;.*)?$`,
+  };
+}
