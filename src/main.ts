@@ -19,6 +19,7 @@ import type { MetricTemplate } from "./api/types.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
 import { createLogger } from "./observability/logger.ts";
+import { createAviaryMetrics } from "./observability/metrics.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
 import { createRouterRegistry } from "./router/registry.ts";
@@ -39,6 +40,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
+  const metrics = createAviaryMetrics(registry);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
   const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const metricProviders = createMetricProviderRegistry();
@@ -56,11 +58,16 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       ...(config.metricsServer ? { defaultMetricsServer: config.metricsServer } : {}),
     },
   });
-  const alerts = createAlertDispatcher({ kube: client, logger: log });
-  const reconcile = createCanaryReconciler({ kube: client, routers, checks, events, alerts, logger: log });
+  const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
+  const reconcile = createCanaryReconciler({
+    kube: client, routers, checks, events, alerts, logger: log,
+    onStatus: (canary, status) => metrics.observeStatus(canary, status),
+    onGone: (ns, name) => metrics.forgetCanary(ns, name),
+  });
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile, namespace: config.namespace, workers: config.workers })
+    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers })
     : undefined;
+  if (controller) metrics.setQueueSource(() => controller.queue);
 
   const { host, port } = splitAddress(config.metricsAddress);
   const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });
@@ -89,6 +96,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
         log,
         kube: client,
         lookups: createApiLookups(client),
+        metrics: metrics.admission,
         onRevision: (ns, name) => controller?.wake(ns, name),
         onManualEdit: (edit) => {
           const ref = { apiVersion: API_VERSION, kind: KIND_CANARY, metadata: { name: edit.canary, namespace: edit.namespace } };
@@ -106,13 +114,23 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     if (config.leaderElect) {
       elector = createLeaderElector({
         client, namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, logger: log,
+        // client-go's proportions (15 s / 10 s / 2 s), scaled to the configured lease.
         leaseDurationMs: config.leaseDurationMs,
-        onStartedLeading: () => controller.startWorkers(),
-        onStoppedLeading: () => void controller.stopWorkers(),
+        renewDeadlineMs: Math.floor((config.leaseDurationMs * 2) / 3),
+        retryPeriodMs: Math.max(100, Math.floor(config.leaseDurationMs / 7.5)),
+        onStartedLeading: () => {
+          metrics.setLeader(true);
+          controller.startWorkers();
+        },
+        onStoppedLeading: () => {
+          metrics.setLeader(false);
+          void controller.stopWorkers();
+        },
       });
       void elector.run();
     } else {
       controller.startWorkers();
+      metrics.setLeader(true);
     }
   }
 

@@ -33,6 +33,8 @@ export interface ReconcilerDeps {
   alerts?: AlertDispatcher;
   /** Called after every reconcile with the Canary's new status (metrics, CLI watchers). */
   onStatus?: (canary: Canary, status: CanaryStatus) => void;
+  /** Called when the Canary no longer exists (metrics drop its series). */
+  onGone?: (namespace: string, name: string) => void;
 }
 
 /** An error that retrying cannot fix; reported in status and events, then waited out. */
@@ -63,7 +65,11 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
     const ref: ObjectRef = { apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name };
     const log = deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
     const stored = await deps.kube.get<Canary>(ref, { signal });
-    if (!stored) return {}; // deleted: owner references let the garbage collector remove what aviary made
+    if (!stored) {
+      // Deleted: owner references let the garbage collector remove what aviary made.
+      deps.onGone?.(namespace, name);
+      return {};
+    }
 
     const problems = errorsOf(validateCanary(stored));
     if (problems.length > 0) {
