@@ -3,6 +3,8 @@
  * `kubernetes.io/tls` Secret (in-cluster). Both use the Secret's key names, so a mounted
  * Secret and the local directory look the same.
  */
+
+import { X509Certificate, createPrivateKey } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
@@ -43,6 +45,16 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 /** Certificates as files `ca.crt`, `ca.key`, `tls.crt`, `tls.key` in one directory. */
+/** The serving certificate matches its key and was issued by the CA. */
+function isConsistent(b: CertBundle): boolean {
+  try {
+    const cert = new X509Certificate(b.cert);
+    return cert.checkPrivateKey(createPrivateKey(b.key)) && cert.checkIssued(new X509Certificate(b.caCert));
+  } catch {
+    return false;
+  }
+}
+
 export class DirectoryCertStore implements CertStore {
   readonly dir: string;
   readonly description: string;
@@ -52,7 +64,21 @@ export class DirectoryCertStore implements CertStore {
     this.description = `directory ${dir}`;
   }
 
+  /**
+   * Reads the four files. A writer replaces them one by one, so a read can catch a mix of old
+   * and new files; such a set (a certificate that does not match its key or its CA) is read
+   * again a few times before it is handed on as it is.
+   */
   async load(): Promise<CertBundle | null> {
+    let bundle = await this.#read();
+    for (let attempt = 0; attempt < 5 && bundle !== null && !isConsistent(bundle); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      bundle = await this.#read();
+    }
+    return bundle;
+  }
+
+  async #read(): Promise<CertBundle | null> {
     const [caCert, caKey, cert, key] = await Promise.all(
       [FILE_CA_CERT, FILE_CA_KEY, FILE_CERT, FILE_KEY].map((f) => readOptional(join(this.dir, f))),
     );

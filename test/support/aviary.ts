@@ -63,3 +63,23 @@ export function startAviary(args: string[] = [], env: Record<string, string> = {
     },
   };
 }
+
+/** The address of the process's /metrics, /healthz and /readyz, from its start-up log line. */
+export async function opsAddress(p: AviaryProcess): Promise<string> {
+  const line = await p.waitForLog(/serving \/metrics/);
+  const address = (JSON.parse(line) as { address?: string }).address;
+  if (!address) throw new Error(`no address in: ${line}`);
+  return `http://${address}`;
+}
+
+/** One sample of a Prometheus text exposition, e.g. `aviary_canary_phase{namespace="x",name="y",phase="Succeeded"}`. */
+export async function scrape(p: AviaryProcess): Promise<Map<string, number>> {
+  const text = await (await fetch(`${await opsAddress(p)}/metrics`)).text();
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const i = line.lastIndexOf(" ");
+    samples.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return samples;
+}

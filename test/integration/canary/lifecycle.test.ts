@@ -4,7 +4,7 @@
  * aviary runs as its own process (controller only); webhooks are a local HTTP server.
  */
 import assert from "node:assert/strict";
-import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
+import { scrape, startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { startHookServer, type HookServer } from "../../support/hooks.ts";
 import { eventually, kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
 import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "./fixtures.ts";
@@ -86,6 +86,22 @@ describe("canary engine: lifecycle", function () {
     await kubectlOk(["annotate", "canaries.aviary.dev/podinfo", "-n", ns.name, `aviary.dev/retry=${Date.now()}`, "--overwrite"]);
     await waitForPhase(ns.name, "podinfo", "Succeeded", 90_000);
     assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:3.0.0-bad");
+  });
+
+  it("exports the canary's phase, weights and run totals on /metrics", async () => {
+    const labels = `namespace="${ns.name}",name="podinfo"`;
+    const m = await eventually("the final phase on /metrics", async () => {
+      const samples = await scrape(aviary);
+      return samples.get(`aviary_canary_phase{${labels},phase="Succeeded"}`) === 1 ? samples : undefined;
+    }, 10_000);
+    for (const phase of ["Progressing", "Failed", "Initialized"]) assert.equal(m.get(`aviary_canary_phase{${labels},phase="${phase}"}`), 0, phase);
+    assert.equal(m.get(`aviary_canary_weight{${labels},workload="primary"}`), 100);
+    assert.equal(m.get(`aviary_canary_weight{${labels},workload="canary"}`), 0);
+    // Three runs in this suite: promoted, rolled back, retried and promoted.
+    assert.equal(m.get(`aviary_canary_runs_total{strategy="canary",result="succeeded"}`), 2);
+    assert.equal(m.get(`aviary_canary_runs_total{strategy="canary",result="failed"}`), 1);
+    assert.equal(m.get("aviary_leader_status"), 1);
+    assert.ok((m.get(`aviary_reconcile_duration_seconds_count{result="success"}`) ?? 0) > 0, "reconciles are timed");
   });
 });
 
