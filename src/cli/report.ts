@@ -1,0 +1,88 @@
+/**
+ * What `aviary status` (without -w) and `aviary get` print for Canaries. Pure: objects and
+ * the current time in, text out.
+ */
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../api/types.ts";
+import type { Canary } from "../api/types.ts";
+import { ageOf, formatClock, formatFields, formatTable, weightBar } from "./format.ts";
+import { phaseLabel, progressOf } from "./progress.ts";
+
+export interface ReportOptions {
+  bar: boolean;
+}
+
+/** Requests written by promote/abort/retry that the controller has not acted on yet. */
+export function pendingRequests(canary: Canary): string[] {
+  const a = canary.metadata.annotations ?? {};
+  const pending: string[] = [];
+  if (a[ANNOTATION_PROMOTE] !== undefined) pending.push(`promote (${ANNOTATION_PROMOTE}=${a[ANNOTATION_PROMOTE]})`);
+  if (a[ANNOTATION_ABORT] !== undefined) pending.push(`abort (${ANNOTATION_ABORT}=${a[ANNOTATION_ABORT]})`);
+  if (a[ANNOTATION_RETRY] !== undefined) pending.push(`retry (${ANNOTATION_RETRY}=${a[ANNOTATION_RETRY]})`);
+  return pending;
+}
+
+/** The detailed state of one Canary, one `Field: value` per line, then the last analysis. */
+export function statusReport(canary: Canary, now: Date, opts: ReportOptions): string {
+  const p = progressOf(canary);
+  const status = canary.status ?? {};
+  const target = canary.spec?.targetRef;
+  const fields: [string, string][] = [
+    ["Name", canary.metadata.name],
+    ["Namespace", canary.metadata.namespace ?? ""],
+    ["Target", target ? `${target.kind ?? "Deployment"}/${target.name}` : ""],
+  ];
+  const since = status.lastTransitionTime;
+  const at = since !== undefined && !Number.isNaN(Date.parse(since)) ? ` (since ${formatClock(new Date(since))}, ${ageOf(since, now)} ago)` : "";
+  fields.push(["Status", phaseLabel(p.phase) + at]);
+  const traffic = `canary ${p.canaryWeight}% | primary ${100 - p.canaryWeight}%`;
+  fields.push(["Traffic", opts.bar ? `${traffic}  ${weightBar(p.canaryWeight)}` : traffic]);
+  fields.push(["Failed checks", `${p.failedChecks}/${p.threshold}`]);
+  if (p.iterations) fields.push(["Iterations", `${p.iterations.done}/${p.iterations.of}`]);
+  const revisions: string[] = [];
+  if (status.canaryRevision) revisions.push(`canary ${status.canaryRevision}`);
+  if (status.lastPromotedSpec) revisions.push(`promoted ${status.lastPromotedSpec}`);
+  if (revisions.length > 0) fields.push(["Revision", revisions.join(" | ")]);
+  if (p.paused) fields.push(["Paused", `yes: the run holds until \`aviary resume ${canary.metadata.name}\``]);
+  if (canary.spec?.suspend === true) fields.push(["Suspended", "yes (spec.suspend): nothing moves until it is cleared"]);
+  const pending = pendingRequests(canary);
+  if (pending.length > 0) fields.push(["Pending", pending.join(", ")]);
+  if (p.message !== "") fields.push(["Message", p.message]);
+  const lines = formatFields(fields);
+  if (p.verdicts.length > 0) {
+    const checked = status.lastCheckTime ?? status.lastAnalysis?.[0]?.time;
+    const when = checked !== undefined && !Number.isNaN(Date.parse(checked)) ? ` (${formatClock(new Date(checked))}, ${ageOf(checked, now)} ago)` : "";
+    lines.push(`Last analysis${when}:`);
+    lines.push(...p.verdicts.map((v) => `  ${v}`));
+  }
+  return lines.join("\n") + "\n";
+}
+
+export interface TableOptions {
+  /** Prefix a NAMESPACE column (for --all-namespaces). */
+  namespaces: boolean;
+  /** `-o wide`: also TARGET, INTERVAL, MAXWEIGHT, STEPWEIGHT. */
+  wide: boolean;
+}
+
+/** The `aviary get` table: kubectl's printer columns for Canaries, in kubectl's layout. */
+export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableOptions): string {
+  const header = ["NAME", "STATUS", "WEIGHT", "FAILEDCHECKS", "LASTTRANSITION"];
+  if (opts.wide) header.push("TARGET", "INTERVAL", "MAXWEIGHT", "STEPWEIGHT");
+  if (opts.namespaces) header.unshift("NAMESPACE");
+  const sorted = [...canaries].sort(
+    (a, b) => (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") || a.metadata.name.localeCompare(b.metadata.name),
+  );
+  const rows = sorted.map((c) => {
+    const s = c.status ?? {};
+    const row = [c.metadata.name, s.phase ?? "", num(s.canaryWeight), num(s.failedChecks), ageOf(s.lastTransitionTime, now)];
+    if (opts.wide) {
+      const a = c.spec?.analysis ?? {};
+      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), a.stepWeights ? a.stepWeights.join(",") : num(a.stepWeight));
+    }
+    if (opts.namespaces) row.unshift(c.metadata.namespace ?? "");
+    return row;
+  });
+  return formatTable(header, rows);
+}
+
+const num = (n: number | undefined): string => (n === undefined ? "" : String(n));

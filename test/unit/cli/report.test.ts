@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { describe, it } from "mocha";
+import { canaryTable, pendingRequests, statusReport } from "../../../src/cli/report.ts";
+import { canary } from "./fixtures.ts";
+
+const now = new Date("2026-01-02T12:05:00Z");
+
+describe("cli report: status", () => {
+  it("shows phase, traffic, checks, revisions, message and the last analysis", () => {
+    const c = canary({
+      phase: "Progressing",
+      canaryWeight: 30,
+      failedChecks: 1,
+      lastTransitionTime: "2026-01-02T12:00:00Z",
+      canaryRevision: "aaaa",
+      lastPromotedSpec: "bbbb",
+      conditions: [{ type: "Promoted", status: "Unknown", message: "advancing to 30%" }],
+      lastCheckTime: "2026-01-02T12:04:30Z",
+      lastAnalysis: [{ name: "request-success-rate", kind: "metric", verdict: "fail", message: "request-success-rate 80% < 99%", time: "2026-01-02T12:04:30Z" }],
+    });
+    const text = statusReport(c, now, { bar: false });
+    assert.match(text, /^Name: +podinfo$/m);
+    assert.match(text, /^Namespace: +shop$/m);
+    assert.match(text, /^Target: +Deployment\/podinfo$/m);
+    assert.match(text, /^Status: +Progressing \(since \d\d:\d\d:\d\d, 5m ago\)$/m);
+    assert.match(text, /^Traffic: +canary 30% \| primary 70%$/m);
+    assert.match(text, /^Failed checks: +1\/5$/m);
+    assert.match(text, /^Revision: +canary aaaa \| promoted bbbb$/m);
+    assert.match(text, /^Message: +advancing to 30%$/m);
+    assert.match(text, /^Last analysis \(\d\d:\d\d:\d\d, 30s ago\):\n {2}fail {3}request-success-rate 80% < 99%$/m);
+    assert.doesNotMatch(text, /Paused|Pending|Suspended|Iterations/);
+  });
+
+  it("says when the run is paused, suspended, or has requests waiting for the controller", () => {
+    const c = canary({ phase: "Progressing" }, { annotations: { "aviary.dev/paused": "true", "aviary.dev/promote": "2026-01-02T12:04:00Z" }, suspend: true });
+    const text = statusReport(c, now, { bar: true });
+    assert.match(text, /^Paused: +yes: the run holds until `aviary resume podinfo`$/m);
+    assert.match(text, /^Suspended: +yes/m);
+    assert.match(text, /^Pending: +promote \(aviary.dev\/promote=2026-01-02T12:04:00Z\)$/m);
+    assert.match(text, /^Traffic: +canary 0% \| primary 100% {2}\[░{10}\]$/m);
+  });
+
+  it("lists every pending request", () => {
+    const c = canary({}, { annotations: { "aviary.dev/abort": "t1", "aviary.dev/retry": "t2", "aviary.dev/paused": "true" } });
+    assert.deepEqual(pendingRequests(c), ["abort (aviary.dev/abort=t1)", "retry (aviary.dev/retry=t2)"]);
+  });
+});
+
+describe("cli report: get table", () => {
+  const a = canary({ phase: "Succeeded", canaryWeight: 0, failedChecks: 0, lastTransitionTime: "2026-01-02T10:00:00Z" });
+  const b = { ...canary(undefined), metadata: { name: "api", namespace: "alpha" } };
+
+  it("prints kubectl's printer columns sorted by name, blank where there is no status", () => {
+    assert.equal(
+      canaryTable([a, b], now, { namespaces: false, wide: false }),
+      ["NAME      STATUS      WEIGHT   FAILEDCHECKS   LASTTRANSITION", "api", "podinfo   Succeeded   0        0              125m"].join("\n") + "\n",
+    );
+  });
+
+  it("adds the namespace first with -A and the analysis settings with -o wide", () => {
+    const lines = canaryTable([a, b], now, { namespaces: true, wide: true }).split("\n");
+    assert.match(lines[0]!, /^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITION +TARGET +INTERVAL +MAXWEIGHT +STEPWEIGHT$/);
+    assert.match(lines[1]!, /^alpha +api /);
+    assert.match(lines[2]!, /^shop +podinfo +Succeeded +0 +0 +125m +podinfo +1m +50 +10$/);
+  });
+});
