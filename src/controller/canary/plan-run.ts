@@ -185,9 +185,10 @@ function judge(ctx: Ctx, d: Draft, outcome: CheckOutcome, label: string): Plan |
     if (halts >= ctx.haltLimit) {
       return rollback(ctx, d, `the ${label} could not be evaluated ${halts} times in a row: ${outcome.halted}`, false);
     }
-    const message = `${label} halted (${halts}/${ctx.haltLimit} before rollback), not counted as failed: ${outcome.halted}`;
-    emit(d, "CheckHalted", "warn", message, halts === 1);
-    d.message = message;
+    // The event's text stays the same while the cause does, so repeats fold into one Event's
+    // count; the running tally is in the condition.
+    emit(d, "CheckHalted", "warn", `${label} halted, not counted as failed: ${outcome.halted}`, halts === 1);
+    d.message = `${label} halted (${halts}/${ctx.haltLimit} before rollback), not counted as failed: ${outcome.halted}`;
     d.requeueAfterMs = ctx.intervalMs;
     return finish(ctx, d);
   }
@@ -196,7 +197,9 @@ function judge(ctx: Ctx, d: Draft, outcome: CheckOutcome, label: string): Plan |
   const failed = (s.failedChecks ?? 0) + 1;
   s.failedChecks = failed;
   const why = explain(outcome);
-  emit(d, "CheckFailed", "warn", `${label} failed (${failed}/${ctx.threshold}): ${why}`, true);
+  // No data is its own reason (onNoData=fail), so "the canary got no traffic" is told apart from a bad value.
+  const reason = outcome.results.length > 0 && outcome.results.filter((r) => r.verdict !== "pass" && r.verdict !== "skip").every((r) => r.verdict === "nodata") ? "NoData" : "CheckFailed";
+  emit(d, reason, "warn", `${label} failed (${failed}/${ctx.threshold}): ${why}`, true);
   if (failed >= ctx.threshold) return rollback(ctx, d, `${failed} failed checks reached the threshold of ${ctx.threshold}: ${why}`, false);
   d.message = `${label} failed (${failed}/${ctx.threshold}): ${why}`;
   d.requeueAfterMs = ctx.intervalMs;

@@ -108,6 +108,7 @@ export const EVENT_REASONS = [
   "WeightAdvanced",
   "IterationAdvanced",
   "CheckFailed",
+  "NoData",
   "CheckHalted",
   "Promoting",
   "Promoted",

@@ -69,15 +69,24 @@ async function startPeer(script: string, args: string[], port: number, readyPath
   throw new Error(`hack/${script} run did not become ready on ${url}${readyPath}:\n${log}`);
 }
 
+export interface PrometheusOptions {
+  /** Listen here instead of on a free port (to start Prometheus again where it was). */
+  port?: number;
+  /**
+   * Keep the config and the TSDB in this directory, which the caller owns and removes:
+   * a Prometheus started again on it still has the series it scraped before it stopped.
+   */
+  dir?: string;
+}
+
 /** Prometheus with the given scrape config (YAML text), its own data dir, on a free port. */
-export async function startPrometheus(config: string): Promise<Peer> {
-  const dir = await mkdtemp(path.join(tmpdir(), "aviary-prometheus-"));
+export async function startPrometheus(config: string, opts: PrometheusOptions = {}): Promise<Peer> {
+  const dir = opts.dir ?? (await mkdtemp(path.join(tmpdir(), "aviary-prometheus-")));
   const file = path.join(dir, "prometheus.yml");
   await writeFile(file, config);
-  const port = await freePort();
-  return startPeer("prometheus.sh", ["--config", file, "--data", dir, "--port", String(port)], port, "/-/ready", () =>
-    rm(dir, { recursive: true, force: true }),
-  );
+  const port = opts.port ?? (await freePort());
+  const cleanup = opts.dir === undefined ? () => rm(dir, { recursive: true, force: true }) : undefined;
+  return startPeer("prometheus.sh", ["--config", file, "--data", dir, "--port", String(port)], port, "/-/ready", cleanup);
 }
 
 /** moto's server (CloudWatch and every other service moto fakes) on a free port. */
