@@ -65,7 +65,7 @@ describe("validateMetricTemplate", () => {
     ["missing provider", prometheusTemplate, { "spec.provider": undefined }, ["spec.provider: is required"]],
     ["datadog without credentials", datadogTemplate, { "spec.provider.secretRef": undefined }, ["spec.provider.secretRef: is required"]],
     ["secretRef without a name", datadogTemplate, { "spec.provider.secretRef": {} }, ["spec.provider.secretRef.name: is required"]],
-    ["unbalanced braces", prometheusTemplate, { "spec.query": "up{namespace=\"{{ namespace \"}" }, ["spec.query: has unbalanced {{ and }}"]],
+    ["unbalanced braces", prometheusTemplate, { "spec.query": "up{namespace=\"{{ namespace \"}" }, ["spec.query: has a {{ without a matching }}"]],
     [
       "unknown template variable",
       prometheusTemplate,
@@ -82,6 +82,11 @@ describe("validateMetricTemplate", () => {
       assert.deepEqual(errors(validateMetricTemplate(edits(base(), changes))), expected);
     });
   }
+
+  it("accepts compact CloudWatch JSON, whose nested objects end in }}", () => {
+    const compact = '[{"id":"e","returnData":true,"metricStat":{"period":60,"stat":"Sum","metric":{"namespace":"AWS/ApplicationELB","metricName":"HTTPCode_Target_5XX_Count","dimensions":[{"name":"LoadBalancer","value":"{{ variables.lb }}"}]}}}]';
+    assert.deepEqual(errors(validateMetricTemplate(edits(cloudwatchTemplate(), { "spec.query": compact }))), []);
+  });
 
   it("warns when a region is set for a provider that ignores it", () => {
     const t = edits(prometheusTemplate(), { "spec.provider.region": "eu-west-1" });
