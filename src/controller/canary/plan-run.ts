@@ -39,7 +39,10 @@ const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;
 /** Why a check or gate said no: the halt, else the messages of the results that did not pass. */
 function explain(o: CheckOutcome): string {
   if (o.halted !== undefined) return o.halted;
-  const failing = o.results.filter((r) => r.verdict !== "pass" && r.verdict !== "skip").map((r) => `${r.name}: ${r.message}`);
+  // Metric verdicts already begin with the metric's name (`request-success-rate 93.1% < 99%`).
+  const failing = o.results
+    .filter((r) => r.verdict !== "pass" && r.verdict !== "skip")
+    .map((r) => (r.message.startsWith(r.name) ? r.message : `${r.name}: ${r.message}`));
   return failing.length > 0 ? failing.join("; ") : "no reason given";
 }
 
