@@ -59,7 +59,7 @@ Flags:
   --cert-dir DIR           local webhook certificate directory [AVIARY_CERT_DIR] (default certs)
   --cert-secret NS/NAME    keep the webhook certificate in this Secret [AVIARY_CERT_SECRET]
   --webhook-dns-name NAME  DNS name for the serving certificate (repeatable)
-  --webhook-url URL        register the webhooks by URL (local runs) [AVIARY_WEBHOOK_URL]
+  --webhook-url URL        register the webhooks by URL for a local run; removed on exit [AVIARY_WEBHOOK_URL]
   --leader-elect           elect a leader on a Lease before reconciling [AVIARY_LEADER_ELECT]
   --lease-name NAME        (default aviary-leader)
   --lease-namespace NS     (default aviary-system) [AVIARY_LEASE_NAMESPACE]

@@ -23,7 +23,7 @@ import { createAviaryMetrics } from "./observability/metrics.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
 import { createRouterRegistry } from "./router/registry.ts";
-import { registerLocalWebhooks } from "./webhook/local.ts";
+import { registerLocalWebhooks, unregisterLocalWebhooks } from "./webhook/local.ts";
 import { createApiLookups } from "./webhook/lookups.ts";
 import { startWebhook } from "./webhook/run.ts";
 import type { RunningWebhook } from "./webhook/run.ts";
@@ -74,11 +74,12 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   log.info("serving /metrics, /healthz and /readyz", { address: `${host}:${ops.port}` });
 
   let webhook: RunningWebhook | undefined;
+  let registered: string[] = [];
   if (config.webhook) {
     // aviary's own writes must pass its replica guard and generated-object guard.
     const me = await whoAmI(client);
     if (config.webhookUrl) {
-      const registered = await registerLocalWebhooks(client, config.webhookUrl, me.username);
+      registered = await registerLocalWebhooks(client, config.webhookUrl, me.username);
       log.info("registered the webhooks by URL for a local run", { url: config.webhookUrl, configurations: registered });
     }
     const [secretNamespace, secretName] = config.certSecret?.split("/") ?? [];
@@ -139,6 +140,9 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       await elector?.stop();
       await controller?.stop();
       await webhook?.stop();
+      if (registered.length > 0) {
+        await unregisterLocalWebhooks(client, registered).catch((err: unknown) => log.warn("could not remove the local webhook configurations", { err }));
+      }
       await ops.close();
       await client.close();
     },

@@ -18,7 +18,7 @@ import {
   APPMESH_GROUP, buildCanaryVirtualRouterSpec, buildVirtualNodeSpec, buildVirtualRouterSpec, buildVirtualServiceSpec, readRoutes,
   VIRTUAL_NODE_FIELDS, VIRTUAL_ROUTER_FIELDS, VIRTUAL_SERVICE_FIELDS,
 } from "./appmesh-spec.ts";
-import { desiredRouteObject, getRouteObject, releaseRouteObject, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
 import { RouteStateError } from "./types.ts";
 import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
@@ -31,8 +31,6 @@ export interface AppMeshRouterOptions {
   /** The cluster's DNS domain, for the VirtualNodes' service discovery; default `cluster.local`. */
   clusterDomain?: string;
 }
-
-const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
 
 /** One App Mesh object aviary wants, with its spec. */
 interface Planned {
@@ -97,8 +95,7 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
     async reconcile(canary, signal): Promise<ReconcileResult> {
       // The VirtualRouter first: it holds the weights to keep, and a cluster without App Mesh
       // is reported by the name of the object that matters (virtualrouters.appmesh.k8s.aws).
-      const splitRouter = await getRouteObject(kube, virtualRouter, splitRouterRef(canary), signal);
-      const current = (splitRouter !== null ? readRoutes(splitRouter.spec, canary) : undefined) ?? INITIAL;
+      const { existing: splitRouter, current } = await currentSplit(kube, virtualRouter, splitRouterRef(canary), canary, readRoutes, signal);
       // Every spec is built before anything is written: a spec error leaves the mesh untouched.
       const planned = plan(canary, current, await podLabels(canary, signal));
       let changed = false;
@@ -120,15 +117,7 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
     },
 
     async getRoutes(canary, signal): Promise<Routes> {
-      const ref = splitRouterRef(canary);
-      const existing = await getRouteObject(kube, virtualRouter, ref, signal);
-      if (existing === null) throw new RouteStateError(`VirtualRouter ${ref.namespace}/${ref.name} does not exist`);
-      const routes = readRoutes(existing.spec, canary);
-      if (routes === undefined) {
-        const names = serviceNames(canary);
-        throw new RouteStateError(`VirtualRouter ${ref.namespace}/${ref.name} routes to neither VirtualNode ${names.primary} nor ${names.canary}`);
-      }
-      return routes;
+      return storedSplit(kube, virtualRouter, splitRouterRef(canary), canary, readRoutes, signal, "routes to neither VirtualNode");
     },
 
     /** In reverse creation order, so no VirtualService is left pointing at a deleted router. */

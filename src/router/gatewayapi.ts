@@ -7,9 +7,8 @@ import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../controller/canary/objects.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { buildHTTPRouteSpec, readRoutes, GATEWAY_GROUP } from "./gatewayapi-spec.ts";
-import { desiredRouteObject, getRouteObject, releaseRouteObject, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
-import { RouteStateError } from "./types.ts";
 import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
 
 export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;
@@ -18,8 +17,6 @@ export interface GatewayApiRouterOptions {
   /** The HTTPRoute apiVersion; default `gateway.networking.k8s.io/v1`. */
   apiVersion?: string;
 }
-
-const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
 
 export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterOptions = {}): Router {
   const kind: RouteKind = {
@@ -54,9 +51,8 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
     supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
 
     async reconcile(canary, signal): Promise<ReconcileResult> {
-      const existing = await getRouteObject(kube, kind, refOf(canary), signal);
       // Weights are state, owned by the route object: keep them; restore everything else.
-      const current = (existing !== null ? readRoutes(existing.spec, canary) : undefined) ?? INITIAL;
+      const { existing, current } = await currentSplit(kube, kind, refOf(canary), canary, readRoutes, signal);
       return { changed: await write(canary, current, existing, signal) };
     },
 
@@ -66,15 +62,7 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
     },
 
     async getRoutes(canary, signal): Promise<Routes> {
-      const ref = refOf(canary);
-      const existing = await getRouteObject(kube, kind, ref, signal);
-      if (existing === null) throw new RouteStateError(`${kind.kind} ${ref.namespace}/${ref.name} does not exist`);
-      const routes = readRoutes(existing.spec, canary);
-      if (routes === undefined) {
-        const names = serviceNames(canary);
-        throw new RouteStateError(`${kind.kind} ${ref.namespace}/${ref.name} routes to neither ${names.primary} nor ${names.canary}`);
-      }
-      return routes;
+      return storedSplit(kube, kind, refOf(canary), canary, readRoutes, signal);
     },
 
     async finalize(canary, signal): Promise<void> {

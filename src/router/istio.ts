@@ -10,9 +10,8 @@ import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../controller/canary/objects.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { ISTIO_GROUP, buildDestinationRuleSpec, buildVirtualServiceSpec, readVirtualServiceRoutes } from "./istio-spec.ts";
-import { desiredRouteObject, getRouteObject, releaseRouteObject, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
-import { RouteStateError } from "./types.ts";
 import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
 
 export const ISTIO_API_VERSION = `${ISTIO_GROUP}/v1`;
@@ -21,8 +20,6 @@ export interface IstioRouterOptions {
   /** The apiVersion of VirtualService and DestinationRule; default `networking.istio.io/v1`. */
   apiVersion?: string;
 }
-
-const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
 
 export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {}): Router {
   const apiVersion = opts.apiVersion ?? ISTIO_API_VERSION;
@@ -73,9 +70,8 @@ export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {
       const names = serviceNames(canary);
       // The VirtualService is read first, so a missing Istio CRD is reported by the kind users know.
       const ref = vsRef(canary);
-      const existing = await getRouteObject(kube, virtualService, ref, signal);
       // Weights are state, owned by the route object: keep them; restore everything else.
-      const current = (existing !== null ? readVirtualServiceRoutes(existing.spec, canary) : undefined) ?? INITIAL;
+      const { existing, current } = await currentSplit(kube, virtualService, ref, canary, readVirtualServiceRoutes, signal);
       // Built before anything is written, so a Canary field Istio cannot take leaves no half-made routes.
       const desiredVs = desiredRouteObject(virtualService, canary, ref.name, { ...buildVirtualServiceSpec(canary, current) }, existing);
       const wrotePrimary = await writeDestinationRule(canary, names.primary, signal);
@@ -90,15 +86,7 @@ export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {
     },
 
     async getRoutes(canary, signal): Promise<Routes> {
-      const ref = vsRef(canary);
-      const existing = await getRouteObject(kube, virtualService, ref, signal);
-      if (existing === null) throw new RouteStateError(`VirtualService ${ref.namespace}/${ref.name} does not exist`);
-      const routes = readVirtualServiceRoutes(existing.spec, canary);
-      if (routes === undefined) {
-        const names = serviceNames(canary);
-        throw new RouteStateError(`VirtualService ${ref.namespace}/${ref.name} routes to neither ${names.primary} nor ${names.canary}`);
-      }
-      return routes;
+      return storedSplit(kube, virtualService, vsRef(canary), canary, readVirtualServiceRoutes, signal);
     },
 
     async finalize(canary, signal): Promise<void> {

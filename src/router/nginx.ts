@@ -18,7 +18,7 @@ import {
   isManagedAnnotation,
   readIngressRoutes,
 } from "./nginx-spec.ts";
-import { createdFor, desiredRouteObject, isUpToDate, releaseRouteObject } from "./route-objects.ts";
+import { INITIAL_ROUTES, createdFor, desiredRouteObject, isUpToDate, releaseRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
 import { RouteStateError, RouterSpecError } from "./types.ts";
 import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
@@ -34,8 +34,6 @@ const INGRESS: RouteKind = {
   plural: "ingresses",
   specFields: ["ingressClassName", "defaultBackend", "tls", "rules"],
 };
-
-const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
 
 export function createNginxRouter(deps: RouterDeps, opts: NginxRouterOptions = {}): Router {
   const prefix = opts.annotationPrefix ?? DEFAULT_NGINX_ANNOTATION_PREFIX;
@@ -116,7 +114,7 @@ export function createNginxRouter(deps: RouterDeps, opts: NginxRouterOptions = {
     async reconcile(canary, signal): Promise<ReconcileResult> {
       const existing = await readCanaryIngress(canary, signal);
       // Weights are state, owned by the canary Ingress: keep them; restore everything else.
-      const current = (existing !== null ? readIngressRoutes(existing.metadata.annotations, prefix, isAbTesting(canary)) : undefined) ?? INITIAL;
+      const current = (existing !== null ? readIngressRoutes(existing.metadata.annotations, prefix, isAbTesting(canary)) : undefined) ?? INITIAL_ROUTES;
       return { changed: await write(canary, current, existing, signal) };
     },
 

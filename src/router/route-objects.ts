@@ -7,11 +7,12 @@
 import { isDeepStrictEqual } from "node:util";
 import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
-import { canaryOwnerReference, managedLabels } from "../controller/canary/objects.ts";
+import { canaryOwnerReference, managedLabels, serviceNames } from "../controller/canary/objects.ts";
 import { isNoKindMatch } from "../kube/errors.ts";
 import { isNotFound } from "../kube/types.ts";
 import type { KubeClient, KubeObject, ObjectRef } from "../kube/types.ts";
-import { RouterCrdMissingError, RouterSpecError } from "./types.ts";
+import { RouterCrdMissingError, RouterSpecError, RouteStateError } from "./types.ts";
+import type { Routes } from "./types.ts";
 
 /**
  * On a route object that existed before aviary took it over: its labels and the spec
@@ -27,6 +28,9 @@ export interface RouteKind {
   /** The spec fields aviary writes; only these are compared and restored. */
   specFields: readonly string[];
 }
+
+/** The split of a route object aviary has not weighted yet: everything to the primary. */
+export const INITIAL_ROUTES: Routes = { primary: 100, canary: 0, mirror: false };
 
 export const crdName = (k: RouteKind): string => `${k.plural}.${k.apiVersion.split("/")[0]}`;
 
@@ -62,6 +66,35 @@ export async function getRouteObject(kube: KubeClient, k: RouteKind, ref: Object
   const obj = await withCrdCheck(kube, k, ref, signal, () => kube.get(ref, { signal }));
   if (obj === null && !(await resourceTypeServed(kube, k, ref.namespace ?? "", ref.name, signal))) throw new RouterCrdMissingError(crdName(k));
   return obj;
+}
+
+/** Reads the split out of a route object's spec; `undefined` when it routes to neither generated Service. */
+export type SplitReader = (spec: unknown, canary: Canary) => Routes | undefined;
+
+/**
+ * The stored route object that carries the split, and the split to keep when reconciling
+ * it: weights are state owned by the route object, so they survive a reconcile; a missing
+ * or unreadable object starts at INITIAL_ROUTES.
+ */
+export async function currentSplit(kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal): Promise<{ existing: KubeObject | null; current: Routes }> {
+  const existing = await getRouteObject(kube, k, ref, signal);
+  return { existing, current: (existing !== null ? read(existing.spec, canary) : undefined) ?? INITIAL_ROUTES };
+}
+
+/**
+ * getRoutes for a router whose split lives in one route object. RouteStateError (retryable:
+ * the next reconcile restores it) when the object is missing or, in the words of
+ * `neither` (e.g. "routes to neither"), sends traffic to neither generated Service.
+ */
+export async function storedSplit(kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal, neither = "routes to neither"): Promise<Routes> {
+  const existing = await getRouteObject(kube, k, ref, signal);
+  if (existing === null) throw new RouteStateError(`${k.kind} ${ref.namespace}/${ref.name} does not exist`);
+  const routes = read(existing.spec, canary);
+  if (routes === undefined) {
+    const names = serviceNames(canary);
+    throw new RouteStateError(`${k.kind} ${ref.namespace}/${ref.name} ${neither} ${names.primary} nor ${names.canary}`);
+  }
+  return routes;
 }
 
 const hasOwner = (obj: KubeObject, canary: Canary): boolean =>

@@ -9,9 +9,9 @@
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../controller/canary/objects.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
-import { desiredRouteObject, getRouteObject, releaseRouteObject, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
-import { RouterSpecError, RouteStateError } from "./types.ts";
+import { RouterSpecError } from "./types.ts";
 import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
 
 export const SMI_GROUP = "split.smi-spec.io";
@@ -30,8 +30,6 @@ export interface TrafficSplitSpec {
   service: string;
   backends: { service: string; weight: number }[];
 }
-
-const INITIAL: Routes = { primary: 100, canary: 0, mirror: false };
 
 /** A split outside 0..100 is a bug in the caller, not a user error. */
 const weight = (w: number, which: string): number => {
@@ -97,9 +95,8 @@ export function createSmiRouter(deps: RouterDeps, opts: SmiRouterOptions = {}): 
     supports: { weights: true, abMatch: false, mirroring: false, sessionAffinity: false },
 
     async reconcile(canary, signal): Promise<ReconcileResult> {
-      const existing = await getRouteObject(kube, kind, refOf(canary), signal);
       // Weights are state, owned by the TrafficSplit: keep them; restore everything else.
-      const current = (existing !== null ? readTrafficSplit(existing.spec, canary) : undefined) ?? INITIAL;
+      const { existing, current } = await currentSplit(kube, kind, refOf(canary), canary, readTrafficSplit, signal);
       return { changed: await write(canary, current, existing, signal) };
     },
 
@@ -109,15 +106,7 @@ export function createSmiRouter(deps: RouterDeps, opts: SmiRouterOptions = {}): 
     },
 
     async getRoutes(canary, signal): Promise<Routes> {
-      const ref = refOf(canary);
-      const existing = await getRouteObject(kube, kind, ref, signal);
-      if (existing === null) throw new RouteStateError(`TrafficSplit ${ref.namespace}/${ref.name} does not exist`);
-      const routes = readTrafficSplit(existing.spec, canary);
-      if (routes === undefined) {
-        const names = serviceNames(canary);
-        throw new RouteStateError(`TrafficSplit ${ref.namespace}/${ref.name} splits to neither ${names.primary} nor ${names.canary}`);
-      }
-      return routes;
+      return storedSplit(kube, kind, refOf(canary), canary, readTrafficSplit, signal, "splits to neither");
     },
 
     async finalize(canary, signal): Promise<void> {

@@ -47,3 +47,16 @@ export async function registerLocalWebhooks(kube: KubeClient, baseUrl: string, u
   for (const config of configs) await kube.apply(config, { ...opts, force: true });
   return configs.map((c) => `${c.kind}/${c.metadata.name}`);
 }
+
+/**
+ * Removes the configurations a local run registered. A local process is the only thing that
+ * serves them, so leaving them behind would make the API server call a dead address (and, for
+ * aviary's own kinds, refuse every write) once the process is gone.
+ */
+export async function unregisterLocalWebhooks(kube: KubeClient, registered: readonly string[], opts: CallOptions = {}): Promise<void> {
+  for (const entry of registered) {
+    const [kind, name] = entry.split("/");
+    if (!kind || !name) continue;
+    await kube.delete({ apiVersion: "admissionregistration.k8s.io/v1", kind, name }, opts);
+  }
+}

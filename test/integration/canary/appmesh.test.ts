@@ -4,10 +4,12 @@
  * is a local HTTP server. The VirtualRouter is the only witness of the weights.
  */
 import assert from "node:assert/strict";
-import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
-import { startHookServer, type HookServer } from "../../support/hooks.ts";
-import { kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, getDeployment, image, waitForPhase } from "./fixtures.ts";
+import type { AviaryProcess } from "../../support/aviary.ts";
+import type { HookServer } from "../../support/hooks.ts";
+import { kubectl, kubectlJson } from "../../support/kubectl.ts";
+import { apply, canary, deployment, waitForPhase, watchDistinct } from "./fixtures.ts";
+import { failRollout, loadHook, primaryImage, promoteWatching, startEngineBench, stopEngineBench } from "./router-runs.ts";
+import type { EngineBench } from "./router-runs.ts";
 
 interface VirtualRouter {
   spec: { routes: { httpRoute: { action: { weightedTargets: { virtualNodeRef: { name: string }; weight: number }[] } } }[] };
@@ -24,43 +26,25 @@ async function meshWeights(ns: string, name: string): Promise<{ primary: number;
 
 /** Records every distinct canary weight the VirtualRouter shows until stopped. */
 function watchMeshWeights(ns: string, name: string): { stop: () => Promise<number[]> } {
-  const seen: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const w = await meshWeights(ns, name);
-      if (w && seen.at(-1) !== w.canary) seen.push(w.canary);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return { stop: async () => { running = false; await loop; return seen; } };
+  return watchDistinct(async () => (await meshWeights(ns, name))?.canary, (last, next) => last !== next);
 }
 
 const service = { port: 9898, timeout: "15s", retries: { attempts: 3, perTryTimeout: "5s" }, match: [{ uri: { prefix: "/" } }] };
 
 describe("canary engine: appmesh router", function () {
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: EngineBench["ns"];
   let hooks: HookServer;
   let aviary: AviaryProcess;
 
-  before(async () => {
-    await kubectlOk(["apply", "--server-side", "-k", "manifests/crds"]);
-    ns = await tempNamespace();
-    hooks = await startHookServer();
-    aviary = startAviary(["--no-webhook", "--namespace", ns.name]);
-  });
-  after(async () => {
-    await aviary?.stop();
-    await hooks?.close();
-    await ns?.remove();
-  });
+  before(async () => ({ ns, hooks, aviary } = await startEngineBench()));
+  after(() => stopEngineBench({ ns, hooks, aviary }));
 
   it("initializes the App Mesh objects, shifts 10 → 20 → 30 through the VirtualRouter, promotes", async () => {
     await apply(ns.name, deployment("podinfo", "podinfo:1"));
     await apply(ns.name, canary("podinfo", {
       provider: "appmesh",
       spec: { service },
-      analysis: { stepWeight: 10, maxWeight: 30, webhooks: [{ name: "load", type: "rollout", url: hooks.url("/podinfo") }] },
+      analysis: { stepWeight: 10, maxWeight: 30, webhooks: loadHook(hooks, "podinfo") },
     }));
     await waitForPhase(ns.name, "podinfo", "Initialized");
     for (const [plural, name] of [["virtualnodes", "podinfo-primary"], ["virtualnodes", "podinfo-canary"], ["virtualrouters", "podinfo"],
@@ -69,23 +53,18 @@ describe("canary engine: appmesh router", function () {
     }
     assert.deepEqual(await meshWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
 
-    const weights = watchMeshWeights(ns.name, "podinfo");
-    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:2", "-n", ns.name]);
-    const done = await waitForPhase(ns.name, "podinfo", "Succeeded", 90_000);
-    const seen = await weights.stop();
+    const { done, seen } = await promoteWatching(ns.name, "podinfo", "podinfo:2", watchMeshWeights(ns.name, "podinfo"));
     assert.deepEqual(seen.filter((w) => w > 0), [10, 20, 30], `weights seen: ${seen.join(" → ")}`);
     assert.deepEqual(await meshWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
-    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2");
+    assert.equal(await primaryImage(ns.name, "podinfo"), "podinfo:2");
     assert.equal(done.status?.conditions?.find((c) => c.type === "Promoted")?.status, "True");
     assert.ok(hooks.calls.some((c) => c.path === "/podinfo" && c.body.name === "podinfo"), "the rollout webhook was called");
   });
 
   it("rolls back when the rollout webhook fails: Failed, VirtualRouter back to 100/0", async () => {
-    hooks.status.set("/podinfo", 500);
-    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:3-bad", "-n", ns.name]);
-    const failed = await waitForPhase(ns.name, "podinfo", "Failed", 60_000);
+    const failed = await failRollout(ns.name, hooks, "podinfo", "podinfo:3-bad");
     assert.equal(failed.status?.failedChecks, 2);
     assert.deepEqual(await meshWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
-    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2");
+    assert.equal(await primaryImage(ns.name, "podinfo"), "podinfo:2");
   });
 });

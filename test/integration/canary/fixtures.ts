@@ -80,18 +80,27 @@ export async function routeWeights(ns: string, name: string): Promise<{ primary:
   return { primary, canary: canaryW };
 }
 
-/** Records every distinct canary weight the HTTPRoute shows until stopped. */
-export function watchWeights(ns: string, name: string): { seen: number[]; stop: () => Promise<number[]> } {
-  const seen: number[] = [];
+/**
+ * Polls `read` every 100 ms and records each value that `differs` from the last one recorded
+ * (undefined, for an object not there yet, is skipped) until stopped.
+ */
+export function watchDistinct<T>(read: () => Promise<T | undefined>, differs: (last: T, next: T) => boolean): { seen: T[]; stop: () => Promise<T[]> } {
+  const seen: T[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
-      const w = await routeWeights(ns, name).catch(() => undefined);
-      if (w && seen.at(-1) !== w.canary) seen.push(w.canary);
+      const next = await read();
+      const last = seen.at(-1);
+      if (next !== undefined && (last === undefined || differs(last, next))) seen.push(next);
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
   return { seen, stop: async () => { running = false; await loop; return seen; } };
+}
+
+/** Records every distinct canary weight the HTTPRoute shows until stopped. */
+export function watchWeights(ns: string, name: string): { seen: number[]; stop: () => Promise<number[]> } {
+  return watchDistinct(async () => (await routeWeights(ns, name).catch(() => undefined))?.canary, (last, next) => last !== next);
 }
 
 export interface EventObject { reason: string; message: string; type: string; count?: number; lastTimestamp?: string; eventTime?: string; firstTimestamp?: string }

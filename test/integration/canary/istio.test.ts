@@ -4,10 +4,12 @@
  * local HTTP server. The VirtualService is the only witness of the weights.
  */
 import assert from "node:assert/strict";
-import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
-import { startHookServer, type HookServer } from "../../support/hooks.ts";
-import { kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, getDeployment, image, waitForPhase } from "./fixtures.ts";
+import type { AviaryProcess } from "../../support/aviary.ts";
+import type { HookServer } from "../../support/hooks.ts";
+import { kubectl, kubectlJson } from "../../support/kubectl.ts";
+import { apply, canary, deployment, waitForPhase, watchDistinct } from "./fixtures.ts";
+import { failRollout, loadHook, primaryImage, promoteWatching, startEngineBench, stopEngineBench } from "./router-runs.ts";
+import type { EngineBench } from "./router-runs.ts";
 
 interface HTTPRoute {
   name?: string;
@@ -30,44 +32,25 @@ async function meshSplit(ns: string, name: string): Promise<Split | undefined> {
 
 /** Records every distinct split the VirtualService shows until stopped. */
 function watchSplits(ns: string, name: string): { stop: () => Promise<Split[]> } {
-  const seen: Split[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const s = await meshSplit(ns, name);
-      const last = seen.at(-1);
-      if (s && (last === undefined || last.canary !== s.canary || last.headerMatch !== s.headerMatch)) seen.push(s);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return { stop: async () => { running = false; await loop; return seen; } };
+  return watchDistinct(() => meshSplit(ns, name), (last, next) => last.canary !== next.canary || last.headerMatch !== next.headerMatch);
 }
 
 const service = { port: 9898, hosts: ["podinfo.example.com"], gateways: ["istio-system/public-gateway"], timeout: "15s", retries: { attempts: 3, perTryTimeout: "5s" } };
 
 describe("canary engine: istio router", function () {
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: EngineBench["ns"];
   let hooks: HookServer;
   let aviary: AviaryProcess;
 
-  before(async () => {
-    await kubectlOk(["apply", "--server-side", "-k", "manifests/crds"]);
-    ns = await tempNamespace();
-    hooks = await startHookServer();
-    aviary = startAviary(["--no-webhook", "--namespace", ns.name]);
-  });
-  after(async () => {
-    await aviary?.stop();
-    await hooks?.close();
-    await ns?.remove();
-  });
+  before(async () => ({ ns, hooks, aviary } = await startEngineBench()));
+  after(() => stopEngineBench({ ns, hooks, aviary }));
 
   it("initializes the Istio objects, shifts 10 → 20 → 30 through the VirtualService, promotes", async () => {
     await apply(ns.name, deployment("podinfo", "podinfo:1"));
     await apply(ns.name, canary("podinfo", {
       provider: "istio",
       spec: { service },
-      analysis: { stepWeight: 10, maxWeight: 30, webhooks: [{ name: "load", type: "rollout", url: hooks.url("/podinfo") }] },
+      analysis: { stepWeight: 10, maxWeight: 30, webhooks: loadHook(hooks, "podinfo") },
     }));
     await waitForPhase(ns.name, "podinfo", "Initialized");
     for (const [plural, name] of [["destinationrules", "podinfo-primary"], ["destinationrules", "podinfo-canary"], ["virtualservices", "podinfo"]]) {
@@ -75,24 +58,20 @@ describe("canary engine: istio router", function () {
     }
     assert.deepEqual(await meshSplit(ns.name, "podinfo"), { primary: 100, canary: 0, headerMatch: false });
 
-    const splits = watchSplits(ns.name, "podinfo");
-    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:2", "-n", ns.name]);
-    const done = await waitForPhase(ns.name, "podinfo", "Succeeded", 90_000);
-    const seen = (await splits.stop()).map((s) => s.canary);
+    const { done, seen: splits } = await promoteWatching(ns.name, "podinfo", "podinfo:2", watchSplits(ns.name, "podinfo"));
+    const seen = splits.map((s) => s.canary);
     assert.deepEqual(seen.filter((w) => w > 0), [10, 20, 30], `weights seen: ${seen.join(" → ")}`);
     assert.deepEqual(await meshSplit(ns.name, "podinfo"), { primary: 100, canary: 0, headerMatch: false });
-    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2");
+    assert.equal(await primaryImage(ns.name, "podinfo"), "podinfo:2");
     assert.equal(done.status?.conditions?.find((c) => c.type === "Promoted")?.status, "True");
     assert.ok(hooks.calls.some((c) => c.path === "/podinfo" && c.body.name === "podinfo"), "the rollout webhook was called");
   });
 
   it("rolls back when the rollout webhook fails: Failed, VirtualService back to 100/0", async () => {
-    hooks.status.set("/podinfo", 500);
-    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:3-bad", "-n", ns.name]);
-    const failed = await waitForPhase(ns.name, "podinfo", "Failed", 60_000);
+    const failed = await failRollout(ns.name, hooks, "podinfo", "podinfo:3-bad");
     assert.equal(failed.status?.failedChecks, 2);
     assert.deepEqual(await meshSplit(ns.name, "podinfo"), { primary: 100, canary: 0, headerMatch: false });
-    assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2");
+    assert.equal(await primaryImage(ns.name, "podinfo"), "podinfo:2");
   });
 
   it("A/B: requests with the header go to the canary during the iterations, then it is promoted", async () => {
@@ -103,20 +82,17 @@ describe("canary engine: istio router", function () {
       analysis: {
         stepWeight: undefined, maxWeight: undefined, iterations: 3,
         match: [{ headers: { "x-canary": { exact: "insider" } } }],
-        webhooks: [{ name: "load", type: "rollout", url: hooks.url("/abtest") }],
+        webhooks: loadHook(hooks, "abtest"),
       },
     }));
     await waitForPhase(ns.name, "abtest", "Initialized");
     assert.deepEqual(await meshSplit(ns.name, "abtest"), { primary: 100, canary: 0, headerMatch: true });
 
-    const splits = watchSplits(ns.name, "abtest");
-    await kubectlOk(["set", "image", "deployment/abtest", "app=abtest:2", "-n", ns.name]);
-    await waitForPhase(ns.name, "abtest", "Succeeded", 90_000);
-    const seen = await splits.stop();
+    const { seen } = await promoteWatching(ns.name, "abtest", "abtest:2", watchSplits(ns.name, "abtest"));
     assert.ok(seen.some((s) => s.headerMatch && s.canary === 100 && s.primary === 0), `the header route sent matching requests to the canary: ${JSON.stringify(seen)}`);
     const vs = await kubectlJson<VirtualService>(["get", "virtualservices.networking.istio.io", "abtest", "-n", ns.name]);
     assert.deepEqual(vs.spec.http[1]?.route, [{ destination: { host: "abtest-primary" }, weight: 100 }], "requests without the header stay on the primary");
     assert.deepEqual(await meshSplit(ns.name, "abtest"), { primary: 100, canary: 0, headerMatch: true });
-    assert.equal(image(await getDeployment(ns.name, "abtest-primary")), "abtest:2");
+    assert.equal(await primaryImage(ns.name, "abtest"), "abtest:2");
   });
 });

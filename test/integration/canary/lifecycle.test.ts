@@ -5,30 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { scrape, startAviary, type AviaryProcess } from "../../support/aviary.ts";
-import { startHookServer, type HookServer } from "../../support/hooks.ts";
+import type { HookServer } from "../../support/hooks.ts";
 import { eventually, kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
 import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "./fixtures.ts";
+import { failRollout, loadHook, startEngineBench, stopEngineBench } from "./router-runs.ts";
+import type { EngineBench } from "./router-runs.ts";
 
 describe("canary engine: lifecycle", function () {
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: EngineBench["ns"];
   let hooks: HookServer;
   let aviary: AviaryProcess;
 
-  before(async () => {
-    await kubectlOk(["apply", "--server-side", "-k", "manifests/crds"]);
-    ns = await tempNamespace();
-    hooks = await startHookServer();
-    aviary = startAviary(["--no-webhook", "--namespace", ns.name]);
-  });
-  after(async () => {
-    await aviary?.stop();
-    await hooks?.close();
-    await ns?.remove();
-  });
+  before(async () => ({ ns, hooks, aviary } = await startEngineBench()));
+  after(() => stopEngineBench({ ns, hooks, aviary }));
 
   it("initializes: primary, services and HTTPRoute created, target scaled to zero", async () => {
     await apply(ns.name, deployment("podinfo", "podinfo:1.0.0", { replicas: 2 }));
-    await apply(ns.name, canary("podinfo", { analysis: { webhooks: [{ name: "load", type: "rollout", url: hooks.url("/podinfo") }] } }));
+    await apply(ns.name, canary("podinfo", { analysis: { webhooks: loadHook(hooks, "podinfo") } }));
     const c = await waitForPhase(ns.name, "podinfo", "Initialized");
     assert.equal(c.status?.canaryWeight ?? 0, 0);
 
@@ -69,9 +62,7 @@ describe("canary engine: lifecycle", function () {
   });
 
   it("rolls back when the rollout webhook fails: Failed after threshold, routes 100/0, primary unchanged", async () => {
-    hooks.status.set("/podinfo", 500);
-    await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:3.0.0-bad", "-n", ns.name]);
-    const failed = await waitForPhase(ns.name, "podinfo", "Failed", 60_000);
+    const failed = await failRollout(ns.name, hooks, "podinfo", "podinfo:3.0.0-bad");
     assert.equal(failed.status?.failedChecks, 2);
     assert.deepEqual(await routeWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
     assert.equal((await getDeployment(ns.name, "podinfo")).spec.replicas, 0);

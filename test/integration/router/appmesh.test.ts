@@ -7,31 +7,21 @@
  * given back, and a missing CRD is reported as such.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { parseAllDocuments } from "yaml";
 import type { Canary } from "../../../src/api/types.ts";
 import type { ClusterClient } from "../../../src/kube/client.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createAppMeshRouter } from "../../../src/router/appmesh.ts";
-import { RouterCrdMissingError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
-import { kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
+import { kubectl, kubectlJson, kubectlOk } from "../../support/kubectl.ts";
 import { apply, deployment } from "../canary/fixtures.ts";
-import { clusterClient, testLogger } from "../kube/support.ts";
-import { countingClient, createCanary, installAviaryCrds } from "./support.ts";
-import type { CountingClient } from "./support.ts";
+import { testLogger } from "../kube/support.ts";
+import { assertCrdMissing, assertGivenBack, assertIdleReconcile, assertRunWrittenOnce, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import type { CountingClient, RouterBench } from "./support.ts";
 
 interface WeightedTarget { virtualNodeRef: { name: string }; weight: number }
 interface RouteBody { match: Record<string, unknown>; action: { weightedTargets: WeightedTarget[] }; retryPolicy?: unknown; timeout?: unknown }
 interface VirtualRouter extends KubeObject {
   spec: { listeners: unknown[]; routes: { name: string; priority?: number; httpRoute: RouteBody }[] };
-}
-
-/** The objects of an example file, without their namespace (the test's own is used). */
-async function loadExample(path: string): Promise<KubeObject[]> {
-  const docs = parseAllDocuments(await readFile(path, "utf8")).map((d) => d.toJS() as KubeObject);
-  for (const d of docs) delete d.metadata.namespace;
-  return docs;
 }
 
 /** Every object the router makes for a Canary, in creation order: plural, kind, name suffix. */
@@ -43,7 +33,7 @@ const KINDS = [
 
 describe("appmesh router (real API server)", function () {
   this.timeout(60_000);
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: RouterBench["ns"];
   let client: ClusterClient;
   let kube: CountingClient;
   let router: Router;
@@ -55,17 +45,10 @@ describe("appmesh router (real API server)", function () {
   const objectName = (svc: string, suffix: string) => (suffix === "" ? svc : `${svc}-${suffix}`);
 
   before(async () => {
-    await installAviaryCrds();
-    ns = await tempNamespace();
-    client = clusterClient();
-    kube = countingClient(client);
-    router = createAppMeshRouter({ kube, logger: testLogger() });
+    ({ ns, client, kube, router } = await setUpRouterBench((kube) => createAppMeshRouter({ kube, logger: testLogger() })));
   });
 
-  after(async () => {
-    await ns?.remove();
-    await client?.close();
-  });
+  after(() => tearDownRouterBench({ ns, client }));
 
   describe("the App Mesh walkthrough Canary (examples/appmesh)", () => {
     let canary: Canary;
@@ -127,24 +110,11 @@ describe("appmesh router (real API server)", function () {
 
     it("writes nothing when reconciled again: no request, resourceVersions unchanged", async () => {
       const versions = async () => Promise.all(KINDS.map(async ([plural, , suffix]) => (await get(plural, objectName("podinfo", suffix))).metadata.resourceVersion));
-      const before = await versions();
-      kube.writes.length = 0;
-      assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-      assert.deepEqual(kube.writes, []);
-      assert.deepEqual(await versions(), before);
+      await assertIdleReconcile({ kube, router }, canary, versions, signal());
     });
 
     it("follows a full canary run 10 → 20 → 30 → 40 → 50, then promotion to 100/0", async () => {
-      const seen: number[] = [];
-      for (const w of [10, 20, 30, 40, 50, 0]) {
-        await router.setRoutes(canary, { primary: 100 - w, canary: w }, signal());
-        assert.deepEqual(await split("podinfo"), [["podinfo-primary", 100 - w], ["podinfo-canary", w]]);
-        seen.push((await router.getRoutes(canary, signal())).canary);
-        kube.writes.length = 0;
-        await router.setRoutes(canary, { primary: 100 - w, canary: w }, signal());
-        assert.deepEqual(kube.writes, [], `the same split (${w}) again is not written`);
-      }
-      assert.deepEqual(seen, [10, 20, 30, 40, 50, 0]);
+      await assertRunWrittenOnce({ kube, router }, canary, ["podinfo-primary", "podinfo-canary"], [10, 20, 30, 40, 50, 0], () => split("podinfo"), signal);
     });
 
     it("rolls back from mid-run to 100/0, and a reconcile mid-run keeps the weights", async () => {
@@ -235,10 +205,7 @@ describe("appmesh router (real API server)", function () {
     assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
 
     await router.finalize(canary, signal());
-    const back = await get("virtualservices", "legacy");
-    assert.deepEqual(back.spec, original.spec);
-    assert.deepEqual(back.metadata.labels, { owner: "platform" });
-    assert.equal(back.metadata.annotations?.["aviary.dev/original-configuration"], undefined);
+    assertGivenBack(await get("virtualservices", "legacy"), original, { owner: "platform" });
     assert.equal(await exists("virtualrouters", "legacy"), false);
     assert.equal(await exists("virtualnodes", "legacy-primary"), false);
   });
@@ -247,10 +214,6 @@ describe("appmesh router (real API server)", function () {
     await apply(ns.name, deployment("nocrd", "nocrd:1"));
     const canary = await createCanary(client, ns.name, "nocrd", { provider: "appmesh", service: { port: 80 } });
     const missing = createAppMeshRouter({ kube: client, logger: testLogger() }, { apiVersion: "appmesh.aviary-missing.example/v1beta2" });
-    const expected = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD virtualrouters.appmesh.aviary-missing.example is not installed";
-    await assert.rejects(missing.reconcile(canary, signal()), expected);
-    await assert.rejects(missing.setRoutes(canary, { primary: 90, canary: 10 }, signal()), expected);
-    await assert.rejects(missing.getRoutes(canary, signal()), expected);
-    await missing.finalize(canary, signal());
+    await assertCrdMissing(missing, canary, "virtualrouters.appmesh.aviary-missing.example", signal);
   });
 });

@@ -9,12 +9,11 @@ import type { Canary } from "../../../src/api/types.ts";
 import type { ClusterClient } from "../../../src/kube/client.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createGatewayApiRouter } from "../../../src/router/gatewayapi.ts";
-import { RouterCrdMissingError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
-import { kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { clusterClient, testLogger } from "../kube/support.ts";
-import { countingClient, createCanary, installAviaryCrds } from "./support.ts";
-import type { CountingClient } from "./support.ts";
+import { kubectlJson, kubectlOk } from "../../support/kubectl.ts";
+import { testLogger } from "../kube/support.ts";
+import { assertCrdMissing, assertGivenBack, assertIdleReconcile, createCanary, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import type { CountingClient, RouterBench } from "./support.ts";
 
 interface HTTPRoute extends KubeObject {
   spec: {
@@ -31,7 +30,7 @@ interface HTTPRoute extends KubeObject {
 
 describe("gatewayapi router (real API server)", function () {
   this.timeout(60_000);
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: RouterBench["ns"];
   let client: ClusterClient;
   let kube: CountingClient;
   let router: Router;
@@ -39,17 +38,10 @@ describe("gatewayapi router (real API server)", function () {
   const getRoute = (name: string) => kubectlJson<HTTPRoute>(["get", "httproutes.gateway.networking.k8s.io", name, "-n", ns.name]);
 
   before(async () => {
-    await installAviaryCrds();
-    ns = await tempNamespace();
-    client = clusterClient();
-    kube = countingClient(client);
-    router = createGatewayApiRouter({ kube, logger: testLogger() });
+    ({ ns, client, kube, router } = await setUpRouterBench((kube) => createGatewayApiRouter({ kube, logger: testLogger() })));
   });
 
-  after(async () => {
-    await ns?.remove();
-    await client?.close();
-  });
+  after(() => tearDownRouterBench({ ns, client }));
 
   describe("a weighted canary", () => {
     let canary: Canary;
@@ -90,11 +82,7 @@ describe("gatewayapi router (real API server)", function () {
     });
 
     it("writes nothing when reconciled again: no request, resourceVersion unchanged", async () => {
-      const before = (await getRoute("podinfo")).metadata.resourceVersion;
-      kube.writes.length = 0;
-      assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-      assert.deepEqual(kube.writes, []);
-      assert.equal((await getRoute("podinfo")).metadata.resourceVersion, before);
+      await assertIdleReconcile({ kube, router }, canary, async () => (await getRoute("podinfo")).metadata.resourceVersion, signal());
     });
 
     it("round-trips weights through the route object", async () => {
@@ -186,19 +174,12 @@ describe("gatewayapi router (real API server)", function () {
     assert.equal(taken.metadata.ownerReferences, undefined);
 
     await router.finalize(canary, signal());
-    const back = await getRoute("legacy");
-    assert.deepEqual(back.spec, original.spec);
-    assert.deepEqual(back.metadata.labels, { owner: "platform" });
-    assert.equal(back.metadata.annotations?.["aviary.dev/original-configuration"], undefined);
+    assertGivenBack(await getRoute("legacy"), original, { owner: "platform" });
   });
 
   it("reports a missing CRD as RouterCrdMissingError", async () => {
     const canary = await createCanary(client, ns.name, "nocrd", { provider: "gatewayapi", service: { port: 80 } });
     const missing = createGatewayApiRouter({ kube: client, logger: testLogger() }, { apiVersion: "gateway.aviary-missing.example/v1" });
-    const expected = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD httproutes.gateway.aviary-missing.example is not installed";
-    await assert.rejects(missing.reconcile(canary, signal()), expected);
-    await assert.rejects(missing.setRoutes(canary, { primary: 90, canary: 10 }, signal()), expected);
-    await assert.rejects(missing.getRoutes(canary, signal()), expected);
-    await missing.finalize(canary, signal());
+    await assertCrdMissing(missing, canary, "httproutes.gateway.aviary-missing.example", signal);
   });
 });

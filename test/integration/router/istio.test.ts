@@ -6,20 +6,17 @@
  * the user's other fields stay, and a missing CRD is reported as such.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { parseAllDocuments } from "yaml";
 import { errorsOf, validateCanary } from "../../../src/api/validate.ts";
 import type { Canary } from "../../../src/api/types.ts";
 import type { ClusterClient } from "../../../src/kube/client.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createIstioRouter } from "../../../src/router/istio.ts";
 import { sessionCookie } from "../../../src/router/session-affinity.ts";
-import { RouterCrdMissingError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
-import { kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { clusterClient, testLogger } from "../kube/support.ts";
-import { countingClient, createCanary, installAviaryCrds } from "./support.ts";
-import type { CountingClient } from "./support.ts";
+import { kubectlJson, kubectlOk } from "../../support/kubectl.ts";
+import { testLogger } from "../kube/support.ts";
+import { assertCrdMissing, assertIdleReconcile, assertRunKeptByReconcile, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import type { CountingClient, RouterBench } from "./support.ts";
 
 interface Destination { destination: { host: string; port?: { number: number } }; weight: number; headers?: { response?: { add?: Record<string, string> } } }
 interface VirtualService extends KubeObject {
@@ -45,16 +42,9 @@ interface DestinationRule extends KubeObject {
   spec: { host: string; trafficPolicy?: Record<string, unknown>; subsets?: unknown[] };
 }
 
-/** An example manifest's objects, without their namespace (the test's namespace is used). */
-async function loadExample(path: string): Promise<KubeObject[]> {
-  const docs = parseAllDocuments(await readFile(path, "utf8")).map((d) => d.toJS() as KubeObject);
-  for (const d of docs) delete d.metadata.namespace;
-  return docs;
-}
-
 describe("istio router (real API server)", function () {
   this.timeout(60_000);
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: RouterBench["ns"];
   let client: ClusterClient;
   let kube: CountingClient;
   let router: Router;
@@ -64,17 +54,10 @@ describe("istio router (real API server)", function () {
   const weights = async (name: string) => (await getVs(name)).spec.http.find((r) => r.name === "aviary-weighted")!.route.map((d) => [d.destination.host, d.weight]);
 
   before(async () => {
-    await installAviaryCrds();
-    ns = await tempNamespace();
-    client = clusterClient();
-    kube = countingClient(client);
-    router = createIstioRouter({ kube, logger: testLogger() });
+    ({ ns, client, kube, router } = await setUpRouterBench((kube) => createIstioRouter({ kube, logger: testLogger() })));
   });
 
-  after(async () => {
-    await ns?.remove();
-    await client?.close();
-  });
+  after(() => tearDownRouterBench({ ns, client }));
 
   describe("a weighted canary", () => {
     let canary: Canary;
@@ -122,20 +105,14 @@ describe("istio router (real API server)", function () {
     });
 
     it("writes nothing when reconciled again: no request, resourceVersions unchanged", async () => {
-      const before = [(await getVs("podinfo")).metadata.resourceVersion, (await getDr("podinfo-primary")).metadata.resourceVersion];
-      kube.writes.length = 0;
-      assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-      assert.deepEqual(kube.writes, []);
-      assert.deepEqual([(await getVs("podinfo")).metadata.resourceVersion, (await getDr("podinfo-primary")).metadata.resourceVersion], before);
+      const versions = async () => [(await getVs("podinfo")).metadata.resourceVersion, (await getDr("podinfo-primary")).metadata.resourceVersion];
+      await assertIdleReconcile({ kube, router }, canary, versions, signal());
     });
 
     it("follows a canary run 10 → 20 → 30 → promotion → 100/0 through the stored object", async () => {
-      for (const [p, c] of [[90, 10], [80, 20], [70, 30], [0, 100], [100, 0]] as const) {
-        await router.setRoutes(canary, { primary: p, canary: c }, signal());
+      await assertRunKeptByReconcile(router, canary, [[90, 10], [80, 20], [70, 30], [0, 100], [100, 0]], async (p, c) => {
         assert.deepEqual(await weights("podinfo"), [["podinfo-primary", p], ["podinfo-canary", c]]);
-        assert.deepEqual(await router.getRoutes(canary, signal()), { primary: p, canary: c, mirror: false });
-        assert.deepEqual(await router.reconcile(canary, signal()), { changed: false }, `reconcile keeps ${p}/${c}`);
-      }
+      }, signal);
     });
 
     it("rolls back from 20% to the primary", async () => {
@@ -257,10 +234,6 @@ describe("istio router (real API server)", function () {
   it("reports a missing CRD as RouterCrdMissingError", async () => {
     const canary = await createCanary(client, ns.name, "nocrd", { provider: "istio", service: { port: 80 } });
     const missing = createIstioRouter({ kube: client, logger: testLogger() }, { apiVersion: "networking.aviary-missing.example/v1" });
-    const expected = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD virtualservices.networking.aviary-missing.example is not installed";
-    await assert.rejects(missing.reconcile(canary, signal()), expected);
-    await assert.rejects(missing.setRoutes(canary, { primary: 90, canary: 10 }, signal()), expected);
-    await assert.rejects(missing.getRoutes(canary, signal()), expected);
-    await missing.finalize(canary, signal());
+    await assertCrdMissing(missing, canary, "virtualservices.networking.aviary-missing.example", signal);
   });
 });

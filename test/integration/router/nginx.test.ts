@@ -5,8 +5,6 @@
  * are undone, the user's Ingress is never written, and finalize deletes the copy.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { parseAllDocuments } from "yaml";
 import { errorsOf, validateCanary } from "../../../src/api/validate.ts";
 import type { Canary } from "../../../src/api/types.ts";
 import type { ClusterClient } from "../../../src/kube/client.ts";
@@ -14,10 +12,10 @@ import type { KubeObject } from "../../../src/kube/types.ts";
 import { createNginxRouter } from "../../../src/router/nginx.ts";
 import { RouterSpecError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
-import { kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { clusterClient, testLogger } from "../kube/support.ts";
-import { countingClient, createCanary, installAviaryCrds } from "./support.ts";
-import type { CountingClient } from "./support.ts";
+import { kubectlJson, kubectlOk } from "../../support/kubectl.ts";
+import { testLogger } from "../kube/support.ts";
+import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import type { CountingClient, RouterBench } from "./support.ts";
 
 const P = "nginx.ingress.kubernetes.io";
 
@@ -29,16 +27,9 @@ interface Ingress extends KubeObject {
   };
 }
 
-/** An example manifest's objects, without their namespace (the test's namespace is used). */
-async function loadExample(path: string): Promise<KubeObject[]> {
-  const docs = parseAllDocuments(await readFile(path, "utf8")).map((d) => d.toJS() as KubeObject);
-  for (const d of docs) delete d.metadata.namespace;
-  return docs;
-}
-
 describe("nginx router (real API server)", function () {
   this.timeout(60_000);
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: RouterBench["ns"];
   let client: ClusterClient;
   let kube: CountingClient;
   let router: Router;
@@ -64,17 +55,10 @@ describe("nginx router (real API server)", function () {
   });
 
   before(async () => {
-    await installAviaryCrds();
-    ns = await tempNamespace();
-    client = clusterClient();
-    kube = countingClient(client);
-    router = createNginxRouter({ kube, logger: testLogger() });
+    ({ ns, client, kube, router } = await setUpRouterBench((kube) => createNginxRouter({ kube, logger: testLogger() })));
   });
 
-  after(async () => {
-    await ns?.remove();
-    await client?.close();
-  });
+  after(() => tearDownRouterBench({ ns, client }));
 
   describe("a weighted canary", () => {
     let canary: Canary;
@@ -104,20 +88,13 @@ describe("nginx router (real API server)", function () {
     });
 
     it("writes nothing when reconciled again: no request, resourceVersion unchanged", async () => {
-      const before = (await getIngress("podinfo-canary")).metadata.resourceVersion;
-      kube.writes.length = 0;
-      assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-      assert.deepEqual(kube.writes, []);
-      assert.equal((await getIngress("podinfo-canary")).metadata.resourceVersion, before);
+      await assertIdleReconcile({ kube, router }, canary, async () => (await getIngress("podinfo-canary")).metadata.resourceVersion, signal());
     });
 
     it("follows a canary run 10 → 20 → 30 → promotion → 100/0 through the weight annotation", async () => {
-      for (const [p, c] of [[90, 10], [80, 20], [70, 30], [0, 100], [100, 0]] as const) {
-        await router.setRoutes(canary, { primary: p, canary: c }, signal());
+      await assertRunKeptByReconcile(router, canary, [[90, 10], [80, 20], [70, 30], [0, 100], [100, 0]], async (_p, c) => {
         assert.equal((await canaryAnnotations("podinfo-canary"))[`${P}/canary-weight`], String(c));
-        assert.deepEqual(await router.getRoutes(canary, signal()), { primary: p, canary: c, mirror: false });
-        assert.deepEqual(await router.reconcile(canary, signal()), { changed: false }, `reconcile keeps ${p}/${c}`);
-      }
+      }, signal);
     });
 
     it("rolls back from 20% to the primary", async () => {

@@ -6,33 +6,23 @@
  * reported as such.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { parseAllDocuments } from "yaml";
 import type { Canary } from "../../../src/api/types.ts";
 import type { ClusterClient } from "../../../src/kube/client.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createSmiRouter } from "../../../src/router/smi.ts";
-import { RouterCrdMissingError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
-import { kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { clusterClient, testLogger } from "../kube/support.ts";
-import { countingClient, createCanary, installAviaryCrds } from "./support.ts";
-import type { CountingClient } from "./support.ts";
+import { kubectl, kubectlJson, kubectlOk } from "../../support/kubectl.ts";
+import { testLogger } from "../kube/support.ts";
+import { assertCrdMissing, assertGivenBack, assertIdleReconcile, assertRunWrittenOnce, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import type { CountingClient, RouterBench } from "./support.ts";
 
 interface TrafficSplit extends KubeObject {
   spec: { service: string; backends: { service: string; weight: number }[]; matches?: unknown[] };
 }
 
-/** The objects of an example file of the given kind, without their namespace (the test's own is used). */
-async function loadExample(path: string, kind: string): Promise<KubeObject[]> {
-  const docs = parseAllDocuments(await readFile(path, "utf8")).map((d) => d.toJS() as KubeObject).filter((d) => d.kind === kind);
-  for (const d of docs) delete d.metadata.namespace;
-  return docs;
-}
-
 describe("smi router (real API server)", function () {
   this.timeout(60_000);
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let ns: RouterBench["ns"];
   let client: ClusterClient;
   let kube: CountingClient;
   let router: Router;
@@ -41,17 +31,10 @@ describe("smi router (real API server)", function () {
   const weights = async (name: string) => (await getSplit(name)).spec.backends.map((b) => [b.service, b.weight]);
 
   before(async () => {
-    await installAviaryCrds();
-    ns = await tempNamespace();
-    client = clusterClient();
-    kube = countingClient(client);
-    router = createSmiRouter({ kube, logger: testLogger() }, { name: "linkerd" });
+    ({ ns, client, kube, router } = await setUpRouterBench((kube) => createSmiRouter({ kube, logger: testLogger() }, { name: "linkerd" })));
   });
 
-  after(async () => {
-    await ns?.remove();
-    await client?.close();
-  });
+  after(() => tearDownRouterBench({ ns, client }));
 
   describe("the Linkerd example Canary (examples/linkerd)", () => {
     let canary: Canary;
@@ -83,24 +66,11 @@ describe("smi router (real API server)", function () {
     });
 
     it("writes nothing when reconciled again: no request, resourceVersion unchanged", async () => {
-      const before = (await getSplit("podinfo")).metadata.resourceVersion;
-      kube.writes.length = 0;
-      assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-      assert.deepEqual(kube.writes, []);
-      assert.equal((await getSplit("podinfo")).metadata.resourceVersion, before);
+      await assertIdleReconcile({ kube, router }, canary, async () => (await getSplit("podinfo")).metadata.resourceVersion, signal());
     });
 
     it("follows a full canary run 10 → 20 → 30, then promotion to 100/0", async () => {
-      const seen: number[] = [];
-      for (const w of [10, 20, 30, 0]) {
-        await router.setRoutes(canary, { primary: 100 - w, canary: w }, signal());
-        assert.deepEqual(await weights("podinfo"), [["podinfo-primary", 100 - w], ["podinfo-canary", w]]);
-        seen.push((await router.getRoutes(canary, signal())).canary);
-        kube.writes.length = 0;
-        await router.setRoutes(canary, { primary: 100 - w, canary: w }, signal());
-        assert.deepEqual(kube.writes, [], `the same split (${w}) again is not written`);
-      }
-      assert.deepEqual(seen, [10, 20, 30, 0]);
+      await assertRunWrittenOnce({ kube, router }, canary, ["podinfo-primary", "podinfo-canary"], [10, 20, 30, 0], () => weights("podinfo"), signal);
     });
 
     it("rolls back from mid-run to 100/0; a reconcile mid-run keeps the weights", async () => {
@@ -154,19 +124,12 @@ describe("smi router (real API server)", function () {
     await smi.setRoutes(canary, { primary: 50, canary: 50 }, signal());
 
     await smi.finalize(canary, signal());
-    const back = await getSplit("legacy");
-    assert.deepEqual(back.spec, original.spec);
-    assert.deepEqual(back.metadata.labels, { owner: "platform" });
-    assert.equal(back.metadata.annotations?.["aviary.dev/original-configuration"], undefined);
+    assertGivenBack(await getSplit("legacy"), original, { owner: "platform" });
   });
 
   it("reports a missing CRD as RouterCrdMissingError", async () => {
     const canary = await createCanary(client, ns.name, "nocrd", { provider: "smi", service: { port: 80 } });
     const missing = createSmiRouter({ kube: client, logger: testLogger() }, { apiVersion: "split.aviary-missing.example/v1alpha2" });
-    const expected = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD trafficsplits.split.aviary-missing.example is not installed";
-    await assert.rejects(missing.reconcile(canary, signal()), expected);
-    await assert.rejects(missing.setRoutes(canary, { primary: 90, canary: 10 }, signal()), expected);
-    await assert.rejects(missing.getRoutes(canary, signal()), expected);
-    await missing.finalize(canary, signal());
+    await assertCrdMissing(missing, canary, "trafficsplits.split.aviary-missing.example", signal);
   });
 });

@@ -93,6 +93,7 @@ describe("admission webhook (registered by URL)", function () {
 
   after(async () => {
     await webhook?.stop();
+    // The killed webhook process could not remove its configurations.
     await kubectl(["delete", "mutatingwebhookconfiguration", "aviary", "--ignore-not-found"]);
     await kubectl(["delete", "validatingwebhookconfiguration", "aviary", "--ignore-not-found"]);
     await controller?.stop();
@@ -147,11 +148,24 @@ describe("admission webhook (registered by URL)", function () {
   }
 
   it("lets deploys through while the webhook is down, and the controller still starts the run", async () => {
-    await webhook?.stop();
+    // Killed, not stopped: a crashed webhook leaves its configurations behind, pointing at nothing.
+    await webhook?.kill();
     webhook = undefined;
+    assert.equal((await kubectl(["get", "mutatingwebhookconfiguration", "aviary"])).code, 0, "the configuration is still registered");
     await kubectlOk(["set", "image", "deployment/podinfo", "app=podinfo:4.0.0", "-n", ns.name, ...AS_USER]);
     await eventually("a run for 4.0.0", async () => (await events(ns.name, "podinfo")).filter((e) => e.reason === "NewRevision").length >= 2 ? true : undefined, 20_000);
     await waitForPhase(ns.name, "podinfo", "Succeeded", 60_000);
     assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:4.0.0");
+  });
+
+  it("removes the configurations it registered when a local run stops", async () => {
+    const port = await freePort();
+    const local = startAviary(["--no-controller", "--webhook-host", "127.0.0.1", "--webhook-port", String(port),
+      "--webhook-url", `https://127.0.0.1:${port}`, "--cert-dir", certDir]);
+    await local.waitForLog(/admission webhook serving/, 30_000);
+    assert.equal((await kubectl(["get", "validatingwebhookconfiguration", "aviary"])).code, 0);
+    await local.stop();
+    assert.notEqual((await kubectl(["get", "validatingwebhookconfiguration", "aviary"])).code, 0, "validating configuration removed");
+    assert.notEqual((await kubectl(["get", "mutatingwebhookconfiguration", "aviary"])).code, 0, "mutating configuration removed");
   });
 });
