@@ -28,6 +28,7 @@ import { createApiLookups } from "./webhook/lookups.ts";
 import { startWebhook } from "./webhook/run.ts";
 import type { RunningWebhook } from "./webhook/run.ts";
 import { whoAmI } from "./kube/identity.ts";
+import { readSecretData } from "./kube/secrets.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -49,12 +50,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       registry: metricProviders,
       getTemplate: async (ns, name, signal) =>
         (await client.get<MetricTemplate>({ apiVersion: "aviary.dev/v1beta1", kind: "MetricTemplate", namespace: ns, name }, { signal })) ?? undefined,
-      getSecret: async (ns, name, signal) => {
-        const secret = await client.get<{ apiVersion: string; kind: string; metadata: { name: string }; data?: Record<string, string> }>(
-          { apiVersion: "v1", kind: "Secret", namespace: ns, name }, { signal });
-        if (!secret) return undefined;
-        return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-      },
+      getSecret: (ns, name, signal) => readSecretData(client, ns, name, { signal }),
       ...(config.metricsServer ? { defaultMetricsServer: config.metricsServer } : {}),
     },
   });

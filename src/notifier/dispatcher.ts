@@ -14,6 +14,7 @@
 import { API_VERSION, KIND_ALERT_PROVIDER } from "../api/types.ts";
 import type { AlertProvider, AlertSeverity, Canary, CanaryAlert } from "../api/types.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
+import { decodeSecretData } from "../kube/secrets.ts";
 import { KubeApiError } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { redactAddress } from "./http.ts";
@@ -204,18 +205,9 @@ function toProblem(alert: string, provider: string, err: unknown, deadline: Abor
   return { ...base, kind: "Internal", retryable: false, message: `alert ${alert} via ${provider}: ${asError(err).message}` };
 }
 
-/** A Secret's `data` (base64) decoded, with `stringData` on top (as the API server would merge it). */
+/** The Secret's values, trimmed: addresses pasted with a trailing newline still work. */
 function decodeSecret(obj: KubeObject): Record<string, string> {
-  const out: Record<string, string> = {};
-  const data = obj.data as Record<string, string> | undefined;
-  for (const [key, value] of Object.entries(data ?? {})) {
-    if (typeof value === "string") out[key] = Buffer.from(value, "base64").toString("utf8").trim();
-  }
-  const stringData = obj.stringData as Record<string, string> | undefined;
-  for (const [key, value] of Object.entries(stringData ?? {})) {
-    if (typeof value === "string") out[key] = value.trim();
-  }
-  return out;
+  return Object.fromEntries(Object.entries(decodeSecretData(obj)).map(([k, v]) => [k, v.trim()]));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
