@@ -275,17 +275,24 @@ function cancelRun(ctx: Ctx, d: Draft): Plan {
   return finish(ctx, d);
 }
 
+/** Mid-run requests: an abort rolls back now; a retry means nothing until the run has failed. */
+function abortOrRefuseRetry(ctx: Ctx, d: Draft): Plan | null {
+  if (ctx.o.requests.abort === true) {
+    consume(d, "abort");
+    return rollback(ctx, d, `aborted on request (${ANNOTATION_ABORT})`, false);
+  }
+  refuseRequests(ctx, d, "only a Failed canary can be retried", ["retry"]);
+  return null;
+}
+
 /** Waiting: the confirm-rollout gate was closed; ask again every interval. */
 function planWaiting(ctx: Ctx, d: Draft): Plan {
   followDesiredReplicas(ctx, d);
   const s = d.status;
   const rev = ctx.o.revision;
   const { requests } = ctx.o;
-  if (requests.abort === true) {
-    consume(d, "abort");
-    return rollback(ctx, d, `aborted on request (${ANNOTATION_ABORT})`, false);
-  }
-  refuseRequests(ctx, d, "only a Failed canary can be retried", ["retry"]);
+  const aborted = abortOrRefuseRetry(ctx, d);
+  if (aborted !== null) return aborted;
   if (rev !== s.lastAppliedSpec) {
     if (rev === s.lastPromotedSpec) return cancelRun(ctx, d);
     if (requests.promote === true) consume(d, "promote");
@@ -322,11 +329,8 @@ function planRunning(ctx: Ctx, d: Draft): Plan {
   const s = d.status;
   const rev = ctx.o.revision;
   const { requests } = ctx.o;
-  if (requests.abort === true) {
-    consume(d, "abort");
-    return rollback(ctx, d, `aborted on request (${ANNOTATION_ABORT})`, false);
-  }
-  refuseRequests(ctx, d, "only a Failed canary can be retried", ["retry"]);
+  const aborted = abortOrRefuseRetry(ctx, d);
+  if (aborted !== null) return aborted;
   if (rev !== s.lastAppliedSpec) {
     if (rev === s.lastPromotedSpec) return cancelRun(ctx, d);
     const message = `new revision ${rev} of ${ctx.targetName} during the run of ${s.lastAppliedSpec ?? "another revision"}: restarting from weight 0`;
