@@ -10,7 +10,8 @@ import { createInformer, objectKey } from "../kube/informer.ts";
 import type { Informer, InformerEvent } from "../kube/informer.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { configRefKey, configRefs, primaryDeploymentName } from "./canary/objects.ts";
+import { configRefKey, configRefs } from "./canary/config-refs.ts";
+import { primaryDeploymentName } from "../ground/identity.ts";
 import { createWorkQueue } from "./workqueue.ts";
 import type { KeyHandler, WorkQueue } from "./workqueue.ts";
 

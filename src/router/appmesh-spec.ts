@@ -12,7 +12,7 @@
  */
 import type { Canary, HTTPMatchRequest } from "../api/types.ts";
 import { tryParseDuration } from "../api/duration.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import { grpcRouteMatch, httpRouteMatch, mergeHttpMatch } from "./appmesh-match.ts";
 import type { GrpcRouteMatch, HttpRouteMatch } from "./appmesh-match.ts";
 import { RouterSpecError } from "./types.ts";

@@ -11,8 +11,8 @@
  * sidecar injector finds the VirtualNode when the primary's pods start.
  */
 import type { Canary } from "../api/types.ts";
-import { PRIMARY_SUFFIX, selectorLabel, serviceNames } from "../controller/canary/objects.ts";
-import type { Deployment } from "../controller/canary/objects.ts";
+import { PRIMARY_SUFFIX, selectorLabel, serviceNames } from "../ground/identity.ts";
+import type { Deployment } from "../ground/workloads.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import {
   APPMESH_GROUP, buildCanaryVirtualRouterSpec, buildVirtualNodeSpec, buildVirtualRouterSpec, buildVirtualServiceSpec, readRoutes,

@@ -9,7 +9,7 @@
  */
 import type { Canary, HTTPMatchRequest, HeaderOperations, StringMatch } from "../api/types.ts";
 import { tryParseDuration } from "../api/duration.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
 import type { RouteRequest, Routes } from "./types.ts";

@@ -4,7 +4,7 @@
  * Amazon VPC Lattice through its Gateway API controller.
  */
 import type { Canary } from "../api/types.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { buildHTTPRouteSpec, readRoutes, GATEWAY_GROUP } from "./gatewayapi-spec.ts";
 import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";

@@ -16,7 +16,7 @@
  * RouterSpecError naming the field instead of a write on every reconcile.
  */
 import type { Canary, HTTPMatchRequest, HeaderOperations, StringMatch } from "../api/types.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
 import type { RouteRequest, Routes } from "./types.ts";

@@ -7,7 +7,7 @@
  * labels, annotations) is kept.
  */
 import type { Canary } from "../api/types.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { ISTIO_GROUP, buildDestinationRuleSpec, buildVirtualServiceSpec, readVirtualServiceRoutes } from "./istio-spec.ts";
 import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";

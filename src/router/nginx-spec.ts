@@ -8,7 +8,7 @@
  * (`canary-by-cookie`, value `always`), then by weight (`canary-weight`).
  */
 import type { Canary, StringMatch } from "../api/types.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import { RouterSpecError } from "./types.ts";
 import type { RouteRequest, Routes } from "./types.ts";
 

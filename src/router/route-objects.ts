@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
-import { canaryOwnerReference, managedLabels, serviceNames } from "../controller/canary/objects.ts";
+import { canaryOwnerReference, managedLabels, serviceNames } from "../ground/identity.ts";
 import { isNoKindMatch } from "../kube/errors.ts";
 import { isNotFound } from "../kube/types.ts";
 import type { KubeClient, KubeObject, ObjectRef } from "../kube/types.ts";

@@ -7,7 +7,7 @@
  * router does weights only.
  */
 import type { Canary } from "../api/types.ts";
-import { serviceNames } from "../controller/canary/objects.ts";
+import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";

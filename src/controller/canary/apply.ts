@@ -13,18 +13,11 @@ import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { Router } from "../../router/types.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import type { Action } from "./plan.ts";
-import {
-  buildConfigCopy,
-  buildPrimaryDeployment,
-  buildServices,
-  canaryOwnerReference,
-  configRefs,
-  managedLabels,
-  primaryDeploymentName,
-  selectorLabel,
-  serviceNames,
-} from "./objects.ts";
-import type { ConfigMapOrSecret, ConfigRef, Deployment } from "./objects.ts";
+import { buildConfigCopy, configRefs } from "./config-refs.ts";
+import { buildPrimaryDeployment, buildServices } from "./objects.ts";
+import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
+import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
+import type { Deployment } from "../../ground/workloads.ts";
 
 export interface ApplyContext {
   kube: KubeClient;

@@ -6,6 +6,7 @@
  * ConfigMap/Secret is copied as `<name>-primary` and the primary's pod template points at
  * the copies. Pure: no I/O, inputs are never mutated.
  */
+import { primaryConfigName } from "../../ground/identity.ts";
 import type { KubeObject, OwnerReference } from "../../kube/types.ts";
 
 export type ConfigKind = "ConfigMap" | "Secret";
@@ -18,7 +19,6 @@ export interface ConfigRef {
 /** `ConfigMap/<name>` or `Secret/<name>`: the key format of `status.trackedConfigs`. */
 export const configRefKey = (ref: ConfigRef): string => `${ref.kind}/${ref.name}`;
 
-export const primaryConfigName = (name: string): string => `${name}-primary`;
 
 // The slices of the pod spec that can name a ConfigMap or Secret. Everything else passes through.
 interface NameRef { name?: string; [field: string]: unknown }

@@ -14,9 +14,11 @@ import type { Canary } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/types.ts";
 import type { Router } from "../../router/types.ts";
 import { RouteStateError } from "../../router/types.ts";
-import { hashConfigData, hashPodTemplate, revisionOf } from "./hash.ts";
-import { configRefKey, configRefs, primaryDeploymentName } from "./objects.ts";
-import type { ConfigMapOrSecret, Deployment } from "./objects.ts";
+import { hashConfigData, hashPodTemplate, revisionOf } from "../../ground/hash.ts";
+import { configRefKey, configRefs } from "./config-refs.ts";
+import { primaryDeploymentName } from "../../ground/identity.ts";
+import type { ConfigMapOrSecret } from "./config-refs.ts";
+import type { Deployment } from "../../ground/workloads.ts";
 import type { Observed, ObservedRoutes, Requests, WorkloadState } from "./plan.ts";
 
 export interface Observation {

@@ -21,7 +21,7 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY_VALUE,
 } from "../../api/types.ts";
-import { hashPodTemplate } from "../../controller/canary/hash.ts";
+import { hashPodTemplate } from "../../ground/hash.ts";
 import type { AdmissionHandler, AdmissionRequest, AdmissionResult } from "../admission.ts";
 import { allowed, annotationsOf, isUserIn, labelsOf } from "../admission.ts";
 

@@ -1,19 +1,15 @@
 /**
- * The kubernetes router and the objects it relies on (controller/canary/objects.ts)
+ * The kubernetes router and the objects it relies on (controller/canary/objects.ts builds them)
  * against a real API server: the generated primary Deployment, config copies and Services
  * are accepted as server-side applies, and getRoutes follows the apex Service's selector.
  */
 import assert from "node:assert/strict";
 import type { Canary } from "../../../src/api/types.ts";
-import {
-  buildConfigCopy,
-  buildPrimaryDeployment,
-  buildServices,
-  canaryOwnerReference,
-  configRefs,
-  managedLabels,
-} from "../../../src/controller/canary/objects.ts";
-import type { ConfigMapOrSecret, Deployment } from "../../../src/controller/canary/objects.ts";
+import { buildConfigCopy, configRefs } from "../../../src/controller/canary/config-refs.ts";
+import { buildPrimaryDeployment, buildServices } from "../../../src/controller/canary/objects.ts";
+import { canaryOwnerReference, managedLabels } from "../../../src/ground/identity.ts";
+import type { ConfigMapOrSecret } from "../../../src/controller/canary/config-refs.ts";
+import type { Deployment } from "../../../src/ground/workloads.ts";
 import type { ClusterClient } from "../../../src/kube/client.ts";
 import { createKubernetesRouter } from "../../../src/router/kubernetes.ts";
 import type { Router } from "../../../src/router/types.ts";

@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import type { Canary } from "../../../src/api/types.ts";
-import {
-  GeneratedObjectError,
-  buildConfigCopy,
-  buildPrimaryDeployment,
-  buildServices,
-  canaryOwnerReference,
-  configRefKey,
-  configRefs,
-  rewriteConfigRefs,
-  selectorLabel,
-  serviceNames,
-} from "../../../src/controller/canary/objects.ts";
-import type { Deployment } from "../../../src/controller/canary/objects.ts";
+import { GeneratedObjectError, canaryOwnerReference, selectorLabel, serviceNames } from "../../../src/ground/identity.ts";
+import { buildConfigCopy, configRefKey, configRefs, rewriteConfigRefs } from "../../../src/controller/canary/config-refs.ts";
+import { buildPrimaryDeployment, buildServices } from "../../../src/controller/canary/objects.ts";
+import type { Deployment } from "../../../src/ground/workloads.ts";
 
 const managed = { "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "podinfo" };
 const owner = { apiVersion: "aviary.dev/v1beta1", kind: "Canary", name: "podinfo", uid: "uid-1", controller: true, blockOwnerDeletion: true };

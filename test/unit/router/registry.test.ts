@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { isSupportedBy, ROUTER_FEATURES } from "../../../src/api/features.ts";
 import type { Canary } from "../../../src/api/types.ts";
 import { buildServices } from "../../../src/controller/canary/objects.ts";
-import type { Deployment } from "../../../src/controller/canary/objects.ts";
+import type { Deployment } from "../../../src/ground/workloads.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
 import { createKubernetesRouter } from "../../../src/router/kubernetes.ts";
 import { createRouterRegistry } from "../../../src/router/registry.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import jsonPatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
 import type { KubeObject } from "../../../src/kube/types.ts";
-import { hashPodTemplate } from "../../../src/controller/canary/hash.ts";
+import { hashPodTemplate } from "../../../src/ground/hash.ts";
 import { createDeploymentMutator, mutateDeployment } from "../../../src/webhook/mutate/deployment.ts";
 import type { AdmissionRequest } from "../../../src/webhook/admission.ts";
 import { admissionRequest, deployment, DEPLOYMENT_GVK, quietLogger } from "./helpers.ts";

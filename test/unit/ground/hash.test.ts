@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { canonicalJson, HASH_HEX_LENGTH, hashConfigData, hashPodTemplate, revisionOf, shortHash } from "../../../src/controller/canary/hash.ts";
+import { canonicalJson, HASH_HEX_LENGTH, hashConfigData, hashPodTemplate, revisionOf, shortHash } from "../../../src/ground/hash.ts";
 
 const template = () => ({
   metadata: { labels: { app: "podinfo" }, annotations: { "prometheus.io/scrape": "true" } },

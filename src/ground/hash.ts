@@ -2,7 +2,7 @@
  * Revision hashes: what makes two versions of a workload "the same revision".
  *
  * A revision is the pod template plus the content of every ConfigMap/Secret it references
- * (a config edit alone must start a canary run, DESIGN §3). Hashes are sha256 over a
+ * (a config edit alone must start a canary run). Hashes are sha256 over a
  * canonical JSON form (object keys sorted, so key order never matters), shortened to 16 hex
  * characters (64 bits: collisions are not a practical concern for a handful of revisions
  * per workload, and the value stays readable in `kubectl get`).
