@@ -16,7 +16,7 @@ import { serviceNames } from "../ground/identity.ts";
 import { grpcRouteMatch, httpRouteMatch, mergeHttpMatch } from "./appmesh-match.ts";
 import type { GrpcRouteMatch, HttpRouteMatch } from "./appmesh-match.ts";
 import { RouterSpecError } from "./types.ts";
-import type { RouteRequest, Routes } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const APPMESH_GROUP = "appmesh.k8s.aws";
 
@@ -248,7 +248,7 @@ const target = (name: string, w: number): WeightedTarget => ({ virtualNodeRef: {
  * service match) carry the split, then the service-match routes send the rest to the
  * primary.
  */
-export function buildVirtualRouterSpec(canary: Canary, request: RouteRequest): VirtualRouterSpec {
+export function buildVirtualRouterSpec(canary: Canary, request: Split): VirtualRouterSpec {
   if (request.mirror === true) throw new RouterSpecError("spec.analysis.mirror", "App Mesh cannot mirror traffic");
   checkRewrite(canary);
   const names = serviceNames(canary);
@@ -328,7 +328,7 @@ interface StoredRoute { [kind: string]: { action?: { weightedTargets?: StoredTar
  * The split a VirtualRouter carries: the first route (in list order) whose weighted targets
  * name the primary or canary VirtualNode, as percentages. `undefined` when none does.
  */
-export function readRoutes(spec: unknown, canary: Canary): Routes | undefined {
+export function readRoutes(spec: unknown, canary: Canary): Split | undefined {
   const names = serviceNames(canary);
   const routes = (spec as { routes?: StoredRoute[] } | undefined)?.routes ?? [];
   const targetsOf = (r: StoredRoute): StoredTarget[] => {

@@ -18,10 +18,11 @@ import {
   APPMESH_GROUP, buildCanaryVirtualRouterSpec, buildVirtualNodeSpec, buildVirtualRouterSpec, buildVirtualServiceSpec, readRoutes,
   VIRTUAL_NODE_FIELDS, VIRTUAL_ROUTER_FIELDS, VIRTUAL_SERVICE_FIELDS,
 } from "./appmesh-spec.ts";
-import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, reconciled, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
 import { RouteStateError } from "./types.ts";
-import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const APPMESH_API_VERSION = `${APPMESH_GROUP}/v1beta2`;
 
@@ -64,7 +65,7 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
   }
 
   /** Every object for a split, in creation order: nodes, then routers, then the services they provide. */
-  function plan(canary: Canary, routes: RouteRequest, labels: { primary: Record<string, string>; canary: Record<string, string> }): Planned[] {
+  function plan(canary: Canary, routes: Split, labels: { primary: Record<string, string>; canary: Record<string, string> }): Planned[] {
     const names = serviceNames(canary);
     return [
       { kind: node, name: names.primary, spec: { ...buildVirtualNodeSpec(canary, { podLabels: labels.primary, serviceName: names.primary, clusterDomain }) } },
@@ -92,10 +93,10 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
     name: "appmesh",
     supports: { weights: true, abMatch: true, mirroring: false, sessionAffinity: false },
 
-    async reconcile(canary, signal): Promise<ReconcileResult> {
-      // The VirtualRouter first: it holds the weights to keep, and a cluster without App Mesh
-      // is reported by the name of the object that matters (virtualrouters.appmesh.k8s.aws).
-      const { existing: splitRouter, current } = await currentSplit(kube, virtualRouter, splitRouterRef(canary), canary, readRoutes, signal);
+    async reconcile(canary, signal, split): Promise<ReconcileResult> {
+      // The VirtualRouter first: it carries the split, and a cluster without App Mesh is
+      // reported by the name of the object that matters (virtualrouters.appmesh.k8s.aws).
+      const { existing: splitRouter, found, current } = await currentSplit(kube, virtualRouter, splitRouterRef(canary), canary, readRoutes, signal, split);
       // Every spec is built before anything is written: a spec error leaves the mesh untouched.
       const planned = plan(canary, current, await podLabels(canary, signal));
       let changed = false;
@@ -104,7 +105,7 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
         const existing = isSplitRouter ? splitRouter : await getRouteObject(kube, p.kind, refOf(p.kind, canary, p.name), signal);
         if (await write(canary, p, existing, signal)) changed = true;
       }
-      return { changed };
+      return reconciled(changed, split, found);
     },
 
     async setRoutes(canary, routes, signal): Promise<void> {
@@ -116,7 +117,7 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
       }
     },
 
-    async getRoutes(canary, signal): Promise<Routes> {
+    async getRoutes(canary, signal): Promise<Split> {
       return storedSplit(kube, virtualRouter, splitRouterRef(canary), canary, readRoutes, signal, "routes to neither VirtualNode");
     },
 

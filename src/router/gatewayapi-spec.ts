@@ -12,7 +12,7 @@ import { tryParseDuration } from "../api/duration.ts";
 import { serviceNames } from "../ground/identity.ts";
 import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
-import type { RouteRequest, Routes } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const GATEWAY_GROUP = "gateway.networking.k8s.io";
 
@@ -201,7 +201,7 @@ const weight = (w: number, which: string): number => {
  * the weighted backends (the split applies to matching requests), then the service-match
  * rule that sends everything else to the primary.
  */
-export function buildHTTPRouteSpec(canary: Canary, request: RouteRequest): HTTPRouteSpec {
+export function buildHTTPRouteSpec(canary: Canary, request: Split): HTTPRouteSpec {
   const svc = canary.spec.service;
   const names = serviceNames(canary);
   const backend = (name: string, weight: number): BackendRef => ({ group: "", kind: "Service", name, port: svc.port, weight });
@@ -279,7 +279,7 @@ interface StoredRule { backendRefs?: StoredBackendRef[]; filters?: { type?: stri
  * routes to either, weights turned into percentages (Gateway API weights are relative).
  * `undefined` when no rule routes to either.
  */
-export function readRoutes(spec: unknown, canary: Canary): Routes | undefined {
+export function readRoutes(spec: unknown, canary: Canary): Split | undefined {
   const names = serviceNames(canary);
   const isService = (ref: StoredBackendRef) => (ref.group ?? "") === "" && (ref.kind ?? "Service") === "Service";
   const rules = ((spec as { rules?: StoredRule[] } | undefined)?.rules ?? []);

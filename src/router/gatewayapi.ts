@@ -7,9 +7,10 @@ import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { buildHTTPRouteSpec, readRoutes, GATEWAY_GROUP } from "./gatewayapi-spec.ts";
-import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, reconciled, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
-import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;
 
@@ -35,7 +36,7 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
   });
 
   /** Applies the route for `routes` unless the stored one already says exactly that. */
-  async function write(canary: Canary, routes: RouteRequest, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
+  async function write(canary: Canary, routes: Split, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
     const ref = refOf(canary);
     const desired = desiredRouteObject(kind, canary, ref.name, { ...buildHTTPRouteSpec(canary, routes) }, existing);
     if (!(await writeRouteObject(kube, kind, existing, desired, signal))) return false;
@@ -50,10 +51,9 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
     name: "gatewayapi",
     supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
 
-    async reconcile(canary, signal): Promise<ReconcileResult> {
-      // Weights are state, owned by the route object: keep them; restore everything else.
-      const { existing, current } = await currentSplit(kube, kind, refOf(canary), canary, readRoutes, signal);
-      return { changed: await write(canary, current, existing, signal) };
+    async reconcile(canary, signal, split): Promise<ReconcileResult> {
+      const { existing, found, current } = await currentSplit(kube, kind, refOf(canary), canary, readRoutes, signal, split);
+      return reconciled(await write(canary, current, existing, signal), split, found);
     },
 
     async setRoutes(canary, routes, signal): Promise<void> {
@@ -61,7 +61,7 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
       await write(canary, routes, existing, signal);
     },
 
-    async getRoutes(canary, signal): Promise<Routes> {
+    async getRoutes(canary, signal): Promise<Split> {
       return storedSplit(kube, kind, refOf(canary), canary, readRoutes, signal);
     },
 

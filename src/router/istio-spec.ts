@@ -19,7 +19,7 @@ import type { Canary, HTTPMatchRequest, HeaderOperations, StringMatch } from "..
 import { serviceNames } from "../ground/identity.ts";
 import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
-import type { RouteRequest, Routes } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const ISTIO_GROUP = "networking.istio.io";
 
@@ -208,7 +208,7 @@ export function virtualServiceGateways(canary: Canary): string[] {
 }
 
 /** The full desired VirtualService spec for a split. */
-export function buildVirtualServiceSpec(canary: Canary, request: RouteRequest): VirtualServiceSpec {
+export function buildVirtualServiceSpec(canary: Canary, request: Split): VirtualServiceSpec {
   const names = serviceNames(canary);
   const common = commonRouteFields(canary);
   const serviceMatch = (canary.spec.service.match ?? []).map((m, i) => translateIstioMatch(m, `spec.service.match[${i}]`));
@@ -276,7 +276,7 @@ interface StoredRoute { name?: string; route?: StoredDestination[]; mirror?: { h
  * either. A lone destination without a weight takes all the route's traffic, as in Istio.
  * `undefined` when no HTTP route sends traffic to the primary or canary Service.
  */
-export function readVirtualServiceRoutes(spec: unknown, canary: Canary): Routes | undefined {
+export function readVirtualServiceRoutes(spec: unknown, canary: Canary): Split | undefined {
   const names = serviceNames(canary);
   const http = (spec as { http?: StoredRoute[] } | undefined)?.http ?? [];
   const hosts = (r: StoredRoute) => (r.route ?? []).map((d) => d.destination?.host);

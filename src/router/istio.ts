@@ -10,9 +10,10 @@ import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import { ISTIO_GROUP, buildDestinationRuleSpec, buildVirtualServiceSpec, readVirtualServiceRoutes } from "./istio-spec.ts";
-import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, reconciled, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
-import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const ISTIO_API_VERSION = `${ISTIO_GROUP}/v1`;
 
@@ -47,13 +48,13 @@ export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {
   }
 
   /** Applies the VirtualService for `routes` unless the stored one already says exactly that. */
-  async function writeVirtualService(canary: Canary, routes: RouteRequest, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
+  async function writeVirtualService(canary: Canary, routes: Split, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
     const ref = vsRef(canary);
     const desired = desiredRouteObject(virtualService, canary, ref.name, { ...buildVirtualServiceSpec(canary, routes) }, existing);
     return writeDesiredVirtualService(canary, routes, existing, desired, signal);
   }
 
-  async function writeDesiredVirtualService(canary: Canary, routes: RouteRequest, existing: KubeObject | null, desired: KubeObject, signal: AbortSignal): Promise<boolean> {
+  async function writeDesiredVirtualService(canary: Canary, routes: Split, existing: KubeObject | null, desired: KubeObject, signal: AbortSignal): Promise<boolean> {
     const ref = vsRef(canary);
     if (!(await writeRouteObject(kube, virtualService, existing, desired, signal))) return false;
     log("VirtualService written", canary, {
@@ -66,18 +67,17 @@ export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {
     name: "istio",
     supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
 
-    async reconcile(canary, signal): Promise<ReconcileResult> {
+    async reconcile(canary, signal, split): Promise<ReconcileResult> {
       const names = serviceNames(canary);
       // The VirtualService is read first, so a missing Istio CRD is reported by the kind users know.
       const ref = vsRef(canary);
-      // Weights are state, owned by the route object: keep them; restore everything else.
-      const { existing, current } = await currentSplit(kube, virtualService, ref, canary, readVirtualServiceRoutes, signal);
+      const { existing, found, current } = await currentSplit(kube, virtualService, ref, canary, readVirtualServiceRoutes, signal, split);
       // Built before anything is written, so a Canary field Istio cannot take leaves no half-made routes.
       const desiredVs = desiredRouteObject(virtualService, canary, ref.name, { ...buildVirtualServiceSpec(canary, current) }, existing);
       const wrotePrimary = await writeDestinationRule(canary, names.primary, signal);
       const wroteCanary = await writeDestinationRule(canary, names.canary, signal);
       const wroteVs = await writeDesiredVirtualService(canary, current, existing, desiredVs, signal);
-      return { changed: wrotePrimary || wroteCanary || wroteVs };
+      return reconciled(wrotePrimary || wroteCanary || wroteVs, split, found);
     },
 
     async setRoutes(canary, routes, signal): Promise<void> {
@@ -85,7 +85,7 @@ export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {
       await writeVirtualService(canary, routes, existing, signal);
     },
 
-    async getRoutes(canary, signal): Promise<Routes> {
+    async getRoutes(canary, signal): Promise<Split> {
       return storedSplit(kube, virtualService, vsRef(canary), canary, readVirtualServiceRoutes, signal);
     },
 

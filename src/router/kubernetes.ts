@@ -10,7 +10,8 @@ import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { Service } from "../ground/workloads.ts";
 import { RouteStateError } from "./types.ts";
-import type { Router, RouterDeps, Routes } from "./types.ts";
+import type { Router, RouterDeps } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export function createKubernetesRouter(deps: RouterDeps): Router {
   const { kube } = deps;
@@ -21,8 +22,16 @@ export function createKubernetesRouter(deps: RouterDeps): Router {
     name: "kubernetes",
     supports: { weights: false, abMatch: false, mirroring: false, sessionAffinity: false },
 
-    async reconcile() {
-      return { changed: false };
+    /** Nothing to write; with a split asked for, reports where the apex Service sends traffic. */
+    async reconcile(canary, signal, split) {
+      if (split === undefined) return { changed: false };
+      let now: Split | null = null;
+      try {
+        now = await this.getRoutes(canary, signal);
+      } catch (err) {
+        if (!(err instanceof RouteStateError)) throw err;
+      }
+      return { changed: false, split: { now, before: now } };
     },
 
     /**
@@ -36,7 +45,7 @@ export function createKubernetesRouter(deps: RouterDeps): Router {
     },
 
     /** Primary 100 / canary 0, unless the apex Service selects exactly what `<svc>-canary` selects. */
-    async getRoutes(canary, signal): Promise<Routes> {
+    async getRoutes(canary, signal): Promise<Split> {
       const names = serviceNames(canary);
       const apex = await getService(canary, names.apex, signal);
       if (apex === null) throw new RouteStateError(`Service ${canary.metadata.namespace}/${names.apex} does not exist`);

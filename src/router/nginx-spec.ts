@@ -10,7 +10,7 @@
 import type { Canary, StringMatch } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import { RouterSpecError } from "./types.ts";
-import type { RouteRequest, Routes } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const DEFAULT_NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io";
 /** The legacy way to pick the ingress controller; the canary must be served by the same one. */
@@ -146,7 +146,7 @@ export function headerCondition(canary: Canary): HeaderCondition {
  * an A/B run carries weight 0 and, while the canary takes the matched traffic, the
  * header/cookie conditions (ingress-nginx has no partial split of matched requests).
  */
-export function canaryAnnotations(canary: Canary, routes: RouteRequest, prefix: string): Record<string, string> {
+export function canaryAnnotations(canary: Canary, routes: Split, prefix: string): Record<string, string> {
   if (!Number.isInteger(routes.canary) || routes.canary < 0 || routes.canary > 100) {
     throw new RangeError(`canary weight must be an integer from 0 to 100, got ${routes.canary}`);
   }
@@ -173,7 +173,7 @@ export function canaryAnnotations(canary: Canary, routes: RouteRequest, prefix: 
  * turn a weighted canary into a full one. `undefined` when the Ingress is not marked as a
  * canary or its weight is unreadable.
  */
-export function readIngressRoutes(annotations: Record<string, string> | undefined, prefix: string, abTesting: boolean): Routes | undefined {
+export function readIngressRoutes(annotations: Record<string, string> | undefined, prefix: string, abTesting: boolean): Split | undefined {
   const a = annotations ?? {};
   if (a[`${prefix}/canary`] !== "true") return undefined;
   if (abTesting) {

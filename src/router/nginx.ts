@@ -18,10 +18,12 @@ import {
   isManagedAnnotation,
   readIngressRoutes,
 } from "./nginx-spec.ts";
-import { INITIAL_ROUTES, createdFor, desiredRouteObject, isUpToDate, releaseRouteObject } from "./route-objects.ts";
+import { createdFor, desiredRouteObject, isUpToDate, reconciled, releaseRouteObject } from "./route-objects.ts";
+import { ALL_TO_PRIMARY } from "../ground/split.ts";
 import type { RouteKind } from "./route-objects.ts";
 import { RouteStateError, RouterSpecError } from "./types.ts";
-import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export interface NginxRouterOptions {
   /** ingress-nginx's annotation prefix (its `--annotations-prefix`); default `nginx.ingress.kubernetes.io`. */
@@ -68,7 +70,7 @@ export function createNginxRouter(deps: RouterDeps, opts: NginxRouterOptions = {
     return existing;
   }
 
-  function desiredIngress(canary: Canary, source: KubeObject, routes: RouteRequest, existing: KubeObject | null): KubeObject {
+  function desiredIngress(canary: Canary, source: KubeObject, routes: Split, existing: KubeObject | null): KubeObject {
     const spec = buildCanaryIngressSpec(canary, source);
     const obj = desiredRouteObject(INGRESS, canary, canaryRef(canary).name, { ...spec }, existing);
     obj.metadata.annotations = {
@@ -84,7 +86,7 @@ export function createNginxRouter(deps: RouterDeps, opts: NginxRouterOptions = {
    * else added inside what aviary manages), a replace guarded by the resourceVersion sets
    * those exactly and leaves every other annotation alone.
    */
-  async function write(canary: Canary, routes: RouteRequest, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
+  async function write(canary: Canary, routes: Split, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
     const source = await readSource(canary, signal);
     const desired = desiredIngress(canary, source, routes, existing);
     if (existing !== null && upToDate(existing, desired)) return false;
@@ -111,18 +113,18 @@ export function createNginxRouter(deps: RouterDeps, opts: NginxRouterOptions = {
     name: "nginx",
     supports: { weights: true, abMatch: true, mirroring: false, sessionAffinity: false },
 
-    async reconcile(canary, signal): Promise<ReconcileResult> {
+    async reconcile(canary, signal, split): Promise<ReconcileResult> {
       const existing = await readCanaryIngress(canary, signal);
-      // Weights are state, owned by the canary Ingress: keep them; restore everything else.
-      const current = (existing !== null ? readIngressRoutes(existing.metadata.annotations, prefix, isAbTesting(canary)) : undefined) ?? INITIAL_ROUTES;
-      return { changed: await write(canary, current, existing, signal) };
+      const found = (existing !== null ? readIngressRoutes(existing.metadata.annotations, prefix, isAbTesting(canary)) : undefined) ?? null;
+      const current = split ?? found ?? { ...ALL_TO_PRIMARY };
+      return reconciled(await write(canary, current, existing, signal), split, found);
     },
 
     async setRoutes(canary, routes, signal): Promise<void> {
       await write(canary, routes, await readCanaryIngress(canary, signal), signal);
     },
 
-    async getRoutes(canary, signal): Promise<Routes> {
+    async getRoutes(canary, signal): Promise<Split> {
       const ref = canaryRef(canary);
       const existing = await readCanaryIngress(canary, signal);
       if (existing === null) throw new RouteStateError(`Ingress ${ref.namespace}/${ref.name} does not exist`);

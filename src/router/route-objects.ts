@@ -11,8 +11,10 @@ import { canaryOwnerReference, managedLabels, serviceNames } from "../ground/ide
 import { isNoKindMatch } from "../kube/errors.ts";
 import { isNotFound } from "../kube/types.ts";
 import type { KubeClient, KubeObject, ObjectRef } from "../kube/types.ts";
+import type { ReconcileResult } from "./types.ts";
 import { RouterCrdMissingError, RouterSpecError, RouteStateError } from "./types.ts";
-import type { Routes } from "./types.ts";
+import { ALL_TO_PRIMARY } from "../ground/split.ts";
+import type { Split } from "../ground/split.ts";
 
 /**
  * On a route object that existed before aviary took it over: its labels and the spec
@@ -29,8 +31,6 @@ export interface RouteKind {
   specFields: readonly string[];
 }
 
-/** The split of a route object aviary has not weighted yet: everything to the primary. */
-export const INITIAL_ROUTES: Routes = { primary: 100, canary: 0, mirror: false };
 
 export const crdName = (k: RouteKind): string => `${k.plural}.${k.apiVersion.split("/")[0]}`;
 
@@ -69,16 +69,24 @@ export async function getRouteObject(kube: KubeClient, k: RouteKind, ref: Object
 }
 
 /** Reads the split out of a route object's spec; `undefined` when it routes to neither generated Service. */
-export type SplitReader = (spec: unknown, canary: Canary) => Routes | undefined;
+export type SplitReader = (spec: unknown, canary: Canary) => Split | undefined;
 
 /**
- * The stored route object that carries the split, and the split to keep when reconciling
- * it: weights are state owned by the route object, so they survive a reconcile; a missing
- * or unreadable object starts at INITIAL_ROUTES.
+ * The stored route object that carries the split, the split found in it (null when the
+ * object is missing or routes to neither generated Service), and the split to write:
+ * `wanted` when the caller gives one, else the one found, else everything to the primary.
  */
-export async function currentSplit(kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal): Promise<{ existing: KubeObject | null; current: Routes }> {
+export async function currentSplit(
+  kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal, wanted?: Split,
+): Promise<{ existing: KubeObject | null; found: Split | null; current: Split }> {
   const existing = await getRouteObject(kube, k, ref, signal);
-  return { existing, current: (existing !== null ? read(existing.spec, canary) : undefined) ?? INITIAL_ROUTES };
+  const found = (existing !== null ? read(existing.spec, canary) : undefined) ?? null;
+  return { existing, found, current: wanted ?? found ?? { ...ALL_TO_PRIMARY } };
+}
+
+/** The result of a reconcile that wrote `wanted` (when given) over a route object that carried `found`. */
+export function reconciled(changed: boolean, wanted: Split | undefined, found: Split | null): ReconcileResult {
+  return wanted === undefined ? { changed } : { changed, split: { now: wanted, before: found } };
 }
 
 /**
@@ -86,7 +94,7 @@ export async function currentSplit(kube: KubeClient, k: RouteKind, ref: ObjectRe
  * the next reconcile restores it) when the object is missing or, in the words of
  * `neither` (e.g. "routes to neither"), sends traffic to neither generated Service.
  */
-export async function storedSplit(kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal, neither = "routes to neither"): Promise<Routes> {
+export async function storedSplit(kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal, neither = "routes to neither"): Promise<Split> {
   const existing = await getRouteObject(kube, k, ref, signal);
   if (existing === null) throw new RouteStateError(`${k.kind} ${ref.namespace}/${ref.name} does not exist`);
   const routes = read(existing.spec, canary);

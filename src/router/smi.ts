@@ -9,10 +9,11 @@
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
-import { currentSplit, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
+import { currentSplit, reconciled, desiredRouteObject, getRouteObject, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
 import { RouterSpecError } from "./types.ts";
-import type { ReconcileResult, RouteRequest, Router, RouterDeps, Routes } from "./types.ts";
+import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
+import type { Split } from "../ground/split.ts";
 
 export const SMI_GROUP = "split.smi-spec.io";
 export const SMI_API_VERSION = `${SMI_GROUP}/v1alpha2`;
@@ -38,7 +39,7 @@ const weight = (w: number, which: string): number => {
 };
 
 /** The TrafficSplit spec for a split. Pure. */
-export function buildTrafficSplitSpec(canary: Canary, request: RouteRequest): TrafficSplitSpec {
+export function buildTrafficSplitSpec(canary: Canary, request: Split): TrafficSplitSpec {
   if (request.mirror === true) throw new RouterSpecError("spec.analysis.mirror", "an SMI TrafficSplit cannot mirror traffic");
   const names = serviceNames(canary);
   return {
@@ -54,7 +55,7 @@ export function buildTrafficSplitSpec(canary: Canary, request: RouteRequest): Tr
  * The split a TrafficSplit carries, as percentages of the primary's and canary's backend
  * weights (SMI weights are relative). `undefined` when neither Service is a backend.
  */
-export function readTrafficSplit(spec: unknown, canary: Canary): Routes | undefined {
+export function readTrafficSplit(spec: unknown, canary: Canary): Split | undefined {
   const names = serviceNames(canary);
   const backends = (spec as { backends?: { service?: string; weight?: number }[] } | undefined)?.backends ?? [];
   if (!backends.some((b) => b.service === names.primary || b.service === names.canary)) return undefined;
@@ -80,7 +81,7 @@ export function createSmiRouter(deps: RouterDeps, opts: SmiRouterOptions = {}): 
 
   const refOf = (canary: Canary): ObjectRef => ({ apiVersion, kind: kind.kind, namespace: canary.metadata.namespace!, name: serviceNames(canary).apex });
 
-  async function write(canary: Canary, routes: RouteRequest, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
+  async function write(canary: Canary, routes: Split, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
     const ref = refOf(canary);
     const desired = desiredRouteObject(kind, canary, ref.name, { ...buildTrafficSplitSpec(canary, routes) }, existing);
     if (!(await writeRouteObject(kube, kind, existing, desired, signal))) return false;
@@ -94,10 +95,9 @@ export function createSmiRouter(deps: RouterDeps, opts: SmiRouterOptions = {}): 
     name,
     supports: { weights: true, abMatch: false, mirroring: false, sessionAffinity: false },
 
-    async reconcile(canary, signal): Promise<ReconcileResult> {
-      // Weights are state, owned by the TrafficSplit: keep them; restore everything else.
-      const { existing, current } = await currentSplit(kube, kind, refOf(canary), canary, readTrafficSplit, signal);
-      return { changed: await write(canary, current, existing, signal) };
+    async reconcile(canary, signal, split): Promise<ReconcileResult> {
+      const { existing, found, current } = await currentSplit(kube, kind, refOf(canary), canary, readTrafficSplit, signal, split);
+      return reconciled(await write(canary, current, existing, signal), split, found);
     },
 
     async setRoutes(canary, routes, signal): Promise<void> {
@@ -105,7 +105,7 @@ export function createSmiRouter(deps: RouterDeps, opts: SmiRouterOptions = {}): 
       await write(canary, routes, existing, signal);
     },
 
-    async getRoutes(canary, signal): Promise<Routes> {
+    async getRoutes(canary, signal): Promise<Split> {
       return storedSplit(kube, kind, refOf(canary), canary, readTrafficSplit, signal, "splits to neither");
     },
 

@@ -1,28 +1,15 @@
 /**
  * The router port: one small interface per traffic provider (Flagger's pkg/router shape).
  * A router owns the provider's route objects for a Canary; the generated Services belong
- * to the reconciler (controller/canary/objects.ts). The route object is the source of
- * truth for the current weights: the engine reads them back with getRoutes instead of
- * trusting its own memory.
+ * to the controller. Route objects do not own the weights: the Canary's status does (the
+ * rule is stated in ground/split.ts). A router writes the split it is given and reads the
+ * split back only so drift can be seen.
  */
 import type { Canary } from "../api/types.ts";
 import type { RouterFeature } from "../api/features.ts";
+import type { Split } from "../ground/split.ts";
 import type { KubeClient } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
-
-/** Traffic split in percent. `mirror`: the primary's traffic is also copied to the canary. */
-export interface Routes {
-  primary: number;
-  canary: number;
-  mirror: boolean;
-}
-
-export interface RouteRequest {
-  primary: number;
-  canary: number;
-  /** Default false. */
-  mirror?: boolean;
-}
 
 /**
  * What this router implements now. Keys are api/features.ts's RouterFeature, the table
@@ -33,6 +20,13 @@ export type RouterCapabilities = Readonly<Record<RouterFeature, boolean>>;
 export interface ReconcileResult {
   /** False when every route object already had the desired content (nothing was written). */
   changed: boolean;
+  /**
+   * Only when reconcile was given a split. `now`: the split the route objects carry after
+   * the call (null when they cannot carry one, e.g. the apex Service is missing). `before`:
+   * the split read before writing (null: missing, or routing to neither Service); when it
+   * differs from the split given, the route objects had drifted and were just corrected.
+   */
+  split?: { now: Split | null; before: Split | null };
 }
 
 export interface Router {
@@ -40,14 +34,16 @@ export interface Router {
   readonly name: string;
   readonly supports: RouterCapabilities;
   /**
-   * Creates or updates the route objects; idempotent. Weights already in the route object
-   * are kept; every other field is brought back to the desired content (hand edits undone).
+   * Creates or updates the route objects; idempotent; hand edits are undone. With `split`,
+   * the route objects carry that split afterwards, written together with the rest of
+   * their content (one write per object). Without it, the split they carry is kept.
+   * The route objects are read once.
    */
-  reconcile(canary: Canary, signal: AbortSignal): Promise<ReconcileResult>;
+  reconcile(canary: Canary, signal: AbortSignal, split?: Split): Promise<ReconcileResult>;
   /** Sets the split; writes only when it differs from the route object. */
-  setRoutes(canary: Canary, routes: RouteRequest, signal: AbortSignal): Promise<void>;
+  setRoutes(canary: Canary, routes: Split, signal: AbortSignal): Promise<void>;
   /** Reads the split back from the route object. */
-  getRoutes(canary: Canary, signal: AbortSignal): Promise<Routes>;
+  getRoutes(canary: Canary, signal: AbortSignal): Promise<Split>;
   /** Restores the pre-aviary state of what it took over, and deletes what it created. */
   finalize(canary: Canary, signal: AbortSignal): Promise<void>;
 }

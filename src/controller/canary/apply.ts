@@ -12,7 +12,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { Router } from "../../router/types.ts";
 import type { CheckRunner } from "../checks/runner.ts";
-import type { Action } from "./plan.ts";
+import type { Action } from "./planner/plan.ts";
 import { buildConfigCopy, configRefs } from "./config-refs.ts";
 import { buildPrimaryDeployment, buildServices } from "./objects.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";

@@ -1,6 +1,6 @@
 /**
  * Reads what plan needs to see: the target and primary Deployments, the configs the target
- * references (as content hashes), the router's weights and the request annotations.
+ * references (as content hashes), the router's split and the request annotations.
  */
 import {
   ANNOTATION_ABORT,
@@ -19,7 +19,8 @@ import { configRefKey, configRefs } from "./config-refs.ts";
 import { primaryDeploymentName } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
 import type { Deployment } from "../../ground/workloads.ts";
-import type { Observed, ObservedRoutes, Requests, WorkloadState } from "./plan.ts";
+import type { Observed, Requests, WorkloadState } from "./planner/plan.ts";
+import type { Split } from "../../ground/split.ts";
 
 export interface Observation {
   observed: Observed;
@@ -74,6 +75,11 @@ export interface ObserveDeps {
   kube: KubeClient;
   router: Router;
   now: () => number;
+  /**
+   * The split the route objects carry, when this reconcile has already read (and corrected)
+   * them through `router.reconcile`: they are not read a second time.
+   */
+  routes?: Split | null;
 }
 
 export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
@@ -100,7 +106,7 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     }
   }
   const targetState = target ? workloadState(target) : null;
-  const routes = await readRoutes(canary, deps.router, signal);
+  const routes = deps.routes !== undefined ? deps.routes : await readRoutes(canary, deps.router, signal);
   const observed: Observed = {
     now: deps.now(),
     canary,
@@ -117,10 +123,9 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
 }
 
 /** null when the route object is missing or no longer points at aviary's Services. */
-async function readRoutes(canary: Canary, router: Router, signal: AbortSignal): Promise<ObservedRoutes | null> {
+async function readRoutes(canary: Canary, router: Router, signal: AbortSignal): Promise<Split | null> {
   try {
-    const r = await router.getRoutes(canary, signal);
-    return { primary: r.primary, canary: r.canary, mirror: r.mirror };
+    return await router.getRoutes(canary, signal);
   } catch (err) {
     if (err instanceof RouteStateError) return null;
     throw err;

@@ -18,8 +18,12 @@ import type { HandlerResult } from "../workqueue.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import { applyActions } from "./apply.ts";
 import { observe } from "./observe.ts";
-import { plan } from "./plan.ts";
-import type { Observed, Plan } from "./plan.ts";
+import { plan } from "./planner/plan.ts";
+import { runShapeOf } from "./planner/strategy.ts";
+import { splitForStatus } from "./planner/weights.ts";
+import { sameSplit } from "../../ground/split.ts";
+import type { Split } from "../../ground/split.ts";
+import type { Observed, Plan } from "./planner/plan.ts";
 
 export interface ReconcilerDeps {
   kube: KubeClient;
@@ -82,12 +86,21 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
 
     try {
       const router = deps.routers.get(canary.spec.provider);
+      // The status owns the weights (ground/split.ts): route objects are brought back to the
+      // split it implies, and to the rest of their content, in one write; that read is the
+      // only one, and what it found tells whether they had drifted.
+      let routes: Split | null | undefined;
       if (keepsRoutes(canary)) {
-        // Route objects edited or deleted by hand are brought back; the weights in them are kept.
-        const { changed } = await router.reconcile(canary, signal);
-        if (changed) log.info("route objects restored to aviary's desired state", { router: router.name });
+        const want = splitForStatus(runShapeOf(canary), canary.status ?? {});
+        const { changed, split } = await router.reconcile(canary, signal, want);
+        routes = split?.now ?? null;
+        if (split !== undefined && split.before !== null && !sameSplit(split.before, want)) {
+          log.info("route weights had drifted from the status; corrected", { router: router.name, found: split.before, status: want });
+        } else if (changed) {
+          log.info("route objects restored to aviary's desired state", { router: router.name });
+        }
       }
-      const { observed, target } = await observe(canary, { kube: deps.kube, router, now }, signal);
+      const { observed, target } = await observe(canary, { kube: deps.kube, router, now, routes }, signal);
       if (await adoptUserScale(canary, observed, deps.kube, signal)) log.info("the idle target was scaled by hand: that is the new desired size", { replicas: observed.target?.desiredReplicas });
       const decision = await decide(observed, async (need) => {
         log.debug("running checks", { checks: need.checks });

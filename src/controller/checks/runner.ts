@@ -6,7 +6,7 @@
 import type { AnalysisResult, Canary, CanaryPhase, WebhookType } from "../../api/types.ts";
 import { runMetricChecks, summarizeAnalysis } from "../../metrics/evaluate.ts";
 import type { MetricCheckDeps } from "../../metrics/evaluate.ts";
-import type { CheckKind, CheckOutcome } from "../canary/plan.ts";
+import type { CheckKind, CheckOutcome } from "../canary/planner/plan.ts";
 import { allPassed, runWebhooks, webhooksOfType } from "./webhooks.ts";
 import type { CallOptions } from "./webhooks.ts";
 

@@ -118,15 +118,15 @@ describe("appmesh router (real API server)", function () {
     });
 
     it("rolls back from mid-run to 100/0, and a reconcile mid-run keeps the weights", async () => {
-      await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
+      await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
       assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
       assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 80, canary: 20, mirror: false });
-      await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+      await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
       assert.deepEqual(await split("podinfo"), [["podinfo-primary", 100], ["podinfo-canary", 0]]);
     });
 
     it("brings hand-edited objects back at the next reconcile, keeping the split", async () => {
-      await router.setRoutes(canary, { primary: 60, canary: 40 }, signal());
+      await router.setRoutes(canary, { primary: 60, canary: 40, mirror: false }, signal());
       await kubectlOk(["patch", "virtualnodes.appmesh.k8s.aws", "podinfo-canary", "-n", ns.name, "--type=merge",
         "-p", JSON.stringify({ spec: { podSelector: { matchLabels: { app: "hijacked" } }, backends: [{ virtualService: { virtualServiceRef: { name: "evil" } } }] } })]);
       await kubectlOk(["patch", "virtualrouters.appmesh.k8s.aws", "podinfo", "-n", ns.name, "--type=json",
@@ -174,7 +174,7 @@ describe("appmesh router (real API server)", function () {
       analysis: { interval: "1m", iterations: 10, threshold: 2, match: [{ headers: { "x-canary": { exact: "insider" } } }, { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } }] },
     });
     await router.reconcile(canary, signal());
-    await router.setRoutes(canary, { primary: 0, canary: 100 }, signal());
+    await router.setRoutes(canary, { primary: 0, canary: 100, mirror: false }, signal());
     const vr = await get<VirtualRouter>("virtualrouters", "abtest");
     assert.deepEqual(vr.spec.routes.map((r) => [r.name, r.priority, r.httpRoute.match, r.httpRoute.action.weightedTargets.map((t) => t.weight)]), [
       ["abtest-ab", 1, { prefix: "/", headers: [{ name: "x-canary", match: { exact: "insider" } }] }, [0, 100]],
@@ -183,7 +183,7 @@ describe("appmesh router (real API server)", function () {
     ]);
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 0, canary: 100, mirror: false });
     assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-    await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+    await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
     assert.deepEqual(await split("abtest", 0), [["abtest-primary", 100], ["abtest-canary", 0]]);
     assert.deepEqual(await split("abtest", 2), [["abtest-primary", 100], ["abtest-canary", 0]]);
   });

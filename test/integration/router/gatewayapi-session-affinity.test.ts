@@ -56,7 +56,7 @@ describe("gatewayapi session affinity (real API server)", function () {
     const get = () => kubectlJson<HTTPRoute>(["get", "httproutes.gateway.networking.k8s.io", "sticky", "-n", ns.name]);
 
     await router.reconcile(canary, signal());
-    await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
+    await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
     const [sticky, weighted] = (await get()).spec.rules;
     assert.deepEqual(sticky!.matches, [{ path: { type: "PathPrefix", value: "/app" }, headers: [{ type: "RegularExpression", name: "Cookie", value: cookie.cookieHeaderRegex }] }]);
     assert.deepEqual(sticky!.backendRefs.map((b) => [b.name, b.weight]), [["sticky-canary", 100]]);
@@ -64,7 +64,7 @@ describe("gatewayapi session affinity (real API server)", function () {
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 80, canary: 20, mirror: false });
     assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
 
-    await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+    await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
     const [expiring] = (await get()).spec.rules;
     assert.deepEqual(expiring!.backendRefs.map((b) => [b.name, b.weight]), [["sticky-primary", 100]]);
     assert.deepEqual(expiring!.backendRefs[0]!.filters?.[0]?.responseHeaderModifier?.add, [{ name: "Set-Cookie", value: cookie.expireCookie }]);
@@ -85,7 +85,7 @@ describe("gatewayapi session affinity (real API server)", function () {
     });
     const canary: Canary = { ...created, status: { canaryRevision: "1a2b3c4d" } };
     await router.reconcile(canary, signal());
-    await router.setRoutes(canary, { primary: 90, canary: 10 }, signal());
+    await router.setRoutes(canary, { primary: 90, canary: 10, mirror: false }, signal());
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 90, canary: 10, mirror: false });
     const route = await kubectlJson<HTTPRoute & { spec: { hostnames: string[] } }>(["get", "httproutes.gateway.networking.k8s.io", "example", "-n", ns.name]);
     assert.deepEqual(route.spec.hostnames, ["app.example.com"]);

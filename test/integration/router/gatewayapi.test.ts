@@ -86,21 +86,21 @@ describe("gatewayapi router (real API server)", function () {
     });
 
     it("round-trips weights through the route object", async () => {
-      await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
+      await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
       assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 80, canary: 20, mirror: false });
       assert.deepEqual((await getRoute("podinfo")).spec.rules[0]!.backendRefs.map((b) => b.weight), [80, 20]);
       const rv = (await getRoute("podinfo")).metadata.resourceVersion;
       kube.writes.length = 0;
-      await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
+      await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
       assert.deepEqual(kube.writes, [], "the same split again is not written");
       assert.deepEqual(await router.reconcile(canary, signal()), { changed: false }, "reconcile keeps the weights");
       assert.equal((await getRoute("podinfo")).metadata.resourceVersion, rv);
-      await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+      await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
       assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 100, canary: 0, mirror: false });
     });
 
     it("brings a hand-edited route back at the next reconcile", async () => {
-      await router.setRoutes(canary, { primary: 60, canary: 40 }, signal());
+      await router.setRoutes(canary, { primary: 60, canary: 40, mirror: false }, signal());
       await kubectlOk(["patch", "httproutes.gateway.networking.k8s.io", "podinfo", "-n", ns.name, "--type=merge",
         "-p", JSON.stringify({ metadata: { labels: { "aviary.dev/canary": "hijacked" } }, spec: { hostnames: ["evil.example.com"], parentRefs: [{ name: "other" }] } })]);
       assert.deepEqual(await router.reconcile(canary, signal()), { changed: true });

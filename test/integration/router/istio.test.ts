@@ -116,13 +116,13 @@ describe("istio router (real API server)", function () {
     });
 
     it("rolls back from 20% to the primary", async () => {
-      await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
-      await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+      await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
+      await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
       assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 100, canary: 0, mirror: false });
     });
 
     it("undoes hand edits to aviary's fields and keeps the user's other fields", async () => {
-      await router.setRoutes(canary, { primary: 60, canary: 40 }, signal());
+      await router.setRoutes(canary, { primary: 60, canary: 40, mirror: false }, signal());
       await kubectlOk(["patch", "virtualservices.networking.istio.io", "podinfo", "-n", ns.name, "--type=merge",
         "-p", JSON.stringify({ metadata: { annotations: { "example.com/note": "mine" } }, spec: { gateways: ["mesh"], exportTo: ["."] } })]);
       await kubectlOk(["patch", "destinationrules.networking.istio.io", "podinfo-canary", "-n", ns.name, "--type=merge",
@@ -170,7 +170,7 @@ describe("istio router (real API server)", function () {
     assert.deepEqual(rest!.route, [{ destination: { host: "abtest-primary" }, weight: 100 }]);
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 0, canary: 100, mirror: true });
     assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-    await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+    await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 100, canary: 0, mirror: false });
     assert.equal((await getVs("abtest")).spec.http[0]!.mirror, undefined);
   });
@@ -184,7 +184,7 @@ describe("istio router (real API server)", function () {
     const canary: Canary = { ...created, status: { canaryRevision: "5d8f7c9b4" } };
     const cookie = sessionCookie(canary)!;
     await router.reconcile(canary, signal());
-    await router.setRoutes(canary, { primary: 90, canary: 10 }, signal());
+    await router.setRoutes(canary, { primary: 90, canary: 10, mirror: false }, signal());
     const vs = await getVs("sticky");
     assert.deepEqual(vs.spec.http.map((r) => r.name), ["aviary-sticky", "aviary-weighted"]);
     assert.deepEqual(vs.spec.http[0]!.match, [{ headers: { cookie: { regex: cookie.cookieHeaderRegex } } }]);
@@ -222,7 +222,7 @@ describe("istio router (real API server)", function () {
       const created = await createCanary(client, ns.name, name, { ...spec, targetRef: { ...spec.targetRef, name } });
       const canary: Canary = { ...created, status: { canaryRevision: "6b7c8d9f" } };
       await router.reconcile(canary, signal());
-      await router.setRoutes(canary, { primary: 50, canary: 50 }, signal());
+      await router.setRoutes(canary, { primary: 50, canary: 50, mirror: false }, signal());
       const vs = await getVs(name);
       assert.deepEqual(vs.spec.gateways, spec.service.gateways);
       assert.deepEqual(vs.spec.hosts, ["app.example.com", name]);

@@ -94,7 +94,7 @@ describe("kubernetes router and generated objects (real API server)", function (
     const counting = countingClient(client);
     const quiet = createKubernetesRouter({ kube: counting, logger: testLogger() });
     assert.deepEqual(await quiet.reconcile(canary, signal()), { changed: false });
-    await quiet.setRoutes(canary, { primary: 0, canary: 100 }, signal());
+    await quiet.setRoutes(canary, { primary: 0, canary: 100, mirror: false }, signal());
     await quiet.finalize(canary, signal());
     assert.deepEqual(counting.writes, []);
   });

@@ -98,13 +98,13 @@ describe("nginx router (real API server)", function () {
     });
 
     it("rolls back from 20% to the primary", async () => {
-      await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
-      await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+      await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
+      await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
       assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 100, canary: 0, mirror: false });
     });
 
     it("undoes hand edits to the canary Ingress", async () => {
-      await router.setRoutes(canary, { primary: 70, canary: 30 }, signal());
+      await router.setRoutes(canary, { primary: 70, canary: 30, mirror: false }, signal());
       await kubectlOk(["annotate", "--overwrite", "ingresses.networking.k8s.io", "podinfo-canary", "-n", ns.name, `${P}/canary-by-header=x-sneaky`, "example.com/note=kept"]);
       await kubectlOk(["patch", "ingresses.networking.k8s.io", "podinfo-canary", "-n", ns.name, "--type=json",
         "-p", JSON.stringify([{ op: "replace", path: "/spec/rules/0/http/paths/0/backend/service/name", value: "podinfo-primary" }])]);
@@ -142,7 +142,7 @@ describe("nginx router (real API server)", function () {
       analysis: { interval: "1m", iterations: 5, match: [{ headers: { "x-canary": { regex: "^(insider|beta)$" } } }, { headers: { cookie: { exact: "canary" } } }] },
     });
     await router.reconcile(canary, signal());
-    await router.setRoutes(canary, { primary: 0, canary: 100 }, signal());
+    await router.setRoutes(canary, { primary: 0, canary: 100, mirror: false }, signal());
     assert.deepEqual(await canaryAnnotations("abtest-canary"), {
       [`${P}/canary`]: "true",
       [`${P}/canary-weight`]: "0",
@@ -152,7 +152,7 @@ describe("nginx router (real API server)", function () {
     });
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 0, canary: 100, mirror: false });
     assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-    await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+    await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
     assert.deepEqual(await canaryAnnotations("abtest-canary"), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0" });
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 100, canary: 0, mirror: false });
   });
@@ -176,7 +176,7 @@ describe("nginx router (real API server)", function () {
       await kubectlOk(["delete", "canaries.aviary.dev", "example", "-n", ns.name, "--ignore-not-found"]);
       const canary = await createCanary(client, ns.name, "example", { ...spec, targetRef: { ...spec.targetRef, name: "example" }, ingressRef: { ...spec.ingressRef!, name: "example" } });
       await router.reconcile(canary, signal());
-      await router.setRoutes(canary, routes, signal());
+      await router.setRoutes(canary, { ...routes, mirror: false }, signal());
       assert.deepEqual(await canaryAnnotations("example-canary"), expected, file);
       assert.deepEqual(await router.reconcile(canary, signal()), { changed: false }, file);
       await router.finalize(canary, signal());

@@ -74,14 +74,14 @@ describe("smi router (real API server)", function () {
     });
 
     it("rolls back from mid-run to 100/0; a reconcile mid-run keeps the weights", async () => {
-      await router.setRoutes(canary, { primary: 80, canary: 20 }, signal());
+      await router.setRoutes(canary, { primary: 80, canary: 20, mirror: false }, signal());
       assert.deepEqual(await router.reconcile(canary, signal()), { changed: false });
-      await router.setRoutes(canary, { primary: 100, canary: 0 }, signal());
+      await router.setRoutes(canary, { primary: 100, canary: 0, mirror: false }, signal());
       assert.deepEqual(await router.getRoutes(canary, signal()), { primary: 100, canary: 0, mirror: false });
     });
 
     it("is readable as v1alpha3 and by a v1alpha3 router, which sees nothing to change", async () => {
-      await router.setRoutes(canary, { primary: 70, canary: 30 }, signal());
+      await router.setRoutes(canary, { primary: 70, canary: 30, mirror: false }, signal());
       assert.deepEqual((await getSplit("podinfo", "v1alpha3")).spec.backends.map((b) => b.weight), [70, 30]);
       const v3 = createSmiRouter({ kube, logger: testLogger() }, { apiVersion: "split.smi-spec.io/v1alpha3" });
       assert.deepEqual(await v3.getRoutes(canary, signal()), { primary: 70, canary: 30, mirror: false });
@@ -91,7 +91,7 @@ describe("smi router (real API server)", function () {
     });
 
     it("brings a hand-edited TrafficSplit back, dropping added matches, keeping the split", async () => {
-      await router.setRoutes(canary, { primary: 60, canary: 40 }, signal());
+      await router.setRoutes(canary, { primary: 60, canary: 40, mirror: false }, signal());
       await kubectlOk(["patch", "trafficsplits.v1alpha3.split.smi-spec.io", "podinfo", "-n", ns.name, "--type=merge",
         "-p", JSON.stringify({ metadata: { labels: { "aviary.dev/canary": "hijacked" } }, spec: { service: "elsewhere", matches: [{ kind: "HTTPRouteGroup", name: "only-api" }] } })]);
       assert.deepEqual(await router.reconcile(canary, signal()), { changed: true });
@@ -121,7 +121,7 @@ describe("smi router (real API server)", function () {
     const taken = await getSplit("legacy");
     assert.deepEqual(taken.spec.backends.map((b) => b.service), ["legacy-primary", "legacy-canary"]);
     assert.equal(taken.metadata.ownerReferences, undefined);
-    await smi.setRoutes(canary, { primary: 50, canary: 50 }, signal());
+    await smi.setRoutes(canary, { primary: 50, canary: 50, mirror: false }, signal());
 
     await smi.finalize(canary, signal());
     assertGivenBack(await getSplit("legacy"), original, { owner: "platform" });

@@ -98,7 +98,7 @@ export async function assertIdleReconcile(bench: Pick<RouterBench, "kube" | "rou
 export async function assertCrdMissing(router: Router, canary: Canary, crd: string, signal: () => AbortSignal): Promise<void> {
   const expected = (err: unknown) => err instanceof RouterCrdMissingError && err.message === `the CRD ${crd} is not installed`;
   await assert.rejects(router.reconcile(canary, signal()), expected);
-  await assert.rejects(router.setRoutes(canary, { primary: 90, canary: 10 }, signal()), expected);
+  await assert.rejects(router.setRoutes(canary, { primary: 90, canary: 10, mirror: false }, signal()), expected);
   await assert.rejects(router.getRoutes(canary, signal()), expected);
   await router.finalize(canary, signal());
 }
@@ -115,11 +115,11 @@ export async function assertRunWrittenOnce(
   const { kube, router } = bench;
   const seen: number[] = [];
   for (const w of canaryWeights) {
-    await router.setRoutes(canary, { primary: 100 - w, canary: w }, signal());
+    await router.setRoutes(canary, { primary: 100 - w, canary: w, mirror: false }, signal());
     assert.deepEqual(await stored(), [[names[0], 100 - w], [names[1], w]]);
     seen.push((await router.getRoutes(canary, signal())).canary);
     kube.writes.length = 0;
-    await router.setRoutes(canary, { primary: 100 - w, canary: w }, signal());
+    await router.setRoutes(canary, { primary: 100 - w, canary: w, mirror: false }, signal());
     assert.deepEqual(kube.writes, [], `the same split (${w}) again is not written`);
   }
   assert.deepEqual(seen, canaryWeights);
@@ -134,7 +134,7 @@ export async function assertRunKeptByReconcile(
   checkStored: (primary: number, canary: number) => Promise<void>, signal: () => AbortSignal,
 ): Promise<void> {
   for (const [p, c] of steps) {
-    await router.setRoutes(canary, { primary: p, canary: c }, signal());
+    await router.setRoutes(canary, { primary: p, canary: c, mirror: false }, signal());
     await checkStored(p, c);
     assert.deepEqual(await router.getRoutes(canary, signal()), { primary: p, canary: c, mirror: false });
     assert.deepEqual(await router.reconcile(canary, signal()), { changed: false }, `reconcile keeps ${p}/${c}`);

@@ -28,7 +28,7 @@ const specError = (field: string, message?: RegExp) => (err: unknown) =>
 
 describe("App Mesh specs", () => {
   it("the walkthrough Canary: one HTTP route with weighted targets, retries and timeout", () => {
-    assert.deepEqual(buildVirtualRouterSpec(walkthrough(), { primary: 90, canary: 10 }), {
+    assert.deepEqual(buildVirtualRouterSpec(walkthrough(), { primary: 90, canary: 10, mirror: false }), {
       listeners: [{ portMapping: { port: 80, protocol: "http" } }],
       routes: [{
         name: "podinfo",
@@ -87,24 +87,24 @@ describe("App Mesh specs", () => {
     });
 
     it("selects the route type: http2Route, grpcRoute with metadata matches, tcpRoute", () => {
-      const h2 = buildVirtualRouterSpec(canary({ appProtocol: "http2" }), { primary: 100, canary: 0 });
+      const h2 = buildVirtualRouterSpec(canary({ appProtocol: "http2" }), { primary: 100, canary: 0, mirror: false });
       assert.deepEqual(h2.listeners, [{ portMapping: { port: 9898, protocol: "http2" } }]);
       assert.deepEqual(h2.routes[0]!.http2Route!.match, { prefix: "/" });
       assert.equal(h2.routes[0]!.httpRoute, undefined);
 
-      const grpc = buildVirtualRouterSpec(canary({ appProtocol: "grpc", retries: { attempts: 2, perTryTimeout: "1s" } }, { iterations: 5, match: [{ headers: { "x-user": { exact: "beta" } } }] }), { primary: 0, canary: 100 });
+      const grpc = buildVirtualRouterSpec(canary({ appProtocol: "grpc", retries: { attempts: 2, perTryTimeout: "1s" } }, { iterations: 5, match: [{ headers: { "x-user": { exact: "beta" } } }] }), { primary: 0, canary: 100, mirror: false });
       assert.deepEqual(grpc.routes.map((r) => [r.name, r.priority, r.grpcRoute?.match]), [
         ["podinfo-ab", 1, { metadata: [{ name: "x-user", match: { exact: "beta" } }] }],
         ["podinfo", 2, {}],
       ]);
       assert.deepEqual(grpc.routes[0]!.grpcRoute!.retryPolicy?.grpcRetryEvents, ["unavailable"]);
 
-      const tcp = buildVirtualRouterSpec(canary({ appProtocol: "tcp" }), { primary: 70, canary: 30 });
+      const tcp = buildVirtualRouterSpec(canary({ appProtocol: "tcp" }), { primary: 70, canary: 30, mirror: false });
       assert.deepEqual(tcp.routes, [{ name: "podinfo", tcpRoute: { action: { weightedTargets: [target("podinfo-primary", 70), target("podinfo-canary", 30)] } } }]);
     });
 
     it("refuses what a TCP route cannot do", () => {
-      const split = { primary: 100, canary: 0 };
+      const split = { primary: 100, canary: 0, mirror: false };
       assert.throws(() => buildVirtualRouterSpec(canary({ appProtocol: "tcp", timeout: "5s" }), split), specError("spec.service.timeout"));
       assert.throws(() => buildVirtualRouterSpec(canary({ appProtocol: "tcp", retries: { attempts: 1 } }), split), specError("spec.service.retries"));
       assert.throws(() => buildVirtualRouterSpec(canary({ appProtocol: "tcp", match: [{ uri: { prefix: "/" } }] }), split), specError("spec.service.match[0]"));
@@ -187,7 +187,7 @@ describe("App Mesh specs", () => {
     });
 
     it("puts the split on header-match routes and the rest on the primary, in priority order", () => {
-      const spec = buildVirtualRouterSpec(ab({ match: [{ uri: { prefix: "/api" } }] }), { primary: 0, canary: 100 });
+      const spec = buildVirtualRouterSpec(ab({ match: [{ uri: { prefix: "/api" } }] }), { primary: 0, canary: 100, mirror: false });
       assert.deepEqual(spec.routes.map((r) => [r.name, r.priority, r.httpRoute!.match, r.httpRoute!.action.weightedTargets.map((t) => t.weight)]), [
         ["podinfo-ab", 1, { prefix: "/api", headers: [{ name: "x-canary", match: { exact: "insider" } }] }, [0, 100]],
         ["podinfo-ab-2", 2, { prefix: "/api", headers: [{ name: "cookie", match: { regex: "^(.*?;)?(canary=always)(;.*)?$" } }] }, [0, 100]],
@@ -197,19 +197,19 @@ describe("App Mesh specs", () => {
     });
 
     it("reports a bad service match under its own field", () => {
-      assert.throws(() => buildVirtualRouterSpec(ab({ match: [{ authority: { exact: "x" } }] }), { primary: 100, canary: 0 }), specError("spec.service.match[0].authority"));
-      assert.throws(() => buildVirtualRouterSpec(canary({}, { match: [{ port: 8080 }] }), { primary: 100, canary: 0 }), specError("spec.analysis.match[0].port"));
+      assert.throws(() => buildVirtualRouterSpec(ab({ match: [{ authority: { exact: "x" } }] }), { primary: 100, canary: 0, mirror: false }), specError("spec.service.match[0].authority"));
+      assert.throws(() => buildVirtualRouterSpec(canary({}, { match: [{ port: 8080 }] }), { primary: 100, canary: 0, mirror: false }), specError("spec.analysis.match[0].port"));
     });
   });
 
   it("several service matches become several prioritized routes with the same split", () => {
-    const spec = buildVirtualRouterSpec(canary({ match: [{ uri: { prefix: "/api" } }, { uri: { exact: "/healthz" } }] }), { primary: 60, canary: 40 });
+    const spec = buildVirtualRouterSpec(canary({ match: [{ uri: { prefix: "/api" } }, { uri: { exact: "/healthz" } }] }), { primary: 60, canary: 40, mirror: false });
     assert.deepEqual(spec.routes.map((r) => [r.name, r.priority, r.httpRoute!.match]), [["podinfo", 1, { prefix: "/api" }], ["podinfo-2", 2, { path: { exact: "/healthz" } }]]);
     assert.ok(spec.routes.every((r) => r.httpRoute!.action.weightedTargets.map((t) => t.weight).join() === "60,40"));
   });
 
   it("accepts only a rewrite that changes nothing (the walkthrough's `rewrite.uri: /` under prefix /)", () => {
-    const split = { primary: 100, canary: 0 };
+    const split = { primary: 100, canary: 0, mirror: false };
     assert.equal(buildVirtualRouterSpec(canary({ match: [{ uri: { prefix: "/" } }], rewrite: { uri: "/" } }), split).routes.length, 1);
     assert.equal(buildVirtualRouterSpec(canary({ rewrite: { uri: "/" } }), split).routes.length, 1);
     assert.throws(() => buildVirtualRouterSpec(canary({ match: [{ uri: { prefix: "/api" } }], rewrite: { uri: "/" } }), split), specError("spec.service.rewrite.uri"));
@@ -218,7 +218,7 @@ describe("App Mesh specs", () => {
 
   it("cannot mirror, and rejects a split outside 0..100 as a programming error", () => {
     assert.throws(() => buildVirtualRouterSpec(canary(), { primary: 100, canary: 0, mirror: true }), specError("spec.analysis.mirror"));
-    assert.throws(() => buildVirtualRouterSpec(canary(), { primary: 101, canary: -1 }), RangeError);
+    assert.throws(() => buildVirtualRouterSpec(canary(), { primary: 101, canary: -1, mirror: false }), RangeError);
   });
 
   describe("readRoutes", () => {

@@ -66,7 +66,7 @@ describe("appmesh router", () => {
   it("writes nothing when reconciled again, and keeps the weights", async () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
-    await router.setRoutes(canary(), { primary: 70, canary: 30 }, signal);
+    await router.setRoutes(canary(), { primary: 70, canary: 30, mirror: false }, signal);
     kube.writes.length = 0;
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: false });
     assert.deepEqual(kube.writes, []);
@@ -77,7 +77,7 @@ describe("appmesh router", () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
     kube.writes.length = 0;
-    for (const w of [10, 10, 20, 30, 30, 0]) await router.setRoutes(canary(), { primary: 100 - w, canary: w }, signal);
+    for (const w of [10, 10, 20, 30, 30, 0]) await router.setRoutes(canary(), { primary: 100 - w, canary: w, mirror: false }, signal);
     assert.deepEqual(kube.writes, Array(4).fill("apply VirtualRouter podinfo"));
     assert.deepEqual(weights(kube), [["podinfo-primary", 100], ["podinfo-canary", 0]]);
   });
@@ -85,7 +85,7 @@ describe("appmesh router", () => {
   it("brings a hand-edited object back and recreates a deleted one", async () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
-    await router.setRoutes(canary(), { primary: 60, canary: 40 }, signal);
+    await router.setRoutes(canary(), { primary: 60, canary: 40, mirror: false }, signal);
     const vs = kube.peek(ref("VirtualService", "podinfo"))!;
     kube.seed({ ...vs, spec: { provider: { virtualNode: { virtualNodeRef: { name: "podinfo-canary" } } } } });
     await kube.delete(ref("VirtualNode", "podinfo-canary"));
@@ -124,7 +124,7 @@ describe("appmesh router", () => {
     for (const kind of ["VirtualNode", "VirtualRouter", "VirtualService"]) kube.missingTypes.add(`${API}/${kind}`);
     const isCrdMissing = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD virtualrouters.appmesh.k8s.aws is not installed";
     await assert.rejects(router.reconcile(canary(), signal), isCrdMissing);
-    await assert.rejects(router.setRoutes(canary(), { primary: 90, canary: 10 }, signal), isCrdMissing);
+    await assert.rejects(router.setRoutes(canary(), { primary: 90, canary: 10, mirror: false }, signal), isCrdMissing);
     await assert.rejects(router.getRoutes(canary(), signal), isCrdMissing);
     await router.finalize(canary(), signal);
     assert.deepEqual(kube.writes, []);
@@ -163,7 +163,7 @@ describe("appmesh router", () => {
     const { router } = setup();
     const ab = canary({}, { iterations: 5, match: [{ headers: { "x-canary": { exact: "insider" } } }] });
     await router.reconcile(ab, signal);
-    await router.setRoutes(ab, { primary: 0, canary: 100 }, signal);
+    await router.setRoutes(ab, { primary: 0, canary: 100, mirror: false }, signal);
     assert.deepEqual(await router.getRoutes(ab, signal), { primary: 0, canary: 100, mirror: false });
     assert.deepEqual(router.supports, { weights: true, abMatch: true, mirroring: false, sessionAffinity: false });
   });

@@ -19,7 +19,7 @@ describe("gatewayapi HTTPRoute spec", () => {
   it("routes every path to weighted primary/canary backends, with every server default written out", () => {
     const spec = buildHTTPRouteSpec(
       canary({ gatewayRefs: [{ name: "public", namespace: "gateways" }], hosts: ["app.example.com"], timeout: "15s" }),
-      { primary: 80, canary: 20 },
+      { primary: 80, canary: 20, mirror: false },
     );
     assert.deepEqual(spec, {
       parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public", namespace: "gateways" }],
@@ -29,7 +29,7 @@ describe("gatewayapi HTTPRoute spec", () => {
   });
 
   it("names backends after service.name and omits parentRefs and hostnames when none are given", () => {
-    const spec = buildHTTPRouteSpec(canary({ name: "web" }), { primary: 100, canary: 0 });
+    const spec = buildHTTPRouteSpec(canary({ name: "web" }), { primary: 100, canary: 0, mirror: false });
     assert.deepEqual(Object.keys(spec), ["rules"]);
     assert.deepEqual(spec.rules[0]!.backendRefs.map((b) => b.name), ["web-primary", "web-canary"]);
   });
@@ -43,7 +43,7 @@ describe("gatewayapi HTTPRoute spec", () => {
           { uri: { suffix: ".json" } },
         ],
       }),
-      { primary: 100, canary: 0 },
+      { primary: 100, canary: 0, mirror: false },
     );
     assert.deepEqual(spec.rules[0]!.matches, [
       {
@@ -68,7 +68,7 @@ describe("gatewayapi HTTPRoute spec", () => {
       { timeout: "30s" },
       { iterations: 10, match: [{ headers: { "x-canary": { exact: "insider" } } }, { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } }] },
     );
-    const spec = buildHTTPRouteSpec(c, { primary: 0, canary: 100 });
+    const spec = buildHTTPRouteSpec(c, { primary: 0, canary: 100, mirror: false });
     assert.deepEqual(spec.rules, [
       {
         matches: [
@@ -88,7 +88,7 @@ describe("gatewayapi HTTPRoute spec", () => {
       { match: [{ uri: { prefix: "/api" }, headers: { "x-tenant": { exact: "a" } } }, { uri: { prefix: "/v2" } }] },
       { iterations: 5, match: [{ headers: { "x-tenant": { exact: "beta" }, "x-canary": { exact: "1" } } }] },
     );
-    const spec = buildHTTPRouteSpec(c, { primary: 100, canary: 0 });
+    const spec = buildHTTPRouteSpec(c, { primary: 100, canary: 0, mirror: false });
     assert.deepEqual(spec.rules[0]!.matches, [
       { path: { type: "PathPrefix", value: "/api" }, headers: [{ type: "Exact", name: "x-canary", value: "1" }, { type: "Exact", name: "x-tenant", value: "beta" }] },
       { path: { type: "PathPrefix", value: "/v2" }, headers: [{ type: "Exact", name: "x-canary", value: "1" }, { type: "Exact", name: "x-tenant", value: "beta" }] },
@@ -107,13 +107,13 @@ describe("gatewayapi HTTPRoute spec", () => {
       { type: "RequestMirror", requestMirror: { backendRef: { group: "", kind: "Service", name: "podinfo-canary", port: 9898 }, percent: 25 } },
     ]);
     assert.deepEqual(readRoutes(weighted, c), { primary: 100, canary: 0, mirror: true });
-    assert.equal(buildHTTPRouteSpec(c, { primary: 100, canary: 0 }).rules[0]!.filters, undefined, "no mirror unless asked");
+    assert.equal(buildHTTPRouteSpec(c, { primary: 100, canary: 0, mirror: false }).rules[0]!.filters, undefined, "no mirror unless asked");
   });
 
   it("turns service.headers into header-modifier filters", () => {
     const spec = buildHTTPRouteSpec(
       canary({ headers: { request: { set: { "x-b": "2", "x-a": "1" }, remove: ["x-debug"] }, response: { add: { "x-served-by": "aviary" } } } }),
-      { primary: 100, canary: 0 },
+      { primary: 100, canary: 0, mirror: false },
     );
     assert.deepEqual(spec.rules[0]!.filters, [
       { type: "RequestHeaderModifier", requestHeaderModifier: { set: [{ name: "x-a", value: "1" }, { name: "x-b", value: "2" }], remove: ["x-debug"] } },
@@ -122,8 +122,8 @@ describe("gatewayapi HTTPRoute spec", () => {
   });
 
   it("rejects weights outside 0..100", () => {
-    assert.throws(() => buildHTTPRouteSpec(canary(), { primary: 101, canary: -1 }), RangeError);
-    assert.throws(() => buildHTTPRouteSpec(canary(), { primary: 50.5, canary: 49.5 }), RangeError);
+    assert.throws(() => buildHTTPRouteSpec(canary(), { primary: 101, canary: -1, mirror: false }), RangeError);
+    assert.throws(() => buildHTTPRouteSpec(canary(), { primary: 50.5, canary: 49.5, mirror: false }), RangeError);
   });
 
   it("writes timeouts in the Gateway API duration syntax", () => {

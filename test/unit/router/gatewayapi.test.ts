@@ -49,7 +49,7 @@ describe("gatewayapi router", () => {
   it("keeps the weights in the route object across reconciles and restores hand edits to the rest", async () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
-    await router.setRoutes(canary(), { primary: 60, canary: 40 }, signal);
+    await router.setRoutes(canary(), { primary: 60, canary: 40, mirror: false }, signal);
     const edited = kube.peek(ref)!;
     specOf(edited).hostnames = ["hijacked.example.com"];
     kube.seed(edited);
@@ -61,8 +61,8 @@ describe("gatewayapi router", () => {
   it("setRoutes writes only when the split changes", async () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
-    await router.setRoutes(canary(), { primary: 80, canary: 20 }, signal);
-    await router.setRoutes(canary(), { primary: 80, canary: 20 }, signal);
+    await router.setRoutes(canary(), { primary: 80, canary: 20, mirror: false }, signal);
+    await router.setRoutes(canary(), { primary: 80, canary: 20, mirror: false }, signal);
     await router.setRoutes(canary(), { primary: 80, canary: 20, mirror: true }, signal);
     assert.equal(kube.writes.length, 3);
     assert.deepEqual(await router.getRoutes(canary(), signal), { primary: 80, canary: 20, mirror: true });
@@ -79,7 +79,7 @@ describe("gatewayapi router", () => {
     const isCrdMissing = (err: unknown) =>
       err instanceof RouterCrdMissingError && err.message === "the CRD httproutes.gateway.networking.k8s.io is not installed" && !err.retryable;
     await assert.rejects(router.reconcile(canary(), signal), isCrdMissing);
-    await assert.rejects(router.setRoutes(canary(), { primary: 50, canary: 50 }, signal), isCrdMissing);
+    await assert.rejects(router.setRoutes(canary(), { primary: 50, canary: 50, mirror: false }, signal), isCrdMissing);
     await assert.rejects(router.getRoutes(canary(), signal), isCrdMissing);
     await router.finalize(canary(), signal);
   });

@@ -25,7 +25,7 @@ const dest = (host: string, weight: number) => ({ destination: { host }, weight 
 
 describe("istio VirtualService spec", () => {
   it("routes the apex host through the mesh to weighted primary/canary destinations", () => {
-    assert.deepEqual(buildVirtualServiceSpec(canary(), { primary: 90, canary: 10 }), {
+    assert.deepEqual(buildVirtualServiceSpec(canary(), { primary: 90, canary: 10, mirror: false }), {
       hosts: ["podinfo"],
       gateways: ["mesh"],
       http: [{ name: "aviary-weighted", route: [dest("podinfo-primary", 90), dest("podinfo-canary", 10)] }],
@@ -45,7 +45,7 @@ describe("istio VirtualService spec", () => {
         headers: { request: { set: { "x-served-by": "aviary" } }, response: { remove: ["x-internal"], add: {} } },
         corsPolicy: { allowOrigins: [{ exact: "https://example.com" }], allowMethods: ["GET"], maxAge: "24h" },
       }),
-      { primary: 100, canary: 0 },
+      { primary: 100, canary: 0, mirror: false },
     );
     assert.deepEqual(spec, {
       hosts: ["app.example.com", "web"],
@@ -64,14 +64,14 @@ describe("istio VirtualService spec", () => {
   });
 
   it("does not add the apex host when the hosts already hold it or a wildcard", () => {
-    assert.deepEqual(buildVirtualServiceSpec(canary({ hosts: ["podinfo", "a.example.com"] }), { primary: 100, canary: 0 }).hosts, ["podinfo", "a.example.com"]);
-    assert.deepEqual(buildVirtualServiceSpec(canary({ hosts: ["*"] }), { primary: 100, canary: 0 }).hosts, ["*"]);
+    assert.deepEqual(buildVirtualServiceSpec(canary({ hosts: ["podinfo", "a.example.com"] }), { primary: 100, canary: 0, mirror: false }).hosts, ["podinfo", "a.example.com"]);
+    assert.deepEqual(buildVirtualServiceSpec(canary({ hosts: ["*"] }), { primary: 100, canary: 0, mirror: false }).hosts, ["*"]);
   });
 
   it("names the destination port only for port discovery behind an ingress gateway", () => {
-    const withPort = buildVirtualServiceSpec(canary({ portDiscovery: true, gateways: ["public"] }), { primary: 100, canary: 0 });
+    const withPort = buildVirtualServiceSpec(canary({ portDiscovery: true, gateways: ["public"] }), { primary: 100, canary: 0, mirror: false });
     assert.deepEqual(withPort.http[0]!.route[0]!.destination, { host: "podinfo-primary", port: { number: 9898 } });
-    const mesh = buildVirtualServiceSpec(canary({ portDiscovery: true }), { primary: 100, canary: 0 });
+    const mesh = buildVirtualServiceSpec(canary({ portDiscovery: true }), { primary: 100, canary: 0, mirror: false });
     assert.deepEqual(mesh.http[0]!.route[0]!.destination, { host: "podinfo-primary" });
   });
 
@@ -81,7 +81,7 @@ describe("istio VirtualService spec", () => {
     assert.deepEqual(spec.http[0]!.mirrorPercentage, { value: 25 });
     const all = buildVirtualServiceSpec(canary({}, { mirror: true }), { primary: 100, canary: 0, mirror: true });
     assert.equal(all.http[0]!.mirrorPercentage, undefined, "no mirrorWeight: Istio mirrors every request");
-    assert.equal(buildVirtualServiceSpec(canary({}, { mirror: true }), { primary: 100, canary: 0 }).http[0]!.mirror, undefined);
+    assert.equal(buildVirtualServiceSpec(canary({}, { mirror: true }), { primary: 100, canary: 0, mirror: false }).http[0]!.mirror, undefined);
     assert.throws(() => buildVirtualServiceSpec(canary({}, { mirrorWeight: 150 }), { primary: 100, canary: 0, mirror: true }), /spec\.analysis\.mirrorWeight/);
   });
 
@@ -91,7 +91,7 @@ describe("istio VirtualService spec", () => {
         { match: [{ uri: { prefix: "/api" }, headers: { "x-tenant": { exact: "a" } } }], timeout: "5s" },
         { iterations: 10, match: [{ headers: { "X-Canary": { exact: "insider" } } }, { headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } }] },
       ),
-      { primary: 0, canary: 100 },
+      { primary: 0, canary: 100, mirror: false },
     );
     assert.deepEqual(spec.http, [
       {
@@ -111,7 +111,7 @@ describe("istio VirtualService spec", () => {
   it("session affinity: a cookie on the canary's responses and a sticky route before the weighted one", () => {
     const c = canary({}, { stepWeight: 10, maxWeight: 50, sessionAffinity: { cookieName: "flagger-cookie", maxAge: 3600 } }, { canaryRevision: "abc123" });
     const cookie = sessionCookie(c)!;
-    const spec = buildVirtualServiceSpec(c, { primary: 80, canary: 20 });
+    const spec = buildVirtualServiceSpec(c, { primary: 80, canary: 20, mirror: false });
     assert.deepEqual(spec.http, [
       { name: "aviary-sticky", match: [{ headers: { cookie: { regex: cookie.cookieHeaderRegex } } }], route: [dest("podinfo-canary", 100)] },
       {
@@ -121,7 +121,7 @@ describe("istio VirtualService spec", () => {
     ]);
     assert.deepEqual(readVirtualServiceRoutes(spec, c), { primary: 80, canary: 20, mirror: false }, "the sticky route is not the split");
 
-    const idle = buildVirtualServiceSpec(c, { primary: 100, canary: 0 });
+    const idle = buildVirtualServiceSpec(c, { primary: 100, canary: 0, mirror: false });
     assert.deepEqual(idle.http[0], {
       name: "aviary-sticky",
       match: [{ headers: { cookie: { regex: cookie.cookieHeaderRegex } } }],
@@ -132,15 +132,15 @@ describe("istio VirtualService spec", () => {
 
   it("refuses Canary fields the Istio CRD would prune, naming the field", () => {
     const isSpecError = (field: string) => (err: unknown) => err instanceof RouterSpecError && err.field === field;
-    assert.throws(() => buildVirtualServiceSpec(canary({ retries: { attempts: 3, perTryTimout: "5s" } }), { primary: 100, canary: 0 }), isSpecError("spec.service.retries.perTryTimout"));
-    assert.throws(() => buildVirtualServiceSpec(canary({ match: [{ path: "/x" }] }), { primary: 100, canary: 0 }), isSpecError("spec.service.match[0].path"));
-    assert.throws(() => buildVirtualServiceSpec(canary({ corsPolicy: { allowOrigin: ["*"], credentials: true } }), { primary: 100, canary: 0 }), isSpecError("spec.service.corsPolicy.credentials"));
-    assert.throws(() => buildVirtualServiceSpec(canary({ rewrite: { path: "/" } }), { primary: 100, canary: 0 }), isSpecError("spec.service.rewrite.path"));
+    assert.throws(() => buildVirtualServiceSpec(canary({ retries: { attempts: 3, perTryTimout: "5s" } }), { primary: 100, canary: 0, mirror: false }), isSpecError("spec.service.retries.perTryTimout"));
+    assert.throws(() => buildVirtualServiceSpec(canary({ match: [{ path: "/x" }] }), { primary: 100, canary: 0, mirror: false }), isSpecError("spec.service.match[0].path"));
+    assert.throws(() => buildVirtualServiceSpec(canary({ corsPolicy: { allowOrigin: ["*"], credentials: true } }), { primary: 100, canary: 0, mirror: false }), isSpecError("spec.service.corsPolicy.credentials"));
+    assert.throws(() => buildVirtualServiceSpec(canary({ rewrite: { path: "/" } }), { primary: 100, canary: 0, mirror: false }), isSpecError("spec.service.rewrite.path"));
     assert.throws(() => buildDestinationRuleSpec(canary({ trafficPolicy: { loadbalancer: {} } }), "podinfo-primary"), isSpecError("spec.service.trafficPolicy.loadbalancer"));
   });
 
   it("rejects a split outside 0..100 as a programming error", () => {
-    assert.throws(() => buildVirtualServiceSpec(canary(), { primary: 110, canary: -10 }), RangeError);
+    assert.throws(() => buildVirtualServiceSpec(canary(), { primary: 110, canary: -10, mirror: false }), RangeError);
   });
 });
 

@@ -64,8 +64,8 @@ describe("istio router", () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
     kube.writes.length = 0;
-    await router.setRoutes(canary(), { primary: 70, canary: 30 }, signal);
-    await router.setRoutes(canary(), { primary: 70, canary: 30 }, signal);
+    await router.setRoutes(canary(), { primary: 70, canary: 30, mirror: false }, signal);
+    await router.setRoutes(canary(), { primary: 70, canary: 30, mirror: false }, signal);
     assert.deepEqual(kube.writes, ["apply VirtualService podinfo"]);
     const edited = kube.peek(vsRef)!;
     vsSpec(edited).gateways = ["hijacked"];
@@ -101,7 +101,7 @@ describe("istio router", () => {
     kube.missingTypes.add(`${istio}/DestinationRule`);
     const isCrdMissing = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD virtualservices.networking.istio.io is not installed";
     await assert.rejects(router.reconcile(canary(), signal), isCrdMissing);
-    await assert.rejects(router.setRoutes(canary(), { primary: 90, canary: 10 }, signal), isCrdMissing);
+    await assert.rejects(router.setRoutes(canary(), { primary: 90, canary: 10, mirror: false }, signal), isCrdMissing);
     await assert.rejects(router.getRoutes(canary(), signal), isCrdMissing);
     await router.finalize(canary(), signal);
     assert.deepEqual(kube.writes, []);

@@ -74,21 +74,21 @@ describe("nginx canary Ingress spec", () => {
 
 describe("nginx canary annotations", () => {
   it("a weighted canary carries its weight", () => {
-    assert.deepEqual(canaryAnnotations(canary({ stepWeight: 10 }), { primary: 70, canary: 30 }, P), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "30" });
-    assert.deepEqual(canaryAnnotations(canary(), { primary: 100, canary: 0 }, "custom.example"), { "custom.example/canary": "true", "custom.example/canary-weight": "0" });
-    assert.throws(() => canaryAnnotations(canary(), { primary: -1, canary: 101 }, P), RangeError);
+    assert.deepEqual(canaryAnnotations(canary({ stepWeight: 10 }), { primary: 70, canary: 30, mirror: false }, P), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "30" });
+    assert.deepEqual(canaryAnnotations(canary(), { primary: 100, canary: 0, mirror: false }, "custom.example"), { "custom.example/canary": "true", "custom.example/canary-weight": "0" });
+    assert.throws(() => canaryAnnotations(canary(), { primary: -1, canary: 101, mirror: false }, P), RangeError);
   });
 
   it("an A/B run carries its header and cookie conditions only while the canary takes the matched traffic", () => {
     const c = canary({ iterations: 10, match: [{ headers: { "x-canary": { exact: "insider" } } }, { headers: { cookie: { exact: "canary" } } }] });
-    assert.deepEqual(canaryAnnotations(c, { primary: 0, canary: 100 }, P), {
+    assert.deepEqual(canaryAnnotations(c, { primary: 0, canary: 100, mirror: false }, P), {
       [`${P}/canary`]: "true",
       [`${P}/canary-weight`]: "0",
       [`${P}/canary-by-header`]: "x-canary",
       [`${P}/canary-by-header-value`]: "insider",
       [`${P}/canary-by-cookie`]: "canary",
     });
-    assert.deepEqual(canaryAnnotations(c, { primary: 100, canary: 0 }, P), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0" });
+    assert.deepEqual(canaryAnnotations(c, { primary: 100, canary: 0, mirror: false }, P), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0" });
   });
 
   it("a header regex becomes canary-by-header-pattern", () => {

@@ -58,8 +58,8 @@ describe("nginx router", () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: false });
-    await router.setRoutes(canary(), { primary: 90, canary: 10 }, signal);
-    await router.setRoutes(canary(), { primary: 90, canary: 10 }, signal);
+    await router.setRoutes(canary(), { primary: 90, canary: 10, mirror: false }, signal);
+    await router.setRoutes(canary(), { primary: 90, canary: 10, mirror: false }, signal);
     assert.deepEqual(kube.writes, ["apply Ingress web-canary", "apply Ingress web-canary"]);
     assert.deepEqual(await router.getRoutes(canary(), signal), { primary: 90, canary: 10, mirror: false });
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: false }, "reconcile keeps the weight");
@@ -69,13 +69,13 @@ describe("nginx router", () => {
     const { kube, router } = setup();
     const ab = canary({ iterations: 5, match: [{ headers: { "x-canary": { exact: "insider" } } }, { headers: { cookie: { exact: "canary" } } }] });
     await router.reconcile(ab, signal);
-    await router.setRoutes(ab, { primary: 0, canary: 100 }, signal);
+    await router.setRoutes(ab, { primary: 0, canary: 100, mirror: false }, signal);
     assert.deepEqual(canaryAnnotationsOf(kube), {
       [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0",
       [`${P}/canary-by-header`]: "x-canary", [`${P}/canary-by-header-value`]: "insider", [`${P}/canary-by-cookie`]: "canary",
     });
     assert.deepEqual(await router.getRoutes(ab, signal), { primary: 0, canary: 100, mirror: false });
-    await router.setRoutes(ab, { primary: 100, canary: 0 }, signal);
+    await router.setRoutes(ab, { primary: 100, canary: 0, mirror: false }, signal);
     assert.deepEqual(canaryAnnotationsOf(kube), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0" }, "stale conditions are removed, not left behind");
     assert.deepEqual(await router.getRoutes(ab, signal), { primary: 100, canary: 0, mirror: false });
   });
@@ -95,7 +95,7 @@ describe("nginx router", () => {
   it("uses the configured annotation prefix", async () => {
     const { kube, router } = setup({ annotationPrefix: "custom.ingress.example" });
     await router.reconcile(canary(), signal);
-    await router.setRoutes(canary(), { primary: 60, canary: 40 }, signal);
+    await router.setRoutes(canary(), { primary: 60, canary: 40, mirror: false }, signal);
     assert.deepEqual(canaryAnnotationsOf(kube, "custom.ingress.example"), { "custom.ingress.example/canary": "true", "custom.ingress.example/canary-weight": "40" });
     assert.deepEqual(await router.getRoutes(canary(), signal), { primary: 60, canary: 40, mirror: false });
   });

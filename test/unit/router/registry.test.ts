@@ -77,7 +77,7 @@ describe("kubernetes router", () => {
     seedServices(kube);
     const router = createKubernetesRouter({ kube, logger });
     assert.deepEqual(await router.reconcile(canary, signal), { changed: false });
-    await router.setRoutes(canary, { primary: 0, canary: 100 }, signal);
+    await router.setRoutes(canary, { primary: 0, canary: 100, mirror: false }, signal);
     await router.finalize(canary, signal);
     assert.deepEqual(kube.writes, []);
     assert.deepEqual(router.supports, { weights: false, abMatch: false, mirroring: false, sessionAffinity: false });

@@ -55,7 +55,7 @@ describe("gatewayapi session affinity", () => {
   it("sets the cookie on the canary's responses and sends requests carrying it to the canary", () => {
     const c = canary(affinity);
     const cookie = sessionCookie(c)!;
-    const spec = buildHTTPRouteSpec(c, { primary: 80, canary: 20 });
+    const spec = buildHTTPRouteSpec(c, { primary: 80, canary: 20, mirror: false });
     assert.deepEqual(spec.rules, [
       {
         matches: [{ path: { type: "PathPrefix", value: "/" }, headers: [{ type: "RegularExpression", name: "Cookie", value: cookie.cookieHeaderRegex }] }],
@@ -75,7 +75,7 @@ describe("gatewayapi session affinity", () => {
   it("at 0% sends cookie holders to the primary, which expires the cookie", () => {
     const c = canary(affinity, { canaryRevision: "rev-1" }, { match: [{ uri: { prefix: "/api" } }], timeout: "10s" });
     const cookie = sessionCookie(c)!;
-    const spec = buildHTTPRouteSpec(c, { primary: 100, canary: 0 });
+    const spec = buildHTTPRouteSpec(c, { primary: 100, canary: 0, mirror: false });
     assert.deepEqual(spec.rules[0], {
       matches: [{ path: { type: "PathPrefix", value: "/api" }, headers: [{ type: "RegularExpression", name: "Cookie", value: cookie.cookieHeaderRegex }] }],
       backendRefs: [{ ...backend("podinfo-primary", 100), filters: [{ type: "ResponseHeaderModifier", responseHeaderModifier: { add: [{ name: "Set-Cookie", value: cookie.expireCookie }] } }] }],

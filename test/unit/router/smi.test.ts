@@ -34,12 +34,12 @@ function setup() {
 
 describe("smi TrafficSplit spec", () => {
   it("splits the apex Service between the primary and canary Services by integer weight", () => {
-    assert.deepEqual(buildTrafficSplitSpec(canary("web"), { primary: 90, canary: 10 }), {
+    assert.deepEqual(buildTrafficSplitSpec(canary("web"), { primary: 90, canary: 10, mirror: false }), {
       service: "web",
       backends: [{ service: "web-primary", weight: 90 }, { service: "web-canary", weight: 10 }],
     });
     assert.throws(() => buildTrafficSplitSpec(canary(), { primary: 50, canary: 50, mirror: true }), (err: unknown) => err instanceof RouterSpecError && err.field === "spec.analysis.mirror");
-    assert.throws(() => buildTrafficSplitSpec(canary(), { primary: 100.5, canary: -0.5 }), RangeError);
+    assert.throws(() => buildTrafficSplitSpec(canary(), { primary: 100.5, canary: -0.5, mirror: false }), RangeError);
   });
 
   it("reads relative weights back, and nothing when neither Service is a backend", () => {
@@ -67,7 +67,7 @@ describe("smi router", () => {
     kube.writes.length = 0;
     const seen: number[] = [];
     for (const w of [10, 20, 20, 30, 0]) {
-      await router.setRoutes(canary(), { primary: 100 - w, canary: w }, signal);
+      await router.setRoutes(canary(), { primary: 100 - w, canary: w, mirror: false }, signal);
       assert.deepEqual(await router.reconcile(canary(), signal), { changed: false });
       seen.push((await router.getRoutes(canary(), signal)).canary);
     }
@@ -78,7 +78,7 @@ describe("smi router", () => {
   it("undoes a hand edit, dropping a `matches` restriction, but keeps the weights", async () => {
     const { kube, router } = setup();
     await router.reconcile(canary(), signal);
-    await router.setRoutes(canary(), { primary: 80, canary: 20 }, signal);
+    await router.setRoutes(canary(), { primary: 80, canary: 20, mirror: false }, signal);
     const ts = kube.peek(ref)!;
     kube.seed({ ...ts, spec: { service: "elsewhere", backends: (ts.spec as { backends: unknown }).backends, matches: [{ kind: "HTTPRouteGroup", name: "only-api" }] } });
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: true });
@@ -95,7 +95,7 @@ describe("smi router", () => {
     kube.missingTypes.add("split.smi-spec.io/v1alpha2/TrafficSplit");
     const isCrdMissing = (err: unknown) => err instanceof RouterCrdMissingError && err.message === "the CRD trafficsplits.split.smi-spec.io is not installed";
     await assert.rejects(router.reconcile(canary(), signal), isCrdMissing);
-    await assert.rejects(router.setRoutes(canary(), { primary: 90, canary: 10 }, signal), isCrdMissing);
+    await assert.rejects(router.setRoutes(canary(), { primary: 90, canary: 10, mirror: false }, signal), isCrdMissing);
     await assert.rejects(router.getRoutes(canary(), signal), isCrdMissing);
     await router.finalize(canary(), signal);
   });

@@ -8,36 +8,26 @@
  * lives in the status, so a restarted controller continues exactly where it stopped.
  *
  * This file routes a reconcile by lifecycle (deletion, suspension, missing target,
- * initialization, idle, waiting, running, promoting); the run itself is in plan-run.ts.
+ * initialization, idle, waiting, running, promoting). The planner's other files are one
+ * concept each: context.ts (settings, the draft, closing a step), readiness.ts,
+ * replicas.ts, strategy.ts, weights.ts (every weight decision), run.ts (the steps of a
+ * run) and promotion.ts (promotion and rollback).
  *
  * Caller loop:
  *   let p = plan(o);
  *   while (p.kind === "need") { for (const k of p.checks) o.checks[k] = await run(k); p = plan(o); }
  * plan never asks again for a kind that is answered, so a reconcile calls it at most three times.
  */
-import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../api/types.ts";
-import {
-  buildContext,
-  checkDueAt,
-  emit,
-  finish,
-  followDesiredReplicas,
-  gateKinds,
-  need,
-  newDraft,
-  notReadyReason,
-  parseTime,
-  primaryReplicas,
-  say,
-  unanswered,
-  userReplicas,
-} from "./plan-context.ts";
-import type { Ctx, Draft } from "./plan-context.ts";
-import { finalisingStep, promoteNow, promotionStep, rollback } from "./plan-promotion.ts";
-import { beginProgressing, runStep, startRun } from "./plan-run.ts";
-import type { Observed, Plan } from "./plan-types.ts";
+import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../api/types.ts";
+import { buildContext, checkDueAt, emit, finish, gateKinds, need, newDraft, parseTime, say, unanswered } from "./context.ts";
+import { followDesiredReplicas, primaryReplicas, userReplicas } from "./replicas.ts";
+import { notReadyReason } from "./readiness.ts";
+import type { Ctx, Draft } from "./context.ts";
+import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
+import { beginProgressing, runStep, startRun } from "./run.ts";
+import type { Observed, Plan } from "./types.ts";
 
-export { CHECK_KINDS, EVENT_REASONS } from "./plan-types.ts";
+export { CHECK_KINDS, EVENT_REASONS } from "./types.ts";
 export type {
   Action,
   CheckKind,
@@ -45,11 +35,10 @@ export type {
   EventReason,
   EventSeverity,
   Observed,
-  ObservedRoutes,
   Plan,
   Requests,
   WorkloadState,
-} from "./plan-types.ts";
+} from "./types.ts";
 
 export function plan(observed: Observed): Plan {
   const ctx = buildContext(observed);

@@ -8,11 +8,12 @@
  * reconcile repeated at once never repeats an action.
  */
 import assert from "node:assert/strict";
-import { withDefaults } from "../../../src/api/defaults.ts";
-import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, API_VERSION } from "../../../src/api/types.ts";
-import type { Canary, CanaryAnalysis, CanarySpec, CanaryStatus, CanaryWebhook } from "../../../src/api/types.ts";
-import { plan } from "../../../src/controller/canary/plan.ts";
-import type { Action, CheckKind, CheckOutcome, Observed, ObservedRoutes, Plan, Requests, WorkloadState } from "../../../src/controller/canary/plan.ts";
+import { withDefaults } from "../../../../src/api/defaults.ts";
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, API_VERSION } from "../../../../src/api/types.ts";
+import type { Canary, CanaryAnalysis, CanarySpec, CanaryStatus, CanaryWebhook } from "../../../../src/api/types.ts";
+import { plan } from "../../../../src/controller/canary/planner/plan.ts";
+import type { Split } from "../../../../src/ground/split.ts";
+import type { Action, CheckKind, CheckOutcome, Observed, Plan, Requests, WorkloadState } from "../../../../src/controller/canary/planner/plan.ts";
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 export const INTERVAL = 10_000;
@@ -36,7 +37,7 @@ export interface World {
   target: SimDeployment | null;
   primary: SimDeployment | null;
   trackedConfigs: Record<string, string>;
-  routes: ObservedRoutes | null;
+  routes: Split | null;
   /** false: setRoutes is accepted but the read-back never changes (a stuck router). */
   routerApplies: boolean;
   requests: Requests;

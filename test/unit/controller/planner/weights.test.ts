@@ -1,17 +1,30 @@
 import assert from "node:assert/strict";
-import {
-  FULL_WEIGHT,
-  isLastStep,
-  iterationsOf,
-  maxWeightOf,
-  mirrorsFirstStep,
-  nextPromotionWeight,
-  nextStepWeight,
-  promotionWeights,
-  routerShiftsWeights,
-  selectStrategy,
-  weightSchedule,
-} from "../../../src/controller/canary/weights.ts";
+import { FULL_WEIGHT } from "../../../../src/ground/split.ts";
+import { iterationsOf, mirrorsFirstStep, routerShiftsWeights, selectStrategy } from "../../../../src/controller/canary/planner/strategy.ts";
+import { isLastStep, maxWeightOf, nextPromotionWeight, nextStepWeight } from "../../../../src/controller/canary/planner/weights.ts";
+
+type WeightFields = Parameters<typeof nextStepWeight>[0];
+
+/** Every weight a run visits, in order: nextStepWeight applied until isLastStep. */
+function weightSchedule(analysis: WeightFields): number[] {
+  const out: number[] = [];
+  for (let w = 0; !isLastStep(analysis, w); ) {
+    w = nextStepWeight(analysis, w);
+    out.push(w);
+  }
+  return out;
+}
+
+/** The splits a promotion walks through: nextPromotionWeight applied until the canary is at 0. */
+function promotionWeights(stepWeightPromotion: number | undefined, fromCanaryWeight: number): { primary: number; canary: number }[] {
+  const out: { primary: number; canary: number }[] = [];
+  let canary = fromCanaryWeight;
+  do {
+    canary = nextPromotionWeight(stepWeightPromotion, canary);
+    out.push({ primary: FULL_WEIGHT - canary, canary });
+  } while (canary > 0);
+  return out;
+}
 
 describe("canary weights", () => {
   describe("maxWeightOf", () => {

@@ -12,26 +12,13 @@
  * once before the next, and no check ever measures a canary that has had no traffic yet
  * (a check at weight 0 would see no data and fail a healthy canary).
  */
-import type { CanaryStatus } from "../../api/types.ts";
-import {
-  canaryReplicas,
-  checkDueAt,
-  emit,
-  finish,
-  gateKinds,
-  hasAnalysisChecks,
-  hasWebhooks,
-  need,
-  notReadyReason,
-  parseTime,
-  READINESS_PREFIX,
-  revisionOfRun,
-  say,
-  unanswered,
-} from "./plan-context.ts";
-import type { Ctx, Draft } from "./plan-context.ts";
-import type { CheckKind, CheckOutcome, EventReason, Plan } from "./plan-types.ts";
-import { promoteNow, rollback } from "./plan-promotion.ts";
+import type { CanaryStatus } from "../../../api/types.ts";
+import { ensureCanaryScaled } from "./replicas.ts";
+import { checkDueAt, emit, finish, gateKinds, hasAnalysisChecks, hasWebhooks, need, parseTime, revisionOfRun, say, unanswered } from "./context.ts";
+import { notReadyReason, READINESS_PREFIX } from "./readiness.ts";
+import type { Ctx, Draft } from "./context.ts";
+import type { CheckKind, CheckOutcome, EventReason, Plan } from "./types.ts";
+import { promoteNow, rollback } from "./promotion.ts";
 import { isLastStep, nextStepWeight } from "./weights.ts";
 
 const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;
@@ -114,20 +101,6 @@ export function beginProgressing(ctx: Ctx, d: Draft): Plan {
   say(ctx, d, `${READINESS_PREFIX}canary ${ctx.targetName} to be ready for revision ${revisionOfRun(ctx, s)}`);
   d.requeueAfterMs = ctx.pollMs;
   return finish(ctx, d);
-}
-
-/**
- * Keep the canary at the replicas the user asked for. With an autoscaler only scale it
- * up from zero: after that the autoscaler owns the count.
- */
-function ensureCanaryScaled(ctx: Ctx, d: Draft): void {
-  const target = ctx.o.target;
-  if (target === null) return;
-  const want = canaryReplicas(ctx);
-  const autoscaled = ctx.o.canary.spec.autoscalerRef !== undefined;
-  if (autoscaled ? target.specReplicas === 0 : target.specReplicas !== want) {
-    d.actions.push({ type: "scaleTarget", replicas: want });
-  }
 }
 
 // ---------------------------------------------------------------------------------------

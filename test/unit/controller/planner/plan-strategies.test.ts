@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { plan } from "../../../src/controller/canary/plan.ts";
+import { plan } from "../../../../src/controller/canary/planner/plan.ts";
 import {
   actions,
   checksOf,

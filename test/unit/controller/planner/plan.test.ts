@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../src/api/types.ts";
-import { plan } from "../../../src/controller/canary/plan.ts";
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../../src/api/types.ts";
+import { plan } from "../../../../src/controller/canary/planner/plan.ts";
 import {
   actions,
   checksOf,

@@ -1,9 +1,10 @@
 /**
  * The contract between `plan` (pure decisions) and the reconciler that gathers observed
  * state, runs checks and applies actions. Re-exported from plan.ts; kept apart so the
- * plan's helper modules can share it without importing plan.ts.
+ * planner's other files can share it without importing plan.ts.
  */
-import type { AnalysisResult, Canary, CanaryStatus } from "../../api/types.ts";
+import type { AnalysisResult, Canary, CanaryStatus } from "../../../api/types.ts";
+import type { Split } from "../../../ground/split.ts";
 
 /**
  * Questions plan asks the caller. Each maps to webhooks of the same type (`analysis` is the
@@ -58,12 +59,6 @@ export interface WorkloadState {
   revision?: string;
 }
 
-export interface ObservedRoutes {
-  primary: number;
-  canary: number;
-  mirror?: boolean;
-}
-
 export interface Requests {
   promote?: boolean;
   abort?: boolean;
@@ -84,8 +79,11 @@ export interface Observed {
   revision: string;
   /** Content hashes of the configs the target references, keyed `ConfigMap/<name>`/`Secret/<name>`. */
   trackedConfigs: Record<string, string>;
-  /** Weights read back from the router's objects; null when they cannot be read (missing). */
-  routes: ObservedRoutes | null;
+  /**
+   * The split the router's objects carry, after this reconcile corrected them to the
+   * status (see ground/split.ts); null when they cannot be read (missing).
+   */
+  routes: Split | null;
   /** Answers to the checks plan asked for; empty on the first call of a reconcile. */
   checks: Partial<Record<CheckKind, CheckOutcome>>;
   /** Annotations on the Canary (aviary.dev/promote, abort, retry, paused). */

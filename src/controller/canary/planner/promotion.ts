@@ -1,22 +1,14 @@
 /**
  * The end of a run: promotion (primary updated, traffic routed back, canary scaled down)
- * and rollback. Split from plan-run.ts, which decides when a run gets here.
+ * and rollback. run.ts decides when a run gets here.
  */
-import {
-  checkDueAt,
-  emit,
-  finish,
-  notReadyReason,
-  parseTime,
-  primaryReplicas,
-  READINESS_PREFIX,
-  revisionOfRun,
-  routesFor,
-  sameRoutes,
-} from "./plan-context.ts";
-import type { Ctx, Draft } from "./plan-context.ts";
-import type { Plan } from "./plan-types.ts";
-import { FULL_WEIGHT, nextPromotionWeight } from "./weights.ts";
+import { checkDueAt, emit, finish, parseTime, revisionOfRun } from "./context.ts";
+import { notReadyReason, READINESS_PREFIX } from "./readiness.ts";
+import { primaryReplicas, scaleCanaryDown } from "./replicas.ts";
+import type { Ctx, Draft } from "./context.ts";
+import type { Plan } from "./types.ts";
+import { FULL_WEIGHT, sameSplit } from "../../../ground/split.ts";
+import { CUT_OVER_WEIGHT, IDLE_WEIGHT, nextPromotionWeight, splitForStatus } from "./weights.ts";
 
 // ---------------------------------------------------------------------------------------
 // Promotion
@@ -31,7 +23,7 @@ import { FULL_WEIGHT, nextPromotionWeight } from "./weights.ts";
 export function promoteNow(ctx: Ctx, d: Draft, why: string): Plan {
   const s = d.status;
   const rev = revisionOfRun(ctx, s);
-  if (ctx.shiftsWeights && ctx.strategy !== "canary" && (s.iterations ?? 0) > 0) s.canaryWeight = FULL_WEIGHT;
+  if (ctx.shiftsWeights && ctx.strategy !== "canary" && (s.iterations ?? 0) > 0) s.canaryWeight = CUT_OVER_WEIGHT;
   s.phase = "Promoting";
   delete s.lastCheckTime;
   d.actions.push({ type: "promote", revision: rev, replicas: primaryReplicas(ctx) });
@@ -80,7 +72,7 @@ export function promotionStep(ctx: Ctx, d: Draft): Plan {
 function beginFinalising(ctx: Ctx, d: Draft): Plan {
   const s = d.status;
   s.phase = "Finalising";
-  s.canaryWeight = 0;
+  s.canaryWeight = IDLE_WEIGHT;
   delete s.lastCheckTime;
   d.message = `revision ${revisionOfRun(ctx, s)} is in the primary: routing all traffic to it before scaling the canary down`;
   d.requeueAfterMs = 0;
@@ -95,7 +87,7 @@ export function finalisingStep(ctx: Ctx, d: Draft): Plan {
   const s = d.status;
   const rev = revisionOfRun(ctx, s);
   const unknownIsFine = !ctx.shiftsWeights && ctx.o.routes === null;
-  if (!unknownIsFine && !sameRoutes(ctx.o.routes, routesFor(ctx, s))) {
+  if (!unknownIsFine && !sameSplit(ctx.o.routes, splitForStatus(ctx, s))) {
     d.message = `revision ${rev} is in the primary: ${READINESS_PREFIX}the router to send all traffic to it`;
     d.requeueAfterMs = ctx.pollMs;
     return finish(ctx, d);
@@ -109,10 +101,6 @@ export function finalisingStep(ctx: Ctx, d: Draft): Plan {
   // A revision that arrived during promotion starts its own run right away.
   d.requeueAfterMs = ctx.o.target !== null && ctx.o.revision !== rev ? 0 : null;
   return finish(ctx, d);
-}
-
-function scaleCanaryDown(ctx: Ctx, d: Draft): void {
-  if (ctx.o.target !== null && ctx.o.target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -129,7 +117,7 @@ export function rollback(ctx: Ctx, d: Draft, reason: string, deadline: boolean):
   const s = d.status;
   const rev = revisionOfRun(ctx, s);
   s.phase = "Failed";
-  s.canaryWeight = 0;
+  s.canaryWeight = IDLE_WEIGHT;
   scaleCanaryDown(ctx, d);
   if (deadline) emit(d, "ProgressDeadlineExceeded", "error", reason);
   emit(d, "RolledBack", "error", `rolled back revision ${rev}: ${reason}`, true);

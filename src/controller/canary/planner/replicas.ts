@@ -1,0 +1,58 @@
+/**
+ * How many replicas the primary and the canary get. The user's count is the truth: what
+ * they put in the target's manifest (kept in aviary.dev/desired-replicas while aviary holds
+ * the target at zero), unless an autoscaler owns the count.
+ */
+import type { Ctx, Draft } from "./context.ts";
+
+/**
+ * The replicas the user asked for. A target scaled to zero by aviary reads 0 unless the
+ * desired-replicas annotation is set; then the primary (which got the user's count at
+ * initialization or promotion) is the better answer.
+ */
+export function userReplicas(ctx: Ctx): number {
+  const desired = ctx.o.target?.desiredReplicas ?? 0;
+  if (desired > 0) return desired;
+  return ctx.o.primary?.specReplicas ?? 0;
+}
+
+/** Replicas for a canary under analysis: what the user asked for, and never zero. */
+export function canaryReplicas(ctx: Ctx): number {
+  return Math.max(1, userReplicas(ctx));
+}
+
+/**
+ * The primary follows the replicas the user asks for (a re-applied manifest with a new
+ * count lands in aviary.dev/desired-replicas while the target is guarded). Not with an
+ * autoscaler, and not from a count of zero, which only means "scaled down by aviary".
+ */
+export function followDesiredReplicas(ctx: Ctx, d: Draft): void {
+  const desired = ctx.o.target?.desiredReplicas ?? 0;
+  const primary = ctx.o.primary;
+  if (ctx.o.canary.spec.autoscalerRef !== undefined || primary === null || desired < 1) return;
+  if (primary.specReplicas !== desired) d.actions.push({ type: "scalePrimary", replicas: desired });
+}
+
+/** Replicas to give the primary; null when an autoscaler owns them. */
+export function primaryReplicas(ctx: Ctx): number | null {
+  return ctx.o.canary.spec.autoscalerRef !== undefined ? null : userReplicas(ctx);
+}
+
+/**
+ * Keep the canary at the replicas the user asked for. With an autoscaler only scale it
+ * up from zero: after that the autoscaler owns the count.
+ */
+export function ensureCanaryScaled(ctx: Ctx, d: Draft): void {
+  const target = ctx.o.target;
+  if (target === null) return;
+  const want = canaryReplicas(ctx);
+  const autoscaled = ctx.o.canary.spec.autoscalerRef !== undefined;
+  if (autoscaled ? target.specReplicas === 0 : target.specReplicas !== want) {
+    d.actions.push({ type: "scaleTarget", replicas: want });
+  }
+}
+
+/** The canary goes back to zero once a run ends (promoted or rolled back). */
+export function scaleCanaryDown(ctx: Ctx, d: Draft): void {
+  if (ctx.o.target !== null && ctx.o.target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
+}
