@@ -13,6 +13,7 @@
  *
  * Timers come from an injected clock so tests can run hours of backoff in microseconds.
  */
+import { isTerminal } from "../ground/errors.ts";
 
 export interface QueueClock {
   now(): number;
@@ -44,8 +45,9 @@ export interface HandlerResult {
 
 /**
  * Processes one key. A resolved promise means success (the key's backoff is forgotten); a
- * rejection requeues the key with backoff, unless the error says `terminal: true` — a
- * terminal error has already been reported by the handler and retrying cannot fix it.
+ * rejection requeues the key with backoff, unless the error is terminal (`retryable: false`,
+ * see ground/errors.ts): retrying cannot fix it, so it is not retried in a hot loop; the
+ * next event or resync brings the key back.
  * `signal` aborts when the queue shuts down without draining.
  */
 export type KeyHandler = (key: string, signal: AbortSignal) => Promise<HandlerResult | void>;
@@ -240,8 +242,4 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
     inFlight: () => processing.size,
     delayed: () => timers.size,
   };
-}
-
-function isTerminal(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { terminal?: unknown }).terminal === true;
 }

@@ -1,8 +1,10 @@
 /**
- * Writing status the way controllers should: through the status subresource, as a JSON
- * merge patch carrying only what changed, guarded by the resourceVersion that was read.
- * A 409 means someone wrote in between; the object is read again and the change is
- * recomputed from the fresh state, so no concurrent write is overwritten blindly.
+ * How status is written — the one path every status write of aviary takes: through the
+ * status subresource, as a JSON merge patch carrying only what changed, guarded by the
+ * resourceVersion that was read. A 409 means someone wrote in between (another writer, or
+ * aviary itself patching the object's metadata during the same reconcile); the object is
+ * read again and the change is recomputed from the fresh state, so no concurrent write is
+ * overwritten blindly.
  */
 import { isObjectNotFound } from "./errors.ts";
 import { isConflict } from "./types.ts";
@@ -12,6 +14,11 @@ export interface UpdateStatusOptions {
   signal?: AbortSignal;
   /** Attempts before a persistent conflict is returned as the error (default 5). */
   maxAttempts?: number;
+  /**
+   * The object as the caller already read it: the first attempt patches against it (and its
+   * resourceVersion) without reading again; a 409 then means it has moved since.
+   */
+  read?: KubeObject;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -54,10 +61,11 @@ export function mergePatchDiff(from: unknown, to: unknown): Json | undefined {
 }
 
 /**
- * Reads the object, lets `mutate` change a copy of its status (in place, or by returning a
- * new status), and writes the difference through the status subresource. Retries on 409.
- * Returns the object as written, the object unchanged when there was nothing to write, or
- * null when the object does not exist.
+ * Reads the object (or starts from `opts.read`), lets `mutate` change a copy of its status
+ * (in place, or by returning a new status), and writes the difference through the status
+ * subresource, guarded by the resourceVersion. On 409 it reads again and repeats. Returns
+ * the object as written, the object unchanged when there was nothing to write, or null
+ * when the object does not exist.
  */
 export async function updateStatus<T extends KubeObject = KubeObject, S extends object = Record<string, unknown>>(
   client: KubeClient,
@@ -68,7 +76,7 @@ export async function updateStatus<T extends KubeObject = KubeObject, S extends 
   const maxAttempts = opts.maxAttempts ?? 5;
   const callOpts = opts.signal ? { signal: opts.signal } : {};
   for (let attempt = 1; ; attempt++) {
-    const current = await client.get<T>(ref, callOpts);
+    const current = attempt === 1 && opts.read !== undefined ? (opts.read as T) : await client.get<T>(ref, callOpts);
     if (!current) return null;
     const before = (isPlainObject(current.status) ? current.status : {}) as S;
     const draft = structuredClone(before);

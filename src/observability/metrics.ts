@@ -13,6 +13,7 @@ import type { Registry } from "prom-client";
 import { strategyOf } from "../api/features.ts";
 import { ANALYSIS_VERDICTS, CANARY_PHASES } from "../api/types.ts";
 import type { Canary, CanaryPhase, CanaryStatus } from "../api/types.ts";
+import { errorKind } from "../ground/errors.ts";
 
 /** The strategy label of run metrics. Mirroring is blue/green on a mirrored copy of traffic. */
 export type RunStrategyLabel = "canary" | "blue-green" | "blue-green-mirroring" | "ab-testing";
@@ -80,12 +81,6 @@ export function runStrategyOf(canary: Pick<Canary, "spec">): RunStrategyLabel {
   }
 }
 
-/** A thrown error is terminal when it says so (`retryable: false` or `terminal: true`). */
-export function errorKind(err: unknown): "retryable" | "terminal" {
-  if (typeof err !== "object" || err === null) return "retryable";
-  const e = err as { retryable?: unknown; terminal?: unknown };
-  return e.retryable === false || e.terminal === true ? "terminal" : "retryable";
-}
 
 const parseTime = (iso: string | undefined): number | undefined => {
   if (iso === undefined) return undefined;

@@ -5,12 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { withDefaults } from "../../api/defaults.ts";
+import { TerminalError, isTerminal } from "../../ground/errors.ts";
+import type { KindedError } from "../../ground/errors.ts";
 import { ANNOTATION_DESIRED_REPLICAS, API_VERSION, FINALIZER, KIND_CANARY } from "../../api/types.ts";
 import type { Canary, CanaryCondition, CanaryStatus } from "../../api/types.ts";
 import { errorsOf, formatProblems, validateCanary } from "../../api/validate.ts";
 import type { EventRecorder } from "../../kube/events.ts";
+import { updateStatus } from "../../kube/status.ts";
 import type { KubeClient, ObjectRef } from "../../kube/types.ts";
-import { isConflict, isNotFound } from "../../kube/types.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { RouterRegistry } from "../../router/registry.ts";
@@ -40,14 +42,6 @@ export interface ReconcilerDeps {
   /** Called when the Canary no longer exists (metrics drop its series). */
   onGone?: (namespace: string, name: string) => void;
 }
-
-/** An error that retrying cannot fix; reported in status and events, then waited out. */
-interface TerminalError extends Error {
-  retryable: false;
-  field?: string;
-}
-const isTerminal = (err: unknown): err is TerminalError =>
-  err instanceof Error && (err as { retryable?: unknown }).retryable === false;
 
 /** The plan loop: ask, answer, ask again. plan never asks twice for the same kind. */
 export async function decide(observed: Observed, answer: (p: Extract<Plan, { kind: "need" }>) => Promise<Observed["checks"]>): Promise<Extract<Plan, { kind: "act" }>> {
@@ -109,8 +103,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       const status = clearReadyProblem(decision.status, now);
       const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };
       await applyActions(decision.actions, ctx);
-      const finalized = decision.actions.some((a) => a.type === "finalize");
-      await writeStatus(deps.kube, ref, stored.status ?? {}, status, signal, finalized);
+      await writeStatus(deps.kube, ref, stored, status, signal);
       deps.onStatus?.(canary, status);
       if (decision.status.phase !== stored.status?.phase) {
         log.info(`phase ${stored.status?.phase ?? "(none)"} → ${decision.status.phase}`, { weight: decision.status.canaryWeight, failedChecks: decision.status.failedChecks });
@@ -127,7 +120,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
 
 function splitKey(key: string): [string, string] {
   const i = key.indexOf("/");
-  if (i <= 0) throw Object.assign(new Error(`bad work-queue key "${key}": want namespace/name`), { terminal: true });
+  if (i <= 0) throw new TerminalError(`bad work-queue key "${key}": want namespace/name`);
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
@@ -169,37 +162,13 @@ async function syncFinalizer(canary: Canary, kube: KubeClient, ref: ObjectRef, s
 }
 
 /**
- * Writes the status plan returned through the status subresource, as a merge patch against
- * what was read (fields plan dropped become null). Skips the write when nothing changed; a
- * 409 (the Canary moved meanwhile) re-reads and retries, since plan's status is complete.
+ * Writes the status plan returned, through kube/status.ts's one path: a merge patch against
+ * the Canary as read at the start of this reconcile, guarded by its resourceVersion; a 409
+ * (the Canary moved meanwhile, e.g. an action cleared a request annotation) re-reads and
+ * retries, since plan's status is complete. After a finalize the Canary may be gone.
  */
-async function writeStatus(kube: KubeClient, ref: ObjectRef, before: CanaryStatus, next: CanaryStatus, signal: AbortSignal, mayBeGone: boolean): Promise<void> {
-  const patch = statusPatch(before, next);
-  if (patch === null) return;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await kube.mergePatch(ref, { status: patch }, { signal, subresource: "status" });
-      return;
-    } catch (err) {
-      if (isNotFound(err) && mayBeGone) return;
-      if (!isConflict(err) || attempt >= 3) throw err;
-    }
-  }
-}
-
-/** The merge patch from one status to the next; null when they are equal. */
-export function statusPatch(before: CanaryStatus, next: CanaryStatus): Record<string, unknown> | null {
-  const patch: Record<string, unknown> = {};
-  const b = before as Record<string, unknown>;
-  const n = next as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(b), ...Object.keys(n)])) {
-    if (n[k] === undefined) {
-      if (b[k] !== undefined) patch[k] = null;
-    } else if (JSON.stringify(n[k]) !== JSON.stringify(b[k])) {
-      patch[k] = n[k];
-    }
-  }
-  return Object.keys(patch).length === 0 ? null : patch;
+async function writeStatus(kube: KubeClient, ref: ObjectRef, stored: Canary, next: CanaryStatus, signal: AbortSignal): Promise<void> {
+  await updateStatus<Canary, CanaryStatus>(kube, ref, () => next, { signal, read: stored });
 }
 
 /** Sets one condition, keeping lastTransitionTime when its status did not change. */
@@ -216,8 +185,11 @@ export function setCondition(conditions: readonly CanaryCondition[] | undefined,
 async function reportCondition(stored: Canary, condition: CanaryCondition, eventReason: string, deps: ReconcilerDeps, ref: ObjectRef, signal: AbortSignal): Promise<void> {
   const prev = stored.status?.conditions?.find((c) => c.type === condition.type);
   if (prev?.status === condition.status && prev.message === condition.message) return; // already said
-  const status = { ...(stored.status ?? {}), conditions: setCondition(stored.status?.conditions, condition), observedGeneration: stored.metadata.generation };
-  await writeStatus(deps.kube, ref, stored.status ?? {}, status, signal, false);
+  await updateStatus<Canary, CanaryStatus>(deps.kube, ref, (status, current) => ({
+    ...status,
+    conditions: setCondition(status.conditions, condition),
+    observedGeneration: current.metadata.generation,
+  }), { signal, read: stored });
   await deps.events.record(stored, "Warning", eventReason, condition.message ?? "");
 }
 
@@ -236,7 +208,7 @@ async function reportInvalid(stored: Canary, message: string, deps: ReconcilerDe
   await reportCondition(stored, { type: "Ready", status: "False", reason: "InvalidSpec", message, lastUpdateTime: time, lastTransitionTime: time }, "InvalidSpec", deps, ref, signal);
 }
 
-async function reportTerminal(stored: Canary, err: TerminalError, deps: ReconcilerDeps, ref: ObjectRef, now: () => number, signal: AbortSignal): Promise<void> {
+async function reportTerminal(stored: Canary, err: KindedError, deps: ReconcilerDeps, ref: ObjectRef, now: () => number, signal: AbortSignal): Promise<void> {
   const time = new Date(now()).toISOString();
   const reason = err.name.replace(/Error$/, "") || "ReconcileFailed";
   await reportCondition(stored, { type: "Ready", status: "False", reason, message: err.message, lastUpdateTime: time, lastTransitionTime: time }, reason, deps, ref, signal);

@@ -1,5 +1,6 @@
 /**
- * Status through the status subresource (merge patch, 409 retry by re-reading) and Events
+ * Status through the status subresource (merge patch guarded by resourceVersion, a real 409
+ * retried by re-reading) and Events
  * with de-duplication, against a real API server and a CRD shaped like aviary's own.
  */
 import assert from "node:assert/strict";
@@ -86,6 +87,31 @@ describe("status subresource and events (real API server)", () => {
     });
     assert.deepEqual(seen, [undefined, 2], "mutate ran again on the re-read object");
     assert.deepEqual(result?.status, { failedChecks: 2, phase: "Failed" });
+  });
+
+  it("a write against an object read before it moved gets a real 409, re-reads and retries", async () => {
+    const read = await widget("stale");
+    // Someone writes after our read: the resourceVersion we hold is now stale.
+    await client.mergePatch(refTo("stale"), { status: { failedChecks: 3 } }, { subresource: "status" });
+    const outcomes: Array<number | "ok"> = [];
+    const recording: KubeClient = {
+      ...client,
+      mergePatch: async <T extends KubeObject>(ref: Parameters<KubeClient["mergePatch"]>[0], patch: unknown, opts?: Parameters<KubeClient["mergePatch"]>[2]) => {
+        try {
+          const written = await client.mergePatch<T>(ref, patch, opts);
+          outcomes.push("ok");
+          return written;
+        } catch (err) {
+          outcomes.push((err as { status?: number }).status ?? -1);
+          throw err;
+        }
+      },
+    };
+    const result = await updateStatus<Widget>(recording, refTo("stale"), (status: NonNullable<Widget["status"]>) => {
+      status.phase = "Succeeded";
+    }, { read });
+    assert.deepEqual(outcomes, [409, "ok"], "the API server refused the stale write, the retry went through");
+    assert.deepEqual(result?.status, { failedChecks: 3, phase: "Succeeded" }, "the concurrent write is kept");
   });
 
   it("returns null when the object does not exist", async () => {

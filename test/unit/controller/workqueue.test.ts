@@ -306,7 +306,7 @@ describe("workqueue", () => {
       let runs = 0;
       const running = q.run(async () => {
         runs++;
-        throw Object.assign(new Error("spec is invalid"), { terminal: true });
+        throw Object.assign(new Error("spec is invalid"), { retryable: false });
       }, 1);
       q.add("ns/a");
       await flush();

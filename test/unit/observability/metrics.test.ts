@@ -3,7 +3,8 @@ import { Registry } from "prom-client";
 import { API_VERSION, CANARY_PHASES } from "../../../src/api/types.ts";
 import type { AnalysisResult, Canary, CanaryAnalysis, CanaryStatus } from "../../../src/api/types.ts";
 import type { AlertMetricsHook } from "../../../src/notifier/dispatcher.ts";
-import { createAviaryMetrics, errorKind, runStrategyOf } from "../../../src/observability/metrics.ts";
+import { errorKind } from "../../../src/ground/errors.ts";
+import { createAviaryMetrics, runStrategyOf } from "../../../src/observability/metrics.ts";
 import type { AviaryMetrics } from "../../../src/observability/metrics.ts";
 import type { AdmissionMetrics } from "../../../src/webhook/server.ts";
 
@@ -156,7 +157,7 @@ describe("aviary metrics", () => {
     const { registry, metrics } = setup();
     const reconcile = metrics.timeReconcile(async (key: string) => {
       if (key === "shop/broken") throw Object.assign(new Error("conflict"), { retryable: true });
-      if (key === "bad key") throw Object.assign(new Error("bad work-queue key"), { terminal: true });
+      if (key === "bad key") throw Object.assign(new Error("bad work-queue key"), { retryable: false });
       return { requeueAfterMs: 1000 };
     });
     assert.deepEqual(await reconcile("shop/podinfo"), { requeueAfterMs: 1000 });
@@ -171,10 +172,9 @@ describe("aviary metrics", () => {
     assert.equal(s.get(key("aviary_reconcile_errors_total", { kind: "terminal" })), 1);
   });
 
-  it("classifies errors: retryable unless they say retryable false or terminal true", () => {
+  it("classifies errors: retryable unless they say retryable false", () => {
     assert.equal(errorKind(new Error("x")), "retryable");
     assert.equal(errorKind(Object.assign(new Error("x"), { retryable: false })), "terminal");
-    assert.equal(errorKind(Object.assign(new Error("x"), { terminal: true })), "terminal");
     assert.equal(errorKind("a string"), "retryable");
   });
 
