@@ -1,10 +1,11 @@
 /**
- * What each router can do, and which strategy an analysis selects. One table, read by
- * validation, the admission webhook, the routers' tests and the README, so that they
- * cannot disagree about e.g. whether `smi` can match headers.
+ * What each router can do (read from api/providers.ts's table), and which strategy an
+ * analysis selects. Read by validation, the admission webhook, the routers and the README,
+ * so that they cannot disagree about e.g. whether `smi` can match headers.
  */
-import { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./types.ts";
-import type { CanaryAnalysis, RouterProvider } from "./types.ts";
+import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "./providers.ts";
+import type { RouterProvider } from "./providers.ts";
+import type { CanaryAnalysis } from "./types.ts";
 
 export const ROUTER_FEATURES = ["weights", "abMatch", "mirroring", "sessionAffinity"] as const;
 export type RouterFeature = (typeof ROUTER_FEATURES)[number];
@@ -17,22 +18,8 @@ export const ROUTER_FEATURE_LABELS: Record<RouterFeature, string> = {
   sessionAffinity: "session affinity",
 };
 
-const FEATURES_BY_ROUTER: Record<RouterProvider, readonly RouterFeature[]> = {
-  // Blue/green only: Services are switched, no traffic split.
-  kubernetes: [],
-  gatewayapi: ["weights", "abMatch", "mirroring", "sessionAffinity"],
-  "gatewayapi:v1": ["weights", "abMatch", "mirroring", "sessionAffinity"],
-  appmesh: ["weights", "abMatch"],
-  "appmesh:v1beta2": ["weights", "abMatch"],
-  istio: ["weights", "abMatch", "mirroring", "sessionAffinity"],
-  nginx: ["weights", "abMatch"],
-  // TrafficSplit carries weights only.
-  smi: ["weights"],
-  linkerd: ["weights"],
-};
-
 export function isRouterProvider(name: unknown): name is RouterProvider {
-  return typeof name === "string" && (ROUTER_PROVIDERS as readonly string[]).includes(name);
+  return typeof name === "string" && Object.hasOwn(PROVIDER_TABLE, name);
 }
 
 /**
@@ -45,7 +32,12 @@ export function resolveRouterProvider(provider: unknown, fallback: RouterProvide
 }
 
 export function isSupportedBy(provider: RouterProvider, feature: RouterFeature): boolean {
-  return FEATURES_BY_ROUTER[provider].includes(feature);
+  return (PROVIDER_TABLE[provider].features as readonly RouterFeature[]).includes(feature);
+}
+
+/** Every feature with whether `provider` supports it: what a router declares as `supports`. */
+export function capabilitiesOf(provider: RouterProvider): Readonly<Record<RouterFeature, boolean>> {
+  return Object.fromEntries(ROUTER_FEATURES.map((f) => [f, isSupportedBy(provider, f)])) as Record<RouterFeature, boolean>;
 }
 
 /** The routers that support a feature, in ROUTER_PROVIDERS order (for messages). */

@@ -36,21 +36,9 @@ export const CANARY_PHASES = [
 ] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
 
-/** Router (traffic) providers. A versioned name (`appmesh:v1beta2`) pins the API version. */
-export const ROUTER_PROVIDERS = [
-  "kubernetes",
-  "gatewayapi",
-  "gatewayapi:v1",
-  "appmesh",
-  "appmesh:v1beta2",
-  "istio",
-  "nginx",
-  "smi",
-  "linkerd",
-] as const;
-export type RouterProvider = (typeof ROUTER_PROVIDERS)[number];
-/** Flagger's default when `spec.provider` is empty; aviary keeps it for compatibility. */
-export const DEFAULT_ROUTER_PROVIDER: RouterProvider = "kubernetes";
+/** Router (traffic) providers: the names of api/providers.ts's table. */
+export { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./providers.ts";
+export type { RouterProvider } from "./providers.ts";
 
 /** Kinds a Canary can target. DaemonSet support is planned; until then it is rejected. */
 export const TARGET_KINDS = ["Deployment"] as const;

@@ -5,9 +5,8 @@
  * aviary started is found the first time it is asked for, while known kinds cost no
  * request. Concurrent misses for one group version share a single request.
  */
-import { apiErrorFromException, apiErrorFromResponse, noKindMatch, REASON_NO_KIND_MATCH } from "./errors.ts";
+import { apiErrorFromException, apiErrorFromResponse, noKindMatch } from "./errors.ts";
 import type { KubeTransport } from "./transport.ts";
-import { KubeApiError } from "./types.ts";
 import type { CallOptions } from "./types.ts";
 
 export interface ApiResource {
@@ -42,16 +41,6 @@ interface RawResource {
 
 /** "virtualrouters.appmesh.k8s.aws" */
 export const crdName = (group: string, plural: string): string => `${plural}.${group}`;
-
-/** The error a router reports when the provider's CRD is missing. */
-export function crdNotInstalled(group: string, plural: string): KubeApiError {
-  return new KubeApiError(`the CRD ${crdName(group, plural)} is not installed`, 404, REASON_NO_KIND_MATCH);
-}
-
-/** Throws `crdNotInstalled` unless the CRD is served. */
-export async function requireCrd(discovery: ApiDiscovery, group: string, plural: string, opts?: CallOptions): Promise<void> {
-  if (!(await discovery.crdInstalled(group, plural, opts))) throw crdNotInstalled(group, plural);
-}
 
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");

@@ -28,11 +28,12 @@
  *   canary Deployment are named `<target>-<replicaset hash>-<pod hash>`, which the
  *   `pod=~` matcher selects without also matching `<target>-primary-…`.
  */
+import { PROVIDER_TABLE } from "../api/providers.ts";
+import type { BuiltinQueryFamily } from "../api/providers.ts";
 import type { BuiltinMetric, CanaryMetric } from "../api/types.ts";
 import { BUILTIN_METRICS } from "../api/types.ts";
 import { MetricConfigError } from "./types.ts";
 
-export type BuiltinRouter = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes";
 
 /** Units the analysis prints after a built-in metric's value. */
 export const BUILTIN_UNITS: Readonly<Record<BuiltinMetric, string>> = {
@@ -60,7 +61,7 @@ const NGINX = `namespace="{{ namespace }}", ingress="{{ ingress }}", canary!=""`
 const LINKERD = `namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"`;
 const APP = `namespace="{{ namespace }}", pod=~"${DEPLOYMENT_POD}"`;
 
-const QUERIES: Readonly<Record<BuiltinRouter, Readonly<Record<BuiltinMetric, string>>>> = {
+const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric, string>>>> = {
   istio: {
     "request-success-rate": successRate("istio_requests_total", ISTIO, `response_code=~"5.."`),
     "request-duration": p99("istio_request_duration_milliseconds_bucket", ISTIO, false),
@@ -85,24 +86,14 @@ const QUERIES: Readonly<Record<BuiltinRouter, Readonly<Record<BuiltinMetric, str
 
 /**
  * The built-in query family for a Canary's router provider (`spec.provider`, empty meaning
- * kubernetes; a version suffix such as `appmesh:v1beta2` is ignored). Unknown names throw.
+ * kubernetes), from api/providers.ts's table. A version suffix the table does not list
+ * (`istio:v2`) falls back to the unversioned name; unknown names throw.
  */
-export function builtinRouterFor(provider: string | undefined): BuiltinRouter {
-  const name = (provider ?? "").split(":")[0]?.trim() || "kubernetes";
-  switch (name) {
-    case "istio":
-    case "appmesh":
-    case "nginx":
-    case "linkerd":
-    case "kubernetes":
-      return name;
-    case "smi":
-      return "linkerd";
-    case "gatewayapi":
-      return "kubernetes";
-    default:
-      throw new MetricConfigError(`no built-in metrics for router provider "${provider}"`);
-  }
+export function builtinRouterFor(provider: string | undefined): BuiltinQueryFamily {
+  const name = (provider ?? "").trim() || "kubernetes";
+  const entry = Object.hasOwn(PROVIDER_TABLE, name) ? name : name.split(":")[0]!;
+  if (!Object.hasOwn(PROVIDER_TABLE, entry)) throw new MetricConfigError(`no built-in metrics for router provider "${provider}"`);
+  return PROVIDER_TABLE[entry as keyof typeof PROVIDER_TABLE].builtins;
 }
 
 export function isBuiltinMetric(name: string): name is BuiltinMetric {

@@ -11,7 +11,7 @@
  * default chain (environment, shared config, web identity, instance role).
  */
 import type { CloudWatchClientConfig, GetMetricDataCommandOutput, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import type { MetricProvider, ProviderInit, QueryOptions } from "./types.ts";
 import {
   MetricConfigError,
@@ -84,16 +84,6 @@ export function createCloudWatchProvider(init: ProviderInit, opts: CloudWatchOpt
       throw new NoValuesError(
         `cloudwatch query "${id}" returned no data points between ${start.toISOString()} and ${end.toISOString()}`,
       );
-    },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        // A namespace that exists nowhere: authenticates and answers fast with an empty list.
-        const command = new ListMetricsCommand({ Namespace: "aviary/online-check" });
-        await call((abortSignal) => client.send(command, { abortSignal }), signal);
-        return true;
-      } catch {
-        return false;
-      }
     },
   };
 }

@@ -50,14 +50,6 @@ export function createDatadogProvider(init: ProviderInit, opts: DatadogOptions):
       const params = new URLSearchParams({ from: String(from), to: String(to), query });
       return parseDatadogResponse(await get(`/api/v1/query?${params.toString()}`, qopts?.signal));
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        const res = await get("/api/v1/validate", signal);
-        return res.status === 200 && (parseJsonBody("datadog validate", res) as { valid?: unknown }).valid === true;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

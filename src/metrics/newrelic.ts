@@ -18,7 +18,6 @@ export const NEWRELIC_DEFAULT_ADDRESS = "https://api.newrelic.com";
 
 const NRQL_QUERY =
   "query AviaryNrql($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql) { results } } } }";
-const ONLINE_QUERY = "query AviaryOnline { requestContext { userId } }";
 
 export interface NewRelicOptions {
   timeoutMs: number;
@@ -58,15 +57,6 @@ export function createNewRelicProvider(init: ProviderInit, opts: NewRelicOptions
     async runQuery(nrql: string, qopts?: QueryOptions): Promise<number> {
       const res = await post({ query: NRQL_QUERY, variables: { accountId, nrql } }, qopts?.signal);
       return parseNewRelicResponse(res);
-    },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        const res = await post({ query: ONLINE_QUERY }, signal);
-        const body = graphqlData("newrelic", res) as { requestContext?: { userId?: unknown } } | null;
-        return body?.requestContext?.userId != null;
-      } catch {
-        return false;
-      }
     },
   };
 }

@@ -37,13 +37,6 @@ export function createPrometheusProvider(init: ProviderInit, opts: PrometheusOpt
   return {
     type: "prometheus",
     runQuery: (promql: string, qopts?: QueryOptions) => query(promql, qopts?.signal),
-    async isOnline(signal?: AbortSignal) {
-      try {
-        return (await query("vector(1)", signal)) === 1;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

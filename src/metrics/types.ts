@@ -18,8 +18,6 @@ export interface MetricProvider {
   readonly type: string;
   /** Runs one query and returns its single current value. */
   runQuery(query: string, opts?: QueryOptions): Promise<number>;
-  /** True when the backend answers an authenticated trivial request; never throws. */
-  isOnline(signal?: AbortSignal): Promise<boolean>;
 }
 
 /**

@@ -53,14 +53,6 @@ export function createWebProvider(init: ProviderInit, opts: WebOptions): MetricP
       const json = await fetchJson(qopts?.signal);
       return pickValue(what, json, jsonPath);
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        await fetchJson(signal);
-        return true;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

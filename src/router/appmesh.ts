@@ -10,6 +10,7 @@
  * The engine reconciles them before it creates the primary Deployment, so the App Mesh
  * sidecar injector finds the VirtualNode when the primary's pods start.
  */
+import { capabilitiesOf } from "../api/features.ts";
 import type { Canary } from "../api/types.ts";
 import { PRIMARY_SUFFIX, selectorLabel, serviceNames } from "../ground/identity.ts";
 import type { Deployment } from "../ground/workloads.ts";
@@ -91,7 +92,7 @@ export function createAppMeshRouter(deps: RouterDeps, opts: AppMeshRouterOptions
 
   return {
     name: "appmesh",
-    supports: { weights: true, abMatch: true, mirroring: false, sessionAffinity: false },
+    supports: capabilitiesOf("appmesh"),
 
     async reconcile(canary, signal, split): Promise<ReconcileResult> {
       // The VirtualRouter first: it carries the split, and a cluster without App Mesh is

@@ -3,6 +3,7 @@
  * weighted backendRefs point at `<svc>-primary` and `<svc>-canary`. The same object serves
  * Amazon VPC Lattice through its Gateway API controller.
  */
+import { capabilitiesOf } from "../api/features.ts";
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
@@ -49,7 +50,7 @@ export function createGatewayApiRouter(deps: RouterDeps, opts: GatewayApiRouterO
 
   return {
     name: "gatewayapi",
-    supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
+    supports: capabilitiesOf("gatewayapi"),
 
     async reconcile(canary, signal, split): Promise<ReconcileResult> {
       const { existing, found, current } = await currentSplit(kube, kind, refOf(canary), canary, readRoutes, signal, split);

@@ -6,6 +6,7 @@
  * server-side apply, so what a user adds elsewhere (exportTo, tcp/tls routes, subsets,
  * labels, annotations) is kept.
  */
+import { capabilitiesOf } from "../api/features.ts";
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
@@ -65,7 +66,7 @@ export function createIstioRouter(deps: RouterDeps, opts: IstioRouterOptions = {
 
   return {
     name: "istio",
-    supports: { weights: true, abMatch: true, mirroring: true, sessionAffinity: true },
+    supports: capabilitiesOf("istio"),
 
     async reconcile(canary, signal, split): Promise<ReconcileResult> {
       const names = serviceNames(canary);

@@ -6,6 +6,7 @@
  * reconcile, setRoutes and finalize have nothing to write.
  */
 import { isDeepStrictEqual } from "node:util";
+import { capabilitiesOf } from "../api/features.ts";
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { Service } from "../ground/workloads.ts";
@@ -20,7 +21,7 @@ export function createKubernetesRouter(deps: RouterDeps): Router {
 
   return {
     name: "kubernetes",
-    supports: { weights: false, abMatch: false, mirroring: false, sessionAffinity: false },
+    supports: capabilitiesOf("kubernetes"),
 
     /** Nothing to write; with a split asked for, reports where the apex Service sends traffic. */
     async reconcile(canary, signal, split) {

@@ -5,6 +5,7 @@
  * Ingress is only read, never written: it keeps sending its traffic to the apex Service
  * `<svc>`, which selects the primary.
  */
+import { capabilitiesOf } from "../api/features.ts";
 import type { Canary } from "../api/types.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
 import {
@@ -111,7 +112,7 @@ export function createNginxRouter(deps: RouterDeps, opts: NginxRouterOptions = {
 
   return {
     name: "nginx",
-    supports: { weights: true, abMatch: true, mirroring: false, sessionAffinity: false },
+    supports: capabilitiesOf("nginx"),
 
     async reconcile(canary, signal, split): Promise<ReconcileResult> {
       const existing = await readCanaryIngress(canary, signal);

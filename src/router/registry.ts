@@ -1,8 +1,10 @@
 /**
- * The explicit table of routers by provider name. Built once in main.ts from injected
- * dependencies; an unknown name throws (DESIGN §2: never a silent fallback).
+ * The routers by provider name. Which names exist and which router serves each is
+ * api/providers.ts's table; this file only knows how to build each router. Built once in
+ * main.ts from injected dependencies; an unknown name throws, never a silent fallback.
  */
-import { DEFAULT_ROUTER_PROVIDER } from "../api/types.ts";
+import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "../api/providers.ts";
+import type { RouterImplementation } from "../api/providers.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
 import { createGatewayApiRouter } from "./gatewayapi.ts";
 import { createIstioRouter } from "./istio.ts";
@@ -15,7 +17,7 @@ import type { Router, RouterDeps } from "./types.ts";
 
 type RouterFactory = (deps: RouterDeps, opts: RouterRegistryOptions) => Router;
 
-const FACTORIES: Readonly<Record<string, RouterFactory>> = {
+const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   kubernetes: createKubernetesRouter,
   gatewayapi: (deps) => createGatewayApiRouter(deps),
   istio: (deps) => createIstioRouter(deps),
@@ -23,12 +25,6 @@ const FACTORIES: Readonly<Record<string, RouterFactory>> = {
   appmesh: (deps) => createAppMeshRouter(deps),
   smi: (deps) => createSmiRouter(deps),
   linkerd: (deps) => createSmiRouter(deps, { name: "linkerd" }),
-};
-
-/** Versioned spellings Flagger accepts, mapped to the router that serves them. */
-const ALIASES: Readonly<Record<string, string>> = {
-  "gatewayapi:v1": "gatewayapi",
-  "appmesh:v1beta2": "appmesh",
 };
 
 export interface RouterRegistryOptions {
@@ -46,16 +42,15 @@ export interface RouterRegistry {
 }
 
 export function createRouterRegistry(deps: RouterDeps, opts: RouterRegistryOptions = {}): RouterRegistry {
-  const names = [...Object.keys(FACTORIES), ...Object.keys(ALIASES)];
-  const instances = new Map<string, Router>();
+  const names = [...ROUTER_PROVIDERS];
+  const instances = new Map<RouterImplementation, Router>();
   const resolve = (name: string): Router => {
-    const canonical = Object.hasOwn(ALIASES, name) ? ALIASES[name]! : name;
-    const factory = Object.hasOwn(FACTORIES, canonical) ? FACTORIES[canonical] : undefined;
-    if (factory === undefined) throw new UnknownRouterError(name, names);
-    let router = instances.get(canonical);
+    if (!Object.hasOwn(PROVIDER_TABLE, name)) throw new UnknownRouterError(name, names);
+    const implementation = PROVIDER_TABLE[name as keyof typeof PROVIDER_TABLE].router;
+    let router = instances.get(implementation);
     if (router === undefined) {
-      router = factory({ ...deps, logger: deps.logger.child({ router: canonical }) }, opts);
-      instances.set(canonical, router);
+      router = FACTORIES[implementation]({ ...deps, logger: deps.logger.child({ router: implementation }) }, opts);
+      instances.set(implementation, router);
     }
     return router;
   };

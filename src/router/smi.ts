@@ -6,6 +6,7 @@
  * for the split). TrafficSplit has no header matching of its own and no mirroring, so this
  * router does weights only.
  */
+import { capabilitiesOf } from "../api/features.ts";
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
@@ -22,7 +23,7 @@ export const SMI_VERSIONS = ["v1alpha2", "v1alpha3"] as const;
 
 export interface SmiRouterOptions {
   /** The provider name it is registered under: `smi` (default) or `linkerd`. */
-  name?: string;
+  name?: "smi" | "linkerd";
   /** Default `split.smi-spec.io/v1alpha2` (what Linkerd's SMI extension serves); v1alpha3 is accepted too. */
   apiVersion?: string;
 }
@@ -93,7 +94,7 @@ export function createSmiRouter(deps: RouterDeps, opts: SmiRouterOptions = {}): 
 
   return {
     name,
-    supports: { weights: true, abMatch: false, mirroring: false, sessionAffinity: false },
+    supports: capabilitiesOf(name),
 
     async reconcile(canary, signal, split): Promise<ReconcileResult> {
       const { existing, found, current } = await currentSplit(kube, kind, refOf(canary), canary, readTrafficSplit, signal, split);

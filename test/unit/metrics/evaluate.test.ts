@@ -143,7 +143,6 @@ function fakeRegistry(answer: (query: string, init: ProviderInit, signal?: Abort
       calls.push({ init, query });
       return answer(query, init, opts?.signal);
     },
-    isOnline: async () => true,
   });
   return { registry: registryOf({ prometheus: factory, web: factory, cloudwatch: factory }), calls };
 }

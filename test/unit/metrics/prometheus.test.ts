@@ -109,13 +109,6 @@ describe("metrics/prometheus", () => {
     assert.equal(server.requests[0]!.headers.authorization, `Basic ${Buffer.from("aviary:pa:ss").toString("base64")}`);
   });
 
-  it("answers isOnline with a vector(1) probe", async () => {
-    server.handle((req) => (req.url.searchParams.get("query") === "vector(1)" ? vector("1") : vector()));
-    assert.equal(await provider().isOnline(), true);
-    server.handle(() => ({ status: 500, text: "down" }));
-    assert.equal(await provider().isOnline(), false);
-  });
-
   it("times out a hanging server with a retryable error", async () => {
     server.handle(() => ({ hang: true }));
     const p = createPrometheusProvider({ spec: { type: "prometheus", address: server.url }, secret: {} }, { timeoutMs: 150 });
@@ -136,7 +129,6 @@ describe("metrics/prometheus", () => {
     const port = await closedPort();
     const p = createPrometheusProvider({ spec: { type: "prometheus", address: `http://127.0.0.1:${port}` }, secret: {} }, { timeoutMs: 2000 });
     await assert.rejects(p.runQuery("up"), (err: unknown) => err instanceof ProviderError && err.retryable && /ECONNREFUSED/.test(err.message));
-    assert.equal(await p.isOnline(), false);
   });
 
   it("needs an address", () => {

@@ -1,0 +1,51 @@
+/**
+ * The provider table: every router provider name a Canary's `spec.provider` accepts, the
+ * router implementation that serves it, what that router can do with traffic, and the
+ * family of built-in metric queries that fits its telemetry. Validation (api/), the router
+ * registry (router/registry.ts and each router's `supports`) and the built-in metrics
+ * (metrics/builtins.ts) all read this table, so adding a provider is one entry here plus
+ * its router.
+ */
+import type { RouterFeature } from "./features.ts";
+
+/** The router implementations (router/<name>.ts). */
+export type RouterImplementation = "kubernetes" | "gatewayapi" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd";
+
+/** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes";
+
+export interface ProviderEntry {
+  router: RouterImplementation;
+  features: readonly RouterFeature[];
+  builtins: BuiltinQueryFamily;
+}
+
+const GATEWAY: ProviderEntry = { router: "gatewayapi", features: ["weights", "abMatch", "mirroring", "sessionAffinity"], builtins: "kubernetes" };
+const APPMESH: ProviderEntry = { router: "appmesh", features: ["weights", "abMatch"], builtins: "appmesh" };
+
+/** By provider name. A versioned name (`appmesh:v1beta2`) pins the API version of the same router. */
+export const PROVIDER_TABLE = {
+  // Blue/green only: Services are switched, no traffic split. The app exports its own metrics.
+  kubernetes: { router: "kubernetes", features: [], builtins: "kubernetes" },
+  gatewayapi: GATEWAY,
+  "gatewayapi:v1": GATEWAY,
+  appmesh: APPMESH,
+  "appmesh:v1beta2": APPMESH,
+  istio: { router: "istio", features: ["weights", "abMatch", "mirroring", "sessionAffinity"], builtins: "istio" },
+  nginx: { router: "nginx", features: ["weights", "abMatch"], builtins: "nginx" },
+  // TrafficSplit carries weights only; the mesh behind SMI is Linkerd's telemetry.
+  smi: { router: "smi", features: ["weights"], builtins: "linkerd" },
+  linkerd: { router: "linkerd", features: ["weights"], builtins: "linkerd" },
+} as const satisfies Record<string, ProviderEntry>;
+
+export type RouterProvider = keyof typeof PROVIDER_TABLE;
+
+/** Every accepted provider name, in the table's order. */
+export const ROUTER_PROVIDERS: readonly RouterProvider[] = Object.freeze(Object.keys(PROVIDER_TABLE) as RouterProvider[]);
+
+/** Flagger's default when `spec.provider` is empty; aviary keeps it for compatibility. */
+export const DEFAULT_ROUTER_PROVIDER: RouterProvider = "kubernetes";
+
+export function providerEntry(provider: RouterProvider): ProviderEntry {
+  return PROVIDER_TABLE[provider];
+}
