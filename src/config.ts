@@ -40,7 +40,7 @@ export interface Config {
 
 export const HELP = `aviary — progressive delivery for plain Kubernetes Deployments
 
-Usage: aviary-operator [flags]
+Usage: node dist/main.js [flags]    (the container image's entrypoint)
 
 Runs the canary controller and the admission webhook in one process (either can be
 turned off). Every flag can also be set with the environment variable in brackets.

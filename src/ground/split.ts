@@ -3,11 +3,12 @@
  *
  * Who owns the weights: during a run the Canary's status is the truth (`phase`,
  * `canaryWeight`, `iterations`, read through the planner's `splitForStatus`). Route objects
- * (VirtualService, HTTPRoute, Ingress, …) are a projection of it: on every reconcile, and so
- * on their own watch events, the router rewrites them to the split the status implies, in
- * one write together with the rest of their content. Reading them back only detects drift
- * (a hand edit, a crash between a route write and a status write) and tells the planner
- * when traffic has really moved; it never decides a weight.
+ * (VirtualService, HTTPRoute, Ingress, …) are a projection of it: on every reconcile (the
+ * Canary's and its workloads' watch events, and the periodic resync that catches hand edits
+ * of objects aviary does not watch) the router rewrites them to the split the status
+ * implies, in one write together with the rest of their content. The route objects are
+ * read once per reconcile, before that write, and only to detect drift (a hand edit, a
+ * crash between a route write and a status write); what they carried never decides a weight.
  */
 
 /** All traffic, in percent. Routers split it between primary and canary. */

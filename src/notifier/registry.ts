@@ -1,6 +1,6 @@
 /**
  * The explicit table of notifiers by AlertProvider type. An unknown type throws
- * (DESIGN §2: never a silent fallback). Built once in main.ts; tests build their own.
+ * rather than falling back silently. Built once in main.ts; tests build their own.
  */
 import { createDiscordNotifier } from "./discord.ts";
 import { createTeamsNotifier } from "./msteams.ts";

@@ -88,7 +88,7 @@ export interface AdmissionResult {
   /** HTTP-style code reported to the client on denial (default 403). */
   code?: number;
   reason?: string;
-  /** Mutations as JSON Patch operations, computed by diffing (see STYLE §9). */
+  /** Mutations as JSON Patch operations, computed by diffing the original and the mutated object. */
   patch?: Operation[];
   warnings?: string[];
 }

@@ -9,7 +9,8 @@
  *   `aviary.dev/desired-replicas`, which the controller uses to size the primary.
  *   `kubectl scale` and HPAs use the scale subresource, which this webhook never sees.
  *
- * The response patch is the diff of the request's object and the mutated copy (STYLE §9).
+ * The response patch is the diff of the request's object and the mutated copy, never a
+ * hand-written JSON Patch, so it cannot disagree with what was mutated.
  */
 import jsonPatch from "fast-json-patch";
 import type { KubeObject } from "../../kube/types.ts";

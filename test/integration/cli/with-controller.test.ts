@@ -1,5 +1,5 @@
 /**
- * The `aviary` CLI against a running controller (issue 7 acceptance): `status -w` follows a
+ * The `aviary` CLI against a running controller: `status -w` follows a
  * real run to its verdict, and promote, abort, retry, pause and resume change what the
  * controller does. aviary runs as its own process (controller only, one namespace); the
  * Canaries' webhooks are a local HTTP server the tests answer for.

@@ -16,7 +16,7 @@ const canary = (status: CanaryStatus): Canary => ({
 const event = (name: string, reason: string, message: string, count = 1): CanaryEvent => ({ metadata: { name, uid: name }, reason, message, count });
 
 describe("demo timeline", () => {
-  it("prints the issue's line: phase, weights, checks, then what was measured", () => {
+  it("prints one line per step: phase, weights, checks, then what was measured", () => {
     const c = canary({ phase: "Progressing", canaryWeight: 20, failedChecks: 0, lastAnalysis: [
       result("request-success-rate", 99.8123, "pass", { min: 99 }), result("request-duration", 212.4, "pass", { max: 500 }),
     ] });
