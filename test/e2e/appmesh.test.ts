@@ -13,10 +13,10 @@ import { imageFor } from "../../demo/manifests.ts";
 import type { SimulatedMesh } from "../../demo/mesh.ts";
 import type { KubeObject } from "../../src/kube/types.ts";
 import { kubectlJson } from "../support/kubectl.ts";
-import { getDeployment, image } from "../integration/canary/fixtures.ts";
-import type { CanaryObject } from "../integration/canary/fixtures.ts";
-import { eventsWith, measured } from "../integration/canary/metrics-support.ts";
-import type { AnalysisEntry } from "../integration/canary/metrics-support.ts";
+import { getDeployment, image } from "../support/canary-fixtures.ts";
+import type { CanaryObject } from "../support/canary-fixtures.ts";
+import { eventsWith, measured } from "../support/canary-metrics.ts";
+import type { AnalysisEntry } from "../support/canary-metrics.ts";
 import { reasonOf, startE2eEnvironment, waitForVerdict } from "./support.ts";
 import type { E2eEnvironment } from "./support.ts";
 

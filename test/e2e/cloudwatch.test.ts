@@ -11,12 +11,12 @@ import { appCanary, imageFor } from "../../demo/manifests.ts";
 import { ALB_NAMESPACE, startCloudWatchPublisher } from "../../demo/mesh/cloudwatch.ts";
 import type { CloudWatchPublisher } from "../../demo/mesh/cloudwatch.ts";
 import { kubectlOk } from "../support/kubectl.ts";
-import { apply, getDeployment, image, routeWeights } from "../integration/canary/fixtures.ts";
-import type { CanaryObject } from "../integration/canary/fixtures.ts";
-import { eventsWith, measured } from "../integration/canary/metrics-support.ts";
-import type { AnalysisEntry } from "../integration/canary/metrics-support.ts";
-import { runScript, startMoto } from "../integration/metrics/peers.ts";
-import type { Peer } from "../integration/metrics/peers.ts";
+import { apply, getDeployment, image, routeWeights } from "../support/canary-fixtures.ts";
+import type { CanaryObject } from "../support/canary-fixtures.ts";
+import { eventsWith, measured } from "../support/canary-metrics.ts";
+import type { AnalysisEntry } from "../support/canary-metrics.ts";
+import { runScript, startMoto } from "../support/peers.ts";
+import type { Peer } from "../support/peers.ts";
 import { reasonOf, startE2eEnvironment, waitForVerdict } from "./support.ts";
 import type { E2eEnvironment } from "./support.ts";
 

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startAviary, type AviaryProcess } from "../support/aviary.ts";
-import { kubectl, kubectlOk, requireKubeconfig, tempNamespace } from "../support/kubectl.ts";
-import { apply, canary, events, getDeployment, image, waitForPhase } from "../integration/canary/fixtures.ts";
+import { holdsFor, kubectl, kubectlOk, requireKubeconfig, tempNamespace } from "../support/kubectl.ts";
+import { apply, canary, events, getCanary, getDeployment, image, waitForPhase } from "../support/canary-fixtures.ts";
 
 const exec = promisify(execFile);
 
@@ -113,10 +113,13 @@ describe("e2e: Helm install and upgrades under aviary", function () {
     const runs = async () => (await events(ns.name, "web")).filter((e) => e.reason === "NewRevision").reduce((n, e) => n + (e.count ?? 1), 0);
     const before = await runs();
     await helm("upgrade", "web", chartDir, "--set", "image.tag=2.0.0");
-    await new Promise((r) => setTimeout(r, 3000));
-    assert.equal(await runs(), before, "no NewRevision");
-    assert.equal((await getDeployment(ns.name, "web")).spec.replicas, 0);
-    const c = await waitForPhase(ns.name, "web", "Succeeded", 5_000);
-    assert.ok(c.status);
+    // A window of several analysis intervals in which a run would start and scale the canary up.
+    await holdsFor("no run and an idle target", async () => {
+      const [n, target, c] = await Promise.all([runs(), getDeployment(ns.name, "web"), getCanary(ns.name, "web")]);
+      if (n !== before) return `${n - before} NewRevision events`;
+      if ((target.spec.replicas ?? 0) !== 0) return `the target scaled to ${target.spec.replicas}`;
+      if (c.status?.phase !== "Succeeded") return `phase ${c.status?.phase}`;
+      return undefined;
+    }, 3000);
   });
 });

@@ -9,8 +9,8 @@ import { imageFor } from "../../demo/manifests.ts";
 import { ANNOTATION_PROMOTE } from "../../src/api/types.ts";
 import { startHookServer, type HookServer } from "../support/hooks.ts";
 import { kubectlOk } from "../support/kubectl.ts";
-import { eventsWith, promotedMessage, waitForCanary } from "../integration/canary/metrics-support.ts";
-import { getCanary, getDeployment, image, routeWeights } from "../integration/canary/fixtures.ts";
+import { eventsWith, promotedMessage, waitForCanary } from "../support/canary-metrics.ts";
+import { getCanary, getDeployment, image, routeWeights } from "../support/canary-fixtures.ts";
 import { reasonOf, startE2eEnvironment } from "./support.ts";
 import type { E2eEnvironment } from "./support.ts";
 

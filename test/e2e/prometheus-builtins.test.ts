@@ -8,10 +8,10 @@
 import assert from "node:assert/strict";
 import type { SimulatedMesh } from "../../demo/mesh.ts";
 import { imageFor } from "../../demo/manifests.ts";
-import { eventsWith, measured, promotedMessage } from "../integration/canary/metrics-support.ts";
-import type { AnalysisEntry } from "../integration/canary/metrics-support.ts";
-import { getCanary, getDeployment, image, routeWeights, watchWeights } from "../integration/canary/fixtures.ts";
-import type { CanaryObject } from "../integration/canary/fixtures.ts";
+import { eventsWith, measured, promotedMessage } from "../support/canary-metrics.ts";
+import type { AnalysisEntry } from "../support/canary-metrics.ts";
+import { getCanary, getDeployment, image, routeWeights, watchWeights } from "../support/canary-fixtures.ts";
+import type { CanaryObject } from "../support/canary-fixtures.ts";
 import { reasonOf, startE2eEnvironment, waitForVerdict } from "./support.ts";
 import type { E2eEnvironment } from "./support.ts";
 

@@ -22,11 +22,11 @@ import type { Logger } from "../../src/observability/logger.ts";
 import { createRouterRegistry } from "../../src/router/registry.ts";
 import { startAviary, type AviaryProcess } from "../support/aviary.ts";
 import { kubectlOk, requireKubeconfig, tempNamespace } from "../support/kubectl.ts";
-import { runScript, startPrometheus } from "../integration/metrics/peers.ts";
-import type { Peer } from "../integration/metrics/peers.ts";
-import { apply, waitForPhase } from "../integration/canary/fixtures.ts";
-import type { CanaryObject } from "../integration/canary/fixtures.ts";
-import { waitForCanary } from "../integration/canary/metrics-support.ts";
+import { runScript, startPrometheus } from "../support/peers.ts";
+import type { Peer } from "../support/peers.ts";
+import { apply, waitForPhase } from "../support/canary-fixtures.ts";
+import type { CanaryObject } from "../support/canary-fixtures.ts";
+import { waitForCanary } from "../support/canary-metrics.ts";
 
 export interface E2eEnvironment {
   namespace: string;

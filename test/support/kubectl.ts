@@ -64,6 +64,22 @@ export async function tempNamespace(prefix = "aviary-it"): Promise<{ name: strin
 }
 
 /** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+/**
+ * "Nothing happens": polls `violation` every `everyMs` for `windowMs` (size it in analysis
+ * intervals) and fails at the first poll that reports one (a non-undefined description of
+ * what happened), so the assertion watches for the thing that would happen.
+ */
+export async function holdsFor(what: string, violation: () => Promise<string | undefined>, windowMs: number, everyMs = 250): Promise<void> {
+  const until = Date.now() + windowMs;
+  let polls = 0;
+  do {
+    const seen = await violation();
+    polls++;
+    if (seen !== undefined) throw new Error(`expected ${what} for ${windowMs}ms, but after ${polls} polls: ${seen}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  } while (Date.now() < until);
+}
+
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -12,11 +12,11 @@ import path from "node:path";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import type { Peer } from "../metrics/peers.ts";
-import { runScript, sleep, startMoto, startPrometheus } from "../metrics/peers.ts";
-import type { TrafficExporter, TrafficShape } from "../metrics/traffic-exporter.ts";
-import { startTrafficExporter } from "../metrics/traffic-exporter.ts";
-import { apply, getCanary, getDeployment, image, routeWeights, watchWeights } from "./fixtures.ts";
+import type { Peer } from "../../support/peers.ts";
+import { runScript, sleep, startMoto, startPrometheus } from "../../support/peers.ts";
+import type { TrafficExporter, TrafficShape } from "../../support/traffic-exporter.ts";
+import { startTrafficExporter } from "../../support/traffic-exporter.ts";
+import { apply, getCanary, getDeployment, image, routeWeights, watchWeights } from "../../support/canary-fixtures.ts";
 import {
   analysisOf,
   canaryPod,
@@ -30,8 +30,8 @@ import {
   waitForSample,
   waitForVerdict,
   waitForWeight,
-} from "./metrics-support.ts";
-import type { SyntheticsFeed } from "./metrics-support.ts";
+} from "../../support/canary-metrics.ts";
+import type { SyntheticsFeed } from "../../support/canary-metrics.ts";
 
 const HEALTHY: TrafficShape = { requestsPerTick: 100, errorRatio: 0, latencyMs: 150 };
 const DEGRADED: TrafficShape = { requestsPerTick: 100, errorRatio: 0.2, latencyMs: 700 };

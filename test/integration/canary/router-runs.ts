@@ -6,8 +6,8 @@
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { startHookServer, type HookServer } from "../../support/hooks.ts";
 import { kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { getDeployment, image, waitForPhase } from "./fixtures.ts";
-import type { CanaryObject } from "./fixtures.ts";
+import { getDeployment, image, waitForPhase } from "../../support/canary-fixtures.ts";
+import type { CanaryObject } from "../../support/canary-fixtures.ts";
 
 export interface EngineBench {
   ns: Awaited<ReturnType<typeof tempNamespace>>;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { AviaryProcess } from "../../support/aviary.ts";
 import type { HookServer } from "../../support/hooks.ts";
 import { kubectlJson } from "../../support/kubectl.ts";
-import { apply, canary, deployment, waitForPhase, watchDistinct } from "./fixtures.ts";
+import { apply, canary, deployment, waitForPhase, watchDistinct } from "../../support/canary-fixtures.ts";
 import { failRollout, loadHook, primaryImage, promoteWatching, startEngineBench, stopEngineBench } from "./router-runs.ts";
 import type { EngineBench } from "./router-runs.ts";
 

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { startHookServer, type HookServer } from "../../support/hooks.ts";
-import { eventually, kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "./fixtures.ts";
+import { eventually, holdsFor, kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
+import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "../../support/canary-fixtures.ts";
 
 describe("canary engine: strategies and gates", function () {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
@@ -63,10 +63,16 @@ describe("canary engine: strategies and gates", function () {
   it("suspend: a new revision does not start until the Canary is resumed", async () => {
     await release("held", {});
     await kubectlOk(["patch", "canaries.aviary.dev", "held", "-n", ns.name, "--type=merge", "-p", '{"spec":{"suspend":true}}']);
+    await eventually("the controller to see the suspension", async () => (await events(ns.name, "held")).find((e) => e.reason === "Suspended"), 10_000, 100);
     await kubectlOk(["set", "image", "deployment/held", "app=held:2", "-n", ns.name]);
-    await new Promise((r) => setTimeout(r, 3000));
-    const c = await getCanary(ns.name, "held");
-    assert.ok(c.status?.phase === "Initialized" || c.status?.phase === "Waiting", `phase ${c.status?.phase}`);
+    // Three analysis intervals (1s each) in which a run would have started and moved.
+    await holdsFor("no run while suspended", async () => {
+      const [c, evs, target] = await Promise.all([getCanary(ns.name, "held"), events(ns.name, "held"), getDeployment(ns.name, "held")]);
+      if (c.status?.phase !== "Initialized") return `phase ${c.status?.phase}`;
+      if (evs.some((e) => e.reason === "NewRevision")) return "a NewRevision event";
+      if ((target.spec.replicas ?? 0) > 0) return `the canary scaled to ${target.spec.replicas}`;
+      return undefined;
+    }, 3000);
     assert.equal(image(await getDeployment(ns.name, "held-primary")), "held:1");
     await kubectlOk(["patch", "canaries.aviary.dev", "held", "-n", ns.name, "--type=merge", "-p", '{"spec":{"suspend":false}}']);
     await waitForPhase(ns.name, "held", "Succeeded", 60_000);
@@ -77,7 +83,7 @@ describe("canary engine: strategies and gates", function () {
     // A node selector no kwok node matches: the canary's pods stay Pending.
     await kubectlOk(["patch", "deployment", "slow", "-n", ns.name, "--type=merge", "-p", '{"spec":{"template":{"spec":{"nodeSelector":{"zone":"nowhere"}}}}}']);
     const c = await waitForPhase(ns.name, "slow", "Failed", 60_000);
-    assert.ok(c.status);
+    assert.match(c.status?.conditions?.find((k) => k.type === "Promoted")?.message ?? "", /not ready within 3s/);
     const reasons = (await events(ns.name, "slow")).map((e) => e.reason);
     assert.ok(reasons.includes("ProgressDeadlineExceeded"), reasons.join(", "));
     assert.equal((await getDeployment(ns.name, "slow")).spec.replicas, 0);

@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from "mocha";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { startHookServer, type HookServer } from "../../support/hooks.ts";
 import { eventually, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "../canary/fixtures.ts";
+import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "../../support/canary-fixtures.ts";
 import { runCli, startCli, type RunningCli } from "./support.ts";
 
 /** `[12:00:31] Progressing | canary 20% | primary 80% | checks 0/2` (no bar: stdout is a pipe). */

@@ -12,8 +12,8 @@ import { runMetricChecks } from "../../../src/metrics/evaluate.ts";
 import type { MetricCheckDeps } from "../../../src/metrics/evaluate.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
 import { NoValuesError } from "../../../src/metrics/types.ts";
-import type { Peer } from "./peers.ts";
-import { runScript, startMoto } from "./peers.ts";
+import type { Peer } from "../../support/peers.ts";
+import { runScript, startMoto } from "../../support/peers.ts";
 
 const REGION = "us-east-1";
 const SECRET = { aws_access_key_id: "testing", aws_secret_access_key: "testing", aws_session_token: "testing" };

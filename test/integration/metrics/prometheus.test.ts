@@ -10,10 +10,10 @@ import { runMetricChecks } from "../../../src/metrics/evaluate.ts";
 import type { MetricCheckDeps } from "../../../src/metrics/evaluate.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
 import { NoValuesError } from "../../../src/metrics/types.ts";
-import type { Peer } from "./peers.ts";
-import { runScript, startPrometheus, waitFor } from "./peers.ts";
-import type { TrafficExporter } from "./traffic-exporter.ts";
-import { CANARY_POD, INGRESS, NAMESPACE, PRIMARY_POD, TARGET, startTrafficExporter } from "./traffic-exporter.ts";
+import type { Peer } from "../../support/peers.ts";
+import { runScript, startPrometheus, waitFor } from "../../support/peers.ts";
+import type { TrafficExporter } from "../../support/traffic-exporter.ts";
+import { CANARY_POD, INGRESS, NAMESPACE, PRIMARY_POD, TARGET, startTrafficExporter } from "../../support/traffic-exporter.ts";
 
 const HEALTHY = { requestsPerTick: 100, errorRatio: 0, latencyMs: 150 };
 const DEGRADED = { requestsPerTick: 100, errorRatio: 0.2, latencyMs: 700 };

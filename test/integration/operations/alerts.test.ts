@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { startHookServer, type HookServer } from "../../support/hooks.ts";
 import { eventually, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, events, waitForPhase } from "../canary/fixtures.ts";
+import { apply, canary, deployment, events, waitForPhase } from "../../support/canary-fixtures.ts";
 
 describe("alerts through AlertProviders", function () {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;

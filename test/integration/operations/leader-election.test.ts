@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { eventually, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, events, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "../canary/fixtures.ts";
+import { apply, canary, deployment, events, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "../../support/canary-fixtures.ts";
 
 const holder = async (ns: string): Promise<string | undefined> => {
   const lease = await kubectlJson<{ spec?: { holderIdentity?: string } }>(["get", "lease", "aviary-leader", "-n", ns]).catch(() => undefined);

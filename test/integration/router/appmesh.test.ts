@@ -13,7 +13,7 @@ import type { KubeObject } from "../../../src/kube/types.ts";
 import { createAppMeshRouter } from "../../../src/router/appmesh.ts";
 import type { Router } from "../../../src/router/types.ts";
 import { kubectl, kubectlJson, kubectlOk } from "../../support/kubectl.ts";
-import { apply, deployment } from "../canary/fixtures.ts";
+import { apply, deployment } from "../../support/canary-fixtures.ts";
 import { testLogger } from "../kube/support.ts";
 import { assertCrdMissing, assertGivenBack, assertIdleReconcile, assertRunWrittenOnce, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
 import type { CountingClient, RouterBench } from "./support.ts";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { applyManifest, eventually, kubectl, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, events, getDeployment, image, waitForPhase } from "../canary/fixtures.ts";
+import { apply, canary, deployment, events, getDeployment, image, waitForPhase } from "../../support/canary-fixtures.ts";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

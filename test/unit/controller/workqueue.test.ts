@@ -447,17 +447,25 @@ describe("workqueue", () => {
       const q = createWorkQueue({ clock: new FakeClock() });
       q.add("ns/a");
       const key = await q.get();
-      const first = q.shutdown();
-      const second = q.shutdown();
+      const resolved: string[] = [];
+      const first = q.shutdown().then(() => resolved.push("first"));
+      const second = q.shutdown().then(() => resolved.push("second"));
+      await flush();
+      assert.deepEqual(resolved, [], "neither resolves while a key is in flight");
       q.done(key!);
       await Promise.all([first, second]);
+      assert.deepEqual(resolved.sort(), ["first", "second"]);
     });
   });
 
   it("uses real timers by default", async () => {
-    const q = createWorkQueue({ baseDelayMs: 5 });
+    const q = createWorkQueue({ baseDelayMs: 200 });
+    const started = performance.now();
     q.addRateLimited("ns/a");
     const key = await q.get();
+    // The backoff ran on a real timer: the key came back, and not before its delay.
+    assert.equal(key, "ns/a");
+    assert.ok(performance.now() - started >= 150, `returned after ${Math.round(performance.now() - started)}ms`);
     assert.equal(key, "ns/a");
     q.done(key!);
     await q.shutdown();

@@ -3,12 +3,12 @@ import { createEventRecorder, eventKey, eventName, MAX_EVENT_MESSAGE, truncateMe
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
-import { memoryClient } from "./fake-client.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const canary: KubeObject = { apiVersion: "aviary.dev/v1beta1", kind: "Canary", metadata: { name: "podinfo", namespace: "test", uid: "u-1", resourceVersion: "7" } };
 
 function setup(opts: { cacheSize?: number } = {}) {
-  const client = memoryClient();
+  const client = new FakeKube();
   const lines: string[] = [];
   let t = Date.UTC(2025, 0, 1, 12, 0, 0);
   const recorder = createEventRecorder({

@@ -3,8 +3,7 @@ import { createLeaderElector, decideLease, toMicroTime } from "../../../src/kube
 import type { LeaderElectorOptions, LeaseObject } from "../../../src/kube/lease.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
-import { memoryClient } from "./fake-client.ts";
-import type { MemoryClient } from "./fake-client.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const leaseKey = "coordination.k8s.io/v1/Lease/aviary-system/aviary-leader";
 
@@ -47,7 +46,7 @@ describe("lease", () => {
       await Promise.all(electors.splice(0).map((e) => e.stop()));
     });
 
-    const elector = (client: MemoryClient, identity: string, extra: Partial<LeaderElectorOptions> = {}) => {
+    const elector = (client: FakeKube, identity: string, extra: Partial<LeaderElectorOptions> = {}) => {
       const log = { started: 0, stopped: 0, leaders: [] as string[], signal: undefined as AbortSignal | undefined };
       const e = createLeaderElector({
         client,
@@ -77,10 +76,10 @@ describe("lease", () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     };
-    const lease = (client: MemoryClient) => client.objects.get(leaseKey) as LeaseObject | undefined;
+    const lease = (client: FakeKube) => client.objects.get(leaseKey) as LeaseObject | undefined;
 
     it("creates the Lease, leads, and renews it", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       const { e, log } = elector(client, "a");
       await until("leadership", () => e.isLeader());
       assert.equal(log.started, 1);
@@ -93,7 +92,7 @@ describe("lease", () => {
     });
 
     it("lets only one of two candidates lead", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       const a = elector(client, "a");
       const b = elector(client, "b");
       await until("a leader", () => a.e.isLeader() || b.e.isLeader());
@@ -102,7 +101,7 @@ describe("lease", () => {
     });
 
     it("steps down at once when renewals fail past the deadline", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       const { e, log } = elector(client, "a");
       await until("leadership", () => e.isLeader());
       const down = Array.from({ length: 1000 }, () => new KubeApiError("get: no answer within the timeout", 0, "Timeout"));
@@ -120,7 +119,7 @@ describe("lease", () => {
     });
 
     it("steps down when someone else holds the Lease", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       // A long renew deadline, so only noticing the new holder can explain a quick step-down.
       const { e, log } = elector(client, "a", { leaseDurationMs: 30_000, renewDeadlineMs: 20_000 });
       await until("leadership", () => e.isLeader());
@@ -131,7 +130,7 @@ describe("lease", () => {
     });
 
     it("releases the Lease on stop so a standby need not wait for expiry", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       const { e, log } = elector(client, "a");
       await until("leadership", () => e.isLeader());
       await e.stop();
@@ -144,7 +143,7 @@ describe("lease", () => {
     });
 
     it("leaves the Lease to expire when releaseOnStop is false", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       const { e } = elector(client, "a", { releaseOnStop: false });
       await until("leadership", () => e.isLeader());
       await e.stop();
@@ -153,7 +152,7 @@ describe("lease", () => {
 
     it("rejects durations that cannot work", () => {
       assert.throws(() => createLeaderElector({
-        client: memoryClient(), namespace: "n", name: "l", identity: "a", logger: createLogger({ write: () => {} }),
+        client: new FakeKube(), namespace: "n", name: "l", identity: "a", logger: createLogger({ write: () => {} }),
         leaseDurationMs: 10_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, onStartedLeading: () => {}, onStoppedLeading: () => {},
       }), /leaseDuration .* > renewDeadline/);
     });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { deepEqual, mergePatchDiff, updateStatus } from "../../../src/kube/status.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
-import { memoryClient } from "./fake-client.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 interface Canary extends KubeObject {
   status?: { phase?: string; canaryWeight?: number; failedChecks?: number; conditions?: Array<{ type: string; status: string }>; lastAnalysis?: Record<string, unknown> };
@@ -47,7 +47,7 @@ describe("status", () => {
 
   describe("updateStatus", () => {
     const seed = (status?: Canary["status"]) => {
-      const client = memoryClient();
+      const client = new FakeKube();
       client.put({ ...ref, metadata: { name: "podinfo", namespace: "ns" }, spec: { x: 1 }, ...(status ? { status } : {}) });
       return client;
     };
@@ -121,7 +121,7 @@ describe("status", () => {
     });
 
     it("returns null when the object is missing or deleted mid-way", async () => {
-      const client = memoryClient();
+      const client = new FakeKube();
       assert.equal(await updateStatus(client, ref, () => ({ phase: "x" })), null);
       const seeded = seed({ phase: "Progressing" });
       seeded.failNext.set("patch/status", [new KubeApiError("not found", 404, "NotFound")]);

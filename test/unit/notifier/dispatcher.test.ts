@@ -4,8 +4,7 @@ import { createLogger } from "../../../src/observability/logger.ts";
 import { alertAdmits, createAlertDispatcher } from "../../../src/notifier/dispatcher.ts";
 import type { AlertDispatcherDeps } from "../../../src/notifier/dispatcher.ts";
 import { CHECK_FAILED, NOW, alertProvider, canaryWith, secret } from "./fixtures.ts";
-import { createFakeKube } from "./fake-kube.ts";
-import type { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 import { startServer } from "./local-server.ts";
 import type { LocalServer } from "./local-server.ts";
 
@@ -35,7 +34,7 @@ describe("notifier/dispatcher", () => {
 
   beforeEach(async () => {
     server = await startServer();
-    kube = createFakeKube();
+    kube = new FakeKube();
     logs = [];
     counted = [];
   });
@@ -222,7 +221,8 @@ describe("notifier/dispatcher", () => {
 
   it("reports Kubernetes API failures as values", async () => {
     const { KubeApiError } = await import("../../../src/kube/types.ts");
-    const failing = { ...kube, get: () => Promise.reject(new KubeApiError("get AlertProvider: forbidden", 403, "Forbidden")) };
+    const failing = new FakeKube();
+    failing.failNext.set("get", [new KubeApiError("get AlertProvider: forbidden", 403, "Forbidden")]);
     const problems = await dispatcher({ kube: failing }).dispatch(canaryWith([alert("a", "hooks")]), CHECK_FAILED);
     assert.deepEqual(problems.map((p) => [p.kind, p.retryable]), [["KubeApi", false]]);
   });

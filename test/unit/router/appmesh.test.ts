@@ -10,7 +10,7 @@ import { createAppMeshRouter } from "../../../src/router/appmesh.ts";
 import { createRouterRegistry } from "../../../src/router/registry.ts";
 import { ANNOTATION_ORIGINAL } from "../../../src/router/route-objects.ts";
 import { RouteStateError, RouterCrdMissingError, RouterSpecError } from "../../../src/router/types.ts";
-import { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const logger = createLogger({ write: () => {} });
 const signal = new AbortController().signal;
@@ -30,7 +30,7 @@ function canary(service: Partial<Canary["spec"]["service"]> = {}, analysis?: Can
 
 function setup() {
   const kube = new FakeKube();
-  kube.seed({
+  kube.put({
     apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "podinfo", namespace: "test" },
     spec: { selector: { matchLabels: { "app.kubernetes.io/name": "podinfo" } }, template: {} },
   });
@@ -87,7 +87,7 @@ describe("appmesh router", () => {
     await router.reconcile(canary(), signal);
     await router.setRoutes(canary(), { primary: 60, canary: 40, mirror: false }, signal);
     const vs = kube.peek(ref("VirtualService", "podinfo"))!;
-    kube.seed({ ...vs, spec: { provider: { virtualNode: { virtualNodeRef: { name: "podinfo-canary" } } } } });
+    kube.put({ ...vs, spec: { provider: { virtualNode: { virtualNodeRef: { name: "podinfo-canary" } } } } });
     await kube.delete(ref("VirtualNode", "podinfo-canary"));
     kube.writes.length = 0;
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: true });
@@ -101,7 +101,7 @@ describe("appmesh router", () => {
     await assert.rejects(router.getRoutes(canary(), signal), (err: unknown) => err instanceof RouteStateError && /VirtualRouter test\/podinfo does not exist/.test(err.message));
     await router.reconcile(canary(), signal);
     const vr = kube.peek(ref("VirtualRouter", "podinfo"))!;
-    kube.seed({ ...vr, spec: { listeners: [], routes: [{ name: "x", httpRoute: { action: { weightedTargets: [{ virtualNodeRef: { name: "other" }, weight: 1 }] } } }] } });
+    kube.put({ ...vr, spec: { listeners: [], routes: [{ name: "x", httpRoute: { action: { weightedTargets: [{ virtualNodeRef: { name: "other" }, weight: 1 }] } } }] } });
     await assert.rejects(router.getRoutes(canary(), signal), (err: unknown) => err instanceof RouteStateError && err.retryable && /neither VirtualNode podinfo-primary nor podinfo-canary/.test(err.message));
   });
 
@@ -147,7 +147,7 @@ describe("appmesh router", () => {
     const { kube, router } = setup();
     const provider = { virtualNode: { virtualNodeRef: { name: "podinfo" } } };
     const mine: KubeObject = { ...ref("VirtualService", "podinfo"), metadata: { name: "podinfo", namespace: "test", labels: { owner: "me" } }, spec: { provider } };
-    kube.seed(mine);
+    kube.put(mine);
     await router.reconcile(canary(), signal);
     const taken = kube.peek(ref("VirtualService", "podinfo"))!;
     assert.equal(taken.metadata.ownerReferences?.length ?? 0, 0);

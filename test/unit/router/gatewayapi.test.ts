@@ -5,7 +5,7 @@ import { createGatewayApiRouter } from "../../../src/router/gatewayapi.ts";
 import { ANNOTATION_ORIGINAL } from "../../../src/router/route-objects.ts";
 import { RouteStateError, RouterCrdMissingError, RouterSpecError } from "../../../src/router/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
-import { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const logger = createLogger({ write: () => {} });
 const signal = new AbortController().signal;
@@ -52,7 +52,7 @@ describe("gatewayapi router", () => {
     await router.setRoutes(canary(), { primary: 60, canary: 40, mirror: false }, signal);
     const edited = kube.peek(ref)!;
     specOf(edited).hostnames = ["hijacked.example.com"];
-    kube.seed(edited);
+    kube.put(edited);
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: true });
     assert.deepEqual(specOf(kube.peek(ref)).hostnames, ["app.example.com"]);
     assert.deepEqual(await router.getRoutes(canary(), signal), { primary: 60, canary: 40, mirror: false });
@@ -106,7 +106,7 @@ describe("gatewayapi router", () => {
       metadata: { name: "podinfo", namespace: "test", labels: { owner: "me" }, annotations: { note: "mine" } },
       spec: { parentRefs: [{ name: "gw" }], rules: [{ backendRefs: [{ name: "podinfo", port: 9898 }] }] },
     };
-    kube.seed(userRoute);
+    kube.put(userRoute);
     await router.reconcile(canary(), signal);
     const taken = kube.peek(ref)!;
     assert.equal(taken.metadata.ownerReferences?.length ?? 0, 0, "no owner reference: deleting the Canary must not delete the user's route");
@@ -123,7 +123,7 @@ describe("gatewayapi router", () => {
 
   it("refuses a route that another Canary manages", async () => {
     const { kube, router } = setup();
-    kube.seed({ ...ref, metadata: { name: "podinfo", namespace: "test", labels: { "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "other" } }, spec: {} });
+    kube.put({ ...ref, metadata: { name: "podinfo", namespace: "test", labels: { "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "other" } }, spec: {} });
     await assert.rejects(router.reconcile(canary(), signal), /HTTPRoute test\/podinfo is managed by Canary other/);
   });
 

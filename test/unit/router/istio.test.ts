@@ -6,7 +6,7 @@ import { createLogger } from "../../../src/observability/logger.ts";
 import { createIstioRouter } from "../../../src/router/istio.ts";
 import { ANNOTATION_ORIGINAL } from "../../../src/router/route-objects.ts";
 import { RouteStateError, RouterCrdMissingError, RouterSpecError } from "../../../src/router/types.ts";
-import { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const logger = createLogger({ write: () => {} });
 const signal = new AbortController().signal;
@@ -69,7 +69,7 @@ describe("istio router", () => {
     assert.deepEqual(kube.writes, ["apply VirtualService podinfo"]);
     const edited = kube.peek(vsRef)!;
     vsSpec(edited).gateways = ["hijacked"];
-    kube.seed(edited);
+    kube.put(edited);
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: true });
     assert.deepEqual(vsSpec(kube.peek(vsRef)).gateways, ["public"]);
     assert.deepEqual(await router.getRoutes(canary(), signal), { primary: 70, canary: 30, mirror: false });
@@ -81,7 +81,7 @@ describe("istio router", () => {
     const edited = kube.peek(vsRef)!;
     (edited.spec as VsSpec).exportTo = ["."];
     edited.metadata.annotations = { note: "mine" };
-    kube.seed(edited);
+    kube.put(edited);
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: false }, "not aviary's fields: no write");
     assert.deepEqual(vsSpec(kube.peek(vsRef)).exportTo, ["."]);
     assert.equal(kube.peek(vsRef)!.metadata.annotations?.note, "mine");
@@ -121,7 +121,7 @@ describe("istio router", () => {
   it("finalize deletes what it created and gives a taken-over VirtualService back", async () => {
     const { kube, router } = setup();
     const userVs: KubeObject = { ...vsRef, metadata: { name: "podinfo", namespace: "test", labels: { owner: "me" } }, spec: { hosts: ["podinfo"], http: [{ route: [{ destination: { host: "podinfo" } }] }] } };
-    kube.seed(userVs);
+    kube.put(userVs);
     await router.reconcile(canary(), signal);
     const taken = kube.peek(vsRef)!;
     assert.equal(taken.metadata.ownerReferences?.length ?? 0, 0);

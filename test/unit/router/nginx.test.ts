@@ -5,7 +5,7 @@ import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
 import { createNginxRouter } from "../../../src/router/nginx.ts";
 import { RouteStateError, RouterSpecError } from "../../../src/router/types.ts";
-import { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const logger = createLogger({ write: () => {} });
 const signal = new AbortController().signal;
@@ -29,7 +29,7 @@ const userIngress: KubeObject = {
 
 function setup(opts = {}) {
   const kube = new FakeKube();
-  kube.seed(userIngress);
+  kube.put(userIngress);
   return { kube, router: createNginxRouter({ kube, logger }, opts) };
 }
 
@@ -50,7 +50,8 @@ describe("nginx router", () => {
     assert.deepEqual(copy.metadata.labels, { "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "podinfo" });
     assert.deepEqual(copy.metadata.annotations, { [`${P}/proxy-body-size`]: "8m", [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0" });
     assert.equal((copy.spec as { rules: { http: { paths: { backend: { service: { name: string } } }[] } }[] }).rules[0]!.http.paths[0]!.backend.service.name, "podinfo-canary");
-    assert.deepEqual(kube.peek(ingressRef("web")), { ...userIngress, metadata: { ...userIngress.metadata, resourceVersion: kube.peek(ingressRef("web"))!.metadata.resourceVersion } }, "the user's Ingress is untouched");
+    const stored = kube.peek(ingressRef("web"))!;
+    assert.deepEqual(stored, { ...userIngress, metadata: { ...userIngress.metadata, resourceVersion: stored.metadata.resourceVersion, uid: stored.metadata.uid } }, "the user's Ingress is untouched");
     assert.deepEqual(await router.getRoutes(canary(), signal), { primary: 100, canary: 0, mirror: false });
   });
 
@@ -85,7 +86,7 @@ describe("nginx router", () => {
     await router.reconcile(canary(), signal);
     const edited = kube.peek(ingressRef("web-canary"))!;
     edited.metadata.annotations = { ...edited.metadata.annotations, [`${P}/canary-by-header`]: "x-sneaky", "example.com/keep": "yes" };
-    kube.seed(edited);
+    kube.put(edited);
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: true });
     assert.deepEqual(canaryAnnotationsOf(kube), { [`${P}/canary`]: "true", [`${P}/canary-weight`]: "0" });
     assert.equal(kube.peek(ingressRef("web-canary"))!.metadata.annotations?.["example.com/keep"], "yes", "annotations outside ingress-nginx's are left alone");
@@ -102,7 +103,7 @@ describe("nginx router", () => {
 
   it("never takes over an Ingress it did not make", async () => {
     const { kube, router } = setup();
-    kube.seed({ ...ingressRef("web-canary"), metadata: { name: "web-canary", namespace: "test" }, spec: {} });
+    kube.put({ ...ingressRef("web-canary"), metadata: { name: "web-canary", namespace: "test" }, spec: {} });
     await assert.rejects(router.reconcile(canary(), signal), (err: unknown) => err instanceof RouterSpecError && /web-canary exists and was not made by aviary/.test(err.message));
     assert.deepEqual(kube.writes, []);
   });

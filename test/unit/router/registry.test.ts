@@ -8,7 +8,7 @@ import { createLogger } from "../../../src/observability/logger.ts";
 import { createKubernetesRouter } from "../../../src/router/kubernetes.ts";
 import { createRouterRegistry } from "../../../src/router/registry.ts";
 import { RouteStateError, UnknownRouterError } from "../../../src/router/types.ts";
-import { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const logger = createLogger({ write: () => {} });
 const signal = new AbortController().signal;
@@ -68,7 +68,7 @@ describe("router registry", () => {
 describe("kubernetes router", () => {
   const seedServices = (kube: FakeKube) => {
     const svcs = buildServices(canary, target);
-    for (const s of [svcs.apex, svcs.primary, svcs.canary]) kube.seed(s);
+    for (const s of [svcs.apex, svcs.primary, svcs.canary]) kube.put(s);
     return svcs;
   };
 
@@ -88,7 +88,7 @@ describe("kubernetes router", () => {
     const svcs = seedServices(kube);
     const router = createKubernetesRouter({ kube, logger });
     assert.deepEqual(await router.getRoutes(canary, signal), { primary: 100, canary: 0, mirror: false });
-    kube.seed({ ...svcs.apex, spec: { ...svcs.apex.spec, selector: { app: "podinfo" } } });
+    kube.put({ ...svcs.apex, spec: { ...svcs.apex.spec, selector: { app: "podinfo" } } });
     assert.deepEqual(await router.getRoutes(canary, signal), { primary: 0, canary: 100, mirror: false });
   });
 

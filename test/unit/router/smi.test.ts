@@ -10,7 +10,7 @@ import { createRouterRegistry } from "../../../src/router/registry.ts";
 import { ANNOTATION_ORIGINAL } from "../../../src/router/route-objects.ts";
 import { buildTrafficSplitSpec, createSmiRouter, readTrafficSplit } from "../../../src/router/smi.ts";
 import { RouteStateError, RouterCrdMissingError, RouterSpecError } from "../../../src/router/types.ts";
-import { FakeKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const logger = createLogger({ write: () => {} });
 const signal = new AbortController().signal;
@@ -80,7 +80,7 @@ describe("smi router", () => {
     await router.reconcile(canary(), signal);
     await router.setRoutes(canary(), { primary: 80, canary: 20, mirror: false }, signal);
     const ts = kube.peek(ref)!;
-    kube.seed({ ...ts, spec: { service: "elsewhere", backends: (ts.spec as { backends: unknown }).backends, matches: [{ kind: "HTTPRouteGroup", name: "only-api" }] } });
+    kube.put({ ...ts, spec: { service: "elsewhere", backends: (ts.spec as { backends: unknown }).backends, matches: [{ kind: "HTTPRouteGroup", name: "only-api" }] } });
     assert.deepEqual(await router.reconcile(canary(), signal), { changed: true });
     assert.deepEqual(kube.peek(ref)!.spec, { service: "podinfo", backends: [{ service: "podinfo-primary", weight: 80 }, { service: "podinfo-canary", weight: 20 }] });
   });
@@ -106,7 +106,7 @@ describe("smi router", () => {
       ...ref, metadata: { name: "podinfo", namespace: "test", labels: { owner: "me" } },
       spec: { service: "podinfo", backends: [{ service: "podinfo-v1", weight: 100 }], matches: [{ kind: "HTTPRouteGroup", name: "api" }] },
     };
-    kube.seed(mine);
+    kube.put(mine);
     await router.reconcile(canary(), signal);
     assert.deepEqual(JSON.parse(kube.peek(ref)!.metadata.annotations![ANNOTATION_ORIGINAL]!).spec, mine.spec);
     assert.equal((kube.peek(ref)!.spec as { matches?: unknown }).matches, undefined);

@@ -7,7 +7,7 @@ import type { CertStore } from "../../../src/webhook/cert-store.ts";
 import { CertStoreConflict, SecretCertStore } from "../../../src/webhook/cert-store.ts";
 import { patchWebhookCaBundles } from "../../../src/webhook/ca-bundle.ts";
 import { collectingLogger, quietLogger } from "./helpers.ts";
-import { MemoryKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -140,10 +140,10 @@ describe("SecretCertStore", function () {
   before(async () => {
     bundle = await generateCertBundle({ ...names, keyBits: 1024 });
   });
-  const ref = "Secret/aviary-system/aviary-webhook-certs";
+  const ref = "v1/Secret/aviary-system/aviary-webhook-certs";
 
   it("creates a kubernetes.io/tls Secret and reads it back", async () => {
-    const kube = new MemoryKube();
+    const kube = new FakeKube();
     const store = new SecretCertStore(kube, { namespace: "aviary-system", name: "aviary-webhook-certs" });
     assert.equal(await store.load(), null);
     await store.save(bundle);
@@ -155,7 +155,7 @@ describe("SecretCertStore", function () {
   });
 
   it("fills the empty Secret the manifests ship, keeping its type and labels", async () => {
-    const kube = new MemoryKube();
+    const kube = new FakeKube();
     kube.put({
       apiVersion: "v1",
       kind: "Secret",
@@ -166,19 +166,19 @@ describe("SecretCertStore", function () {
     const store = new SecretCertStore(kube, { namespace: "aviary-system", name: "aviary-webhook-certs" });
     assert.equal(await store.load(), null);
     await store.save(bundle);
-    assert.deepEqual(kube.calls.filter((c) => !c.startsWith("get")), [`replace ${ref}`]);
+    assert.deepEqual(kube.calls.filter((c) => c.verb !== "get").map((c) => `${c.verb} ${c.key}`), [`replace ${ref}`]);
     assert.deepEqual(kube.objects.get(ref)?.metadata.labels, { app: "aviary" });
     assert.deepEqual(await store.load(), bundle);
   });
 
   it("reports a concurrent write as CertStoreConflict, and two replicas end on one bundle", async () => {
-    const kube = new MemoryKube();
+    const kube = new FakeKube();
     const opts = { namespace: "aviary-system", name: "aviary-webhook-certs" };
     const a = new CertManager({ store: new SecretCertStore(kube, opts), ...names, log: quietLogger(), keyBits: 1024 });
     const b = new CertManager({ store: new SecretCertStore(kube, opts), ...names, log: quietLogger(), keyBits: 1024 });
     const [ba, bb] = await Promise.all([a.refresh(), b.refresh()]);
     assert.deepEqual(ba, bb);
-    assert.equal(kube.calls.filter((c) => c.startsWith("create")).length, 2, "both tried; one lost with AlreadyExists");
+    assert.equal(kube.calls.filter((c) => c.verb === "create").length, 2, "both tried; one lost with AlreadyExists");
 
     const store = new SecretCertStore(kube, opts);
     await store.load();
@@ -200,7 +200,7 @@ describe("patchWebhookCaBundles", () => {
   ];
 
   it("writes the CA into every webhook of the named configurations, once", async () => {
-    const kube = new MemoryKube();
+    const kube = new FakeKube();
     kube.put(config("MutatingWebhookConfiguration", "aviary", entries()));
     kube.put(config("ValidatingWebhookConfiguration", "aviary", entries()));
     const names = { mutating: ["aviary"], validating: ["aviary", "aviary-missing"] };
@@ -211,25 +211,25 @@ describe("patchWebhookCaBundles", () => {
       "ValidatingWebhookConfiguration/aviary-missing: missing",
     ]);
     const caBundle = Buffer.from("CA PEM").toString("base64");
-    const stored = kube.objects.get("MutatingWebhookConfiguration//aviary")?.webhooks as Array<{ clientConfig: Record<string, unknown> }>;
+    const stored = kube.objects.get("admissionregistration.k8s.io/v1/MutatingWebhookConfiguration//aviary")?.webhooks as Array<{ clientConfig: Record<string, unknown> }>;
     assert.deepEqual(stored.map((w) => w.clientConfig.caBundle), [caBundle, caBundle]);
     assert.deepEqual(stored[0]?.clientConfig.service, { name: "aviary-webhook", namespace: "aviary-system", path: "/mutate/deployments" });
     assert.deepEqual((await patchWebhookCaBundles(kube, names, "CA PEM")).map((r) => r.outcome), ["unchanged", "unchanged", "missing"]);
   });
 
   it("re-reads and retries after a write conflict instead of overwriting", async () => {
-    const kube = new MemoryKube();
+    const kube = new FakeKube();
     kube.put(config("ValidatingWebhookConfiguration", "aviary", entries()));
     let raced = false;
-    kube.beforeWrite = (key) => {
-      if (raced) return;
+    kube.before = (verb, key) => {
+      if (raced || verb === "get") return;
       raced = true;
       const current = kube.objects.get(key)!;
       kube.put({ ...current, webhooks: [...(current.webhooks as unknown[]), { name: "added.by.someone", clientConfig: {} }] });
     };
     const [result] = await patchWebhookCaBundles(kube, { mutating: [], validating: ["aviary"] }, "CA");
     assert.equal(result?.outcome, "patched");
-    const webhooks = kube.objects.get("ValidatingWebhookConfiguration//aviary")?.webhooks as Array<{ name: string; clientConfig: { caBundle?: string } }>;
+    const webhooks = kube.objects.get("admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration//aviary")?.webhooks as Array<{ name: string; clientConfig: { caBundle?: string } }>;
     assert.deepEqual(webhooks.map((w) => w.name), ["deployments.aviary.dev", "other.aviary.dev", "added.by.someone"]);
     assert.ok(webhooks.every((w) => w.clientConfig.caBundle === Buffer.from("CA").toString("base64")));
   });

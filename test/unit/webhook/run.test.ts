@@ -10,7 +10,7 @@ import { startWebhook } from "../../../src/webhook/run.ts";
 import type { WebhookConfig } from "../../../src/webhook/run.ts";
 import type { AdmissionResponse } from "../../../src/webhook/admission.ts";
 import { admissionRequest, deployment, DEPLOYMENT_GVK, quietLogger, review, send } from "./helpers.ts";
-import { MemoryKube } from "./fake-kube.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const AVIARY_SA = "system:serviceaccount:aviary-system:aviary";
 
@@ -23,8 +23,8 @@ function webhookConfig(kind: string, paths: string[]) {
   };
 }
 
-const caBundles = (kube: MemoryKube, kind: string) =>
-  (kube.objects.get(`${kind}//aviary`)?.webhooks as Array<{ clientConfig: { caBundle?: string } }>).map((w) =>
+const caBundles = (kube: FakeKube, kind: string) =>
+  (kube.objects.get(`admissionregistration.k8s.io/v1/${kind}//aviary`)?.webhooks as Array<{ clientConfig: { caBundle?: string } }>).map((w) =>
     Buffer.from(w.clientConfig.caBundle ?? "", "base64").toString(),
   );
 
@@ -37,7 +37,7 @@ describe("startWebhook", function () {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it("issues certificates, patches the caBundle, serves every route, and follows a replaced CA", async () => {
-    const kube = new MemoryKube();
+    const kube = new FakeKube();
     kube.put(webhookConfig("MutatingWebhookConfiguration", ["/mutate/deployments"]));
     kube.put(webhookConfig("ValidatingWebhookConfiguration", ["/validate/canaries", "/validate/generated"]));
     const woken: string[] = [];

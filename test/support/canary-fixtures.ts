@@ -1,5 +1,5 @@
 /** Manifests and observers shared by the canary engine's integration tests. */
-import { applyManifest, eventually, kubectlJson } from "../../support/kubectl.ts";
+import { applyManifest, eventually, kubectlJson } from "./kubectl.ts";
 
 export interface Condition { type: string; status: string; reason?: string; message?: string }
 export interface CanaryObject {

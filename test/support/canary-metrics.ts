@@ -6,11 +6,11 @@
  */
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { eventually, kubectlOk } from "../../support/kubectl.ts";
-import { CANARY_POD, PRIMARY_POD } from "../metrics/traffic-exporter.ts";
-import type { TrafficExporter } from "../metrics/traffic-exporter.ts";
-import { apply, canary, deployment, events, getCanary, routeWeights, waitForPhase } from "./fixtures.ts";
-import type { CanaryObject, CanaryOptions } from "./fixtures.ts";
+import { eventually, kubectlOk } from "./kubectl.ts";
+import { CANARY_POD, PRIMARY_POD } from "./traffic-exporter.ts";
+import type { TrafficExporter } from "./traffic-exporter.ts";
+import { apply, canary, deployment, events, getCanary, routeWeights, waitForPhase } from "./canary-fixtures.ts";
+import type { CanaryObject, CanaryOptions } from "./canary-fixtures.ts";
 
 export interface AnalysisEntry {
   name: string;
