@@ -8,7 +8,7 @@ import { canary } from "./fixtures.ts";
 const now = new Date("2026-01-02T12:00:00Z");
 const STAMP = "2026-01-02T12:00:00.000Z";
 
-/** Which phases the controller acts on each one-shot request in (src/controller/canary/plan.ts). */
+/** Which phases the controller acts on each one-shot request in (src/controller/canary/planner/plan.ts). */
 const ACCEPTED: Record<"promote" | "abort" | "retry", CanaryPhase[]> = {
   promote: ["Waiting", "Progressing", "WaitingPromotion"],
   abort: ["Waiting", "Progressing", "WaitingPromotion"],
