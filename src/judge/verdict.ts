@@ -1,0 +1,107 @@
+/**
+ * From a metric's judge state to its verdict.
+ *
+ * The metric's e-value is its one test's (5xx), or the mean over its boundaries' tests
+ * (latency): a mean of e-values is an e-value whatever their dependence, so the metric
+ * as a whole still fails a version within tolerance with probability at most α.
+ *
+ * Order of the rules:
+ *   1. either arm has served fewer than minRequests in total      → insufficient-data
+ *   2. e-value ≥ 1/α                                               → regression
+ *   3. no test can bound the ratio from above (every upper end ∞)  → insufficient-data
+ *   4. otherwise                                                   → no-regression-yet
+ *
+ * Rule 3 is what "too few bad events" means: until the data rules out at least a ratio of
+ * 32 times the tolerance (the grid's top), the test could not have noticed even a gross
+ * regression, so its silence is no pass. For latency one boundary with enough slow requests
+ * is enough.
+ *
+ * The interval reported for latency is the boundary with the most evidence; each
+ * boundary's interval is computed at level α/m for m boundaries, so they hold together
+ * and picking one after looking keeps its stated confidence.
+ */
+import type { CompareSpec, RatioEvidence, Verdict, VerdictOutcome } from "./types.ts";
+import type { RatioTestState } from "./ratio-test.ts";
+import { logRegressionEValue } from "./ratio-test.ts";
+import { ratioInterval } from "./confidence.ts";
+import { logSumExp } from "./logspace.ts";
+import type { JudgeState } from "./state.ts";
+import { verdictSentence } from "./sentence.ts";
+import { formatMs, formatRatio } from "./format.ts";
+
+interface LabelledTest {
+  label: string;
+  test: RatioTestState;
+}
+
+export function judge(state: JudgeState, spec: CompareSpec): Verdict {
+  const tests: LabelledTest[] =
+    state.kind === "errors" ? [{ label: "5xx", test: state.test }] : state.tests.map((test, i) => ({ label: `slower than ${formatMs(state.boundariesMs[i]!)}`, test }));
+  return judgeTests(tests, state.tolerance, spec);
+}
+
+function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: CompareSpec): Verdict {
+  const alpha = 1 - spec.confidence;
+  const threshold = 1 / alpha;
+  const logEValues = tests.map((t) => logRegressionEValue(t.test));
+  const logMean = logSumExp(logEValues) - Math.log(tests.length);
+  const evidence = tests.map((t, i): RatioEvidence => ({
+    label: t.label,
+    canary: { ...t.test.canary },
+    primary: { ...t.test.primary },
+    ratio: rateRatio(t.test),
+    interval: ratioInterval(t.test, tolerance, alpha / tests.length),
+    eValue: Math.exp(logEValues[i]!),
+  }));
+  const strongest = evidence.reduce((best, e) => (e.eValue > best.eValue ? e : best), evidence[0]!);
+  const first = tests[0]!.test;
+
+  let outcome: VerdictOutcome;
+  let shortOf: string | undefined;
+  const fewest = Math.min(first.canary.requests, first.primary.requests);
+  if (fewest < spec.minRequests) {
+    outcome = "insufficient-data";
+    const arm = first.canary.requests <= first.primary.requests ? "canary" : "primary";
+    shortOf = `the ${arm} has served ${fewest} of the ${spec.minRequests} requests needed`;
+  } else if (logMean >= Math.log(threshold)) {
+    outcome = "regression";
+  } else if (evidence.every((e) => e.interval.upper === Infinity)) {
+    outcome = "insufficient-data";
+    const what = tests.length === 1 ? "5xx answers" : "slow requests";
+    shortOf = `too few ${what} to rule out even a ratio of ${formatRatio(32 * tolerance)}`;
+  } else {
+    outcome = "no-regression-yet";
+  }
+  // Rule 1 and 3 report the quantity with most data rather than most evidence.
+  const shown = outcome === "insufficient-data" ? mostBadEvents(evidence) : strongest;
+  const verdict: Omit<Verdict, "message"> = {
+    outcome,
+    eValue: Math.exp(logMean),
+    threshold,
+    tolerance,
+    confidence: spec.confidence,
+    evidence: shown,
+    tests: tests.length,
+    ...(shortOf === undefined ? {} : { shortOf }),
+  };
+  return { ...verdict, message: verdictSentence(verdict) };
+}
+
+function mostBadEvents(evidence: readonly RatioEvidence[]): RatioEvidence {
+  const bad = (e: RatioEvidence) => e.canary.bad + e.primary.bad;
+  // The smallest count that is not everything: "slower than 25ms" with every request in it says little.
+  const informative = evidence.filter((e) => bad(e) > 0 && bad(e) < e.canary.requests + e.primary.requests);
+  const pool = informative.length > 0 ? informative : evidence;
+  return pool.reduce((best, e) => (bad(e) < bad(best) && bad(e) > 0 ? e : best), pool[0]!);
+}
+
+/** The canary's rate over the primary's; NaN when neither had a bad event or an arm has no requests. */
+export function rateRatio(test: RatioTestState): number {
+  const { canary, primary } = test;
+  if (canary.requests === 0 || primary.requests === 0) return NaN;
+  const rc = canary.bad / canary.requests;
+  const rp = primary.bad / primary.requests;
+  if (rp === 0) return rc === 0 ? NaN : Infinity;
+  return rc / rp;
+}
+
