@@ -51,7 +51,7 @@ function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: Com
     primary: { ...t.test.primary },
     ratio: rateRatio(t.test),
     interval: ratioInterval(t.test, tolerance, alpha / tests.length),
-    eValue: Math.exp(logEValues[i]!),
+    eValue: finiteExp(logEValues[i]!),
   }));
   const strongest = evidence.reduce((best, e) => (e.eValue > best.eValue ? e : best), evidence[0]!);
   const first = tests[0]!.test;
@@ -76,7 +76,7 @@ function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: Com
   const shown = outcome === "insufficient-data" ? mostBadEvents(evidence) : strongest;
   const verdict: Omit<Verdict, "message"> = {
     outcome,
-    eValue: Math.exp(logMean),
+    eValue: finiteExp(logMean),
     threshold,
     tolerance,
     confidence: spec.confidence,
@@ -85,6 +85,11 @@ function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: Com
     ...(shortOf === undefined ? {} : { shortOf }),
   };
   return { ...verdict, message: verdictSentence(verdict) };
+}
+
+/** e^x, capped at 1e300 so that a verdict stays valid JSON however strong the evidence. */
+function finiteExp(x: number): number {
+  return Math.min(Math.exp(x), 1e300);
 }
 
 function mostBadEvents(evidence: readonly RatioEvidence[]): RatioEvidence {
