@@ -1,12 +1,12 @@
 /** How the judge writes numbers in sentences: short, with the precision the data has. */
 
-/** Two significant digits: 5.2, 11, 0.41, 2.3e3 is written 2300. ∞ for Infinity. */
+/** Two significant digits: 5.2, 1.0, 11, 0.41; whole numbers from 100; ∞ for Infinity. */
 export function formatRatio(x: number): string {
   if (Number.isNaN(x)) return "n/a";
   if (x === Infinity) return "∞";
   if (x === 0) return "0";
   if (x >= 100) return String(Math.round(x));
-  return String(Number(x.toPrecision(2)));
+  return x.toPrecision(2);
 }
 
 /** A rate as a percentage with two significant digits: 2.6%, 0.5%, 0.013%, 0%. */

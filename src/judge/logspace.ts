@@ -31,3 +31,12 @@ export function logSumExp(values: readonly number[], from = 0, to = values.lengt
 export function roundLog(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
+
+/**
+ * How far below the best grid ratio a log-likelihood is kept. A ratio 1000 nats less likely
+ * than the best is ruled out beyond any confidence anyone asks for (e^-1000); keeping it at
+ * -1000 instead of -10^9 changes no verdict (every threshold is below 10 nats, and data
+ * would have to swing by ~990 nats to bring the point back into play) and keeps each stored
+ * number to a dozen characters.
+ */
+export const LOG_LIKELIHOOD_FLOOR = -1000;

@@ -41,14 +41,14 @@
  */
 import type { ArmCounts, WindowCounts } from "./types.ts";
 import { GRID_SIZE, TOLERANCE_INDEX, logGridRatios } from "./grid.ts";
-import { logAddExp, logSumExp, roundLog } from "./logspace.ts";
+import { LOG_LIKELIHOOD_FLOOR, logAddExp, logSumExp, roundLog } from "./logspace.ts";
 
 /** One test's accumulated evidence: plain JSON, GRID_SIZE + 4 numbers. */
 export interface RatioTestState {
   /** Totals over every window observed. */
   canary: ArmCounts;
   primary: ArmCounts;
-  /** Log-likelihood of all windows at each grid ratio, minus its maximum (so ≤ 0). */
+  /** Log-likelihood of all windows at each grid ratio, minus its maximum: 0 down to LOG_LIKELIHOOD_FLOOR. */
   logLikelihood: number[];
 }
 
@@ -82,7 +82,7 @@ export function observeRatioWindow(state: RatioTestState, tolerance: number, win
     return ll + c.bad * logRho - badEvents * logAddExp(logCanary + logRho, logPrimary);
   });
   const top = Math.max(...added);
-  next.logLikelihood = added.map((ll) => roundLog(ll - top));
+  next.logLikelihood = added.map((ll) => Math.max(LOG_LIKELIHOOD_FLOOR, roundLog(ll - top)));
   return next;
 }
 

@@ -3,18 +3,20 @@
  * lives in the Canary's status, so a restarted controller resumes the test where it was.
  *
  * Size is bounded whatever the run's length: per compared quantity, four counters and
- * GRID_SIZE log-likelihoods (at most MAX_BOUNDARIES quantities). `version` names the grid
+ * GRID_SIZE log-likelihoods between -1000 and 0 with six decimals (at most MAX_BOUNDARIES
+ * quantities: under 10 kB of JSON for a latency test). `version` names the grid
  * and the model; a state of another version, or one built for another tolerance or other
  * boundaries, is not resumed — `resumable` says so and the caller starts afresh.
  */
 import type { LatencyWindowCounts, WindowCounts } from "./types.ts";
 import { GRID_SIZE } from "./grid.ts";
+import { LOG_LIKELIHOOD_FLOOR } from "./logspace.ts";
 import type { RatioTestState } from "./ratio-test.ts";
 import { emptyRatioTest, observeRatioWindow } from "./ratio-test.ts";
 
 export const JUDGE_STATE_VERSION = 1;
-/** More histogram boundaries than this are not compared (a histogram rarely has 20). */
-export const MAX_BOUNDARIES = 32;
+/** At most this many histogram boundaries per metric (Prometheus' default buckets are 11). */
+export const MAX_BOUNDARIES = 16;
 
 export type JudgeState = ErrorsJudgeState | LatencyJudgeState;
 
@@ -42,14 +44,27 @@ export function startErrorsTest(tolerance: number): ErrorsJudgeState {
   return { version: JUDGE_STATE_VERSION, kind: "errors", tolerance, test: emptyRatioTest() };
 }
 
-export function startLatencyTest(tolerance: number, boundariesMs: readonly number[]): LatencyJudgeState {
+/** A fresh latency test over these boundaries (ms), or the problem with them. */
+export function startLatencyTest(tolerance: number, boundariesMs: readonly number[]): Observed<LatencyJudgeState> {
+  const problem = boundariesProblem(boundariesMs);
+  if (problem !== undefined) return { ok: false, problem: `boundariesMs: ${problem}` };
   return {
-    version: JUDGE_STATE_VERSION,
-    kind: "latency",
-    tolerance,
-    boundariesMs: [...boundariesMs],
-    tests: boundariesMs.map(() => emptyRatioTest()),
+    ok: true,
+    state: {
+      version: JUDGE_STATE_VERSION,
+      kind: "latency",
+      tolerance,
+      boundariesMs: [...boundariesMs],
+      tests: boundariesMs.map(() => emptyRatioTest()),
+    },
   };
+}
+
+/** What is wrong with a list of histogram boundaries, if anything. */
+export function boundariesProblem(boundaries: unknown): string | undefined {
+  if (!Array.isArray(boundaries) || boundaries.length === 0 || boundaries.length > MAX_BOUNDARIES) return `must be a list of 1 to ${MAX_BOUNDARIES} numbers`;
+  const increasing = boundaries.every((b, i) => typeof b === "number" && Number.isFinite(b) && b > 0 && (i === 0 || b > (boundaries[i - 1] as number)));
+  return increasing ? undefined : "must be increasing positive numbers";
 }
 
 /** Whether `state` continues a test with this tolerance (and, for latency, these boundaries). */
@@ -115,12 +130,8 @@ export function parseJudgeState(value: unknown): { ok: true; state: JudgeState }
   }
   if (value.kind !== "latency") return fail("kind: must be one of: errors, latency");
   const boundaries = value.boundariesMs;
-  if (!Array.isArray(boundaries) || boundaries.length === 0 || boundaries.length > MAX_BOUNDARIES) {
-    return fail(`boundariesMs: must be a list of 1 to ${MAX_BOUNDARIES} numbers`);
-  }
-  if (!boundaries.every((b, i) => typeof b === "number" && Number.isFinite(b) && b > 0 && (i === 0 || b > (boundaries[i - 1] as number)))) {
-    return fail("boundariesMs: must be increasing positive numbers");
-  }
+  const problem = boundariesProblem(boundaries);
+  if (problem !== undefined || !Array.isArray(boundaries)) return fail(`boundariesMs: ${problem}`);
   if (!Array.isArray(value.tests) || value.tests.length !== boundaries.length) return fail("tests: must have one entry per boundary");
   const tests: RatioTestState[] = [];
   for (let i = 0; i < value.tests.length; i++) {
@@ -145,7 +156,9 @@ function parseRatioTest(value: unknown, path: string): RatioTestState | string {
   }
   const ll = value.logLikelihood;
   if (!Array.isArray(ll) || ll.length !== GRID_SIZE) return `${path}.logLikelihood: must be a list of ${GRID_SIZE} numbers`;
-  if (!ll.every((x) => typeof x === "number" && Number.isFinite(x) && x <= 0)) return `${path}.logLikelihood: must hold finite numbers ≤ 0`;
+  if (!ll.every((x) => typeof x === "number" && x >= LOG_LIKELIHOOD_FLOOR && x <= 0)) {
+    return `${path}.logLikelihood: must hold numbers between ${LOG_LIKELIHOOD_FLOOR} and 0`;
+  }
   return { canary: arms.canary!, primary: arms.primary!, logLikelihood: [...(ll as number[])] };
 }
 

@@ -41,7 +41,8 @@ export function judge(state: JudgeState, spec: CompareSpec): Verdict {
 }
 
 function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: CompareSpec): Verdict {
-  const alpha = 1 - spec.confidence;
+  // 1 − 0.99 is 0.010000000000000009 in binary; the threshold should read 100.
+  const alpha = Math.round((1 - spec.confidence) * 1e12) / 1e12;
   const threshold = 1 / alpha;
   const logEValues = tests.map((t) => logRegressionEValue(t.test));
   const logMean = logSumExp(logEValues) - Math.log(tests.length);

@@ -57,7 +57,9 @@ export function judgeDecider(spec: CompareSpec): DeciderKind {
     intervalSlices: 1,
     start() {
       let errors: ErrorsJudgeState = startErrorsTest(spec.tolerance);
-      let latency: LatencyJudgeState = startLatencyTest(spec.tolerance, BOUNDARIES_MS);
+      const started = startLatencyTest(spec.tolerance, BOUNDARIES_MS);
+      if (!started.ok) throw new Error(started.problem);
+      let latency: LatencyJudgeState = started.state;
       return {
         check(canary, primary) {
           const e = observeErrors(errors, {

@@ -58,13 +58,13 @@ describe("judge: the rate-ratio e-process", () => {
     const big = window(3e11, 3e9 + 7, 7e11, 7e9);
     const state = observeRatioWindow(emptyRatioTest(), 1, big);
     assert.equal(state.logLikelihood.length, GRID_SIZE);
-    assert.ok(state.logLikelihood.every((x) => Number.isFinite(x) && x <= 0));
+    assert.ok(state.logLikelihood.every((x) => x >= -1000 && x <= 0));
     // Rates are equal (1%): the likelihood peaks at ratio 1 and the e-value is tiny, not NaN.
     assert.equal(state.logLikelihood[TOLERANCE_INDEX], 0);
-    assert.ok(logRegressionEValue(state) < -1e6);
+    assert.ok(logRegressionEValue(state) < -900);
     // A canary rate 20% higher is enormous evidence at this volume: against tolerance 1 it is a regression.
     const worse = observeRatioWindow(emptyRatioTest(), 1, window(3e11, 3.6e9, 7e11, 7e9));
-    assert.ok(logRegressionEValue(worse) > 1e4);
+    assert.ok(logRegressionEValue(worse) > 900);
   });
 
   it("rounds fractional counts (Prometheus' increase() extrapolates) to whole events", () => {
