@@ -35,6 +35,7 @@ interface Row {
   runs: number;
   rolledBack: number;
   rolledBackWithin3: number;
+  rolledBackWithin5: number;
   medianChecksToRollback: number | null;
   medianSecondsToRollback: number | null;
   promoted: number;
@@ -62,6 +63,7 @@ SCENARIOS.forEach((scenario, si) => {
       runs: RUNS,
       rolledBack: rollbacks.length / RUNS,
       rolledBackWithin3: rollbacks.filter((c) => c <= 3).length / RUNS,
+      rolledBackWithin5: rollbacks.filter((c) => c <= 5).length / RUNS,
       medianChecksToRollback: med,
       medianSecondsToRollback: med === null ? null : med * decider.intervalSlices * SLICE_SECONDS,
       promoted: results.filter((r) => r.result === "promoted").length / RUNS,
@@ -72,12 +74,13 @@ SCENARIOS.forEach((scenario, si) => {
 const seconds = (performance.now() - started) / 1000;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const header = ["scenario", "decider", "rolled back", "within 3 checks", "median checks (s) to rollback", "promoted", `held ${MAX_CHECKS} checks`];
+const header = ["scenario", "decider", "rolled back", "within 3 checks", "within 5 checks", "median checks to rollback (s)", "promoted", `held ${MAX_CHECKS} checks`];
 const table = rows.map((r) => [
   r.scenario,
   r.decider,
   pct(r.rolledBack),
   pct(r.rolledBackWithin3),
+  pct(r.rolledBackWithin5),
   r.medianChecksToRollback === null ? "–" : `${r.medianChecksToRollback} (${r.medianSecondsToRollback}s)`,
   pct(r.promoted),
   pct(r.held),
