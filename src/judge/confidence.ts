@@ -2,8 +2,9 @@
  * A confidence sequence for the rate ratio: the ratios the data has not rejected.
  *
  * Each grid ratio ρ_i gets two one-sided tests built like the regression test: "ρ ≤ ρ_i"
- * against the grid points above it, and "ρ ≥ ρ_i" against those below it (the same
- * supermartingale argument, with the inequality turned round). Each runs at level α/2.
+ * against every grid point above it, and "ρ ≥ ρ_i" against every one below it, with equal
+ * weights (logEValueAbove and logEValueBelow in ratio-test.ts; the same supermartingale
+ * argument, with the inequality turned round for the second). Each runs at level α/2.
  *
  * The lower bound is the highest ρ_i such that "ρ ≤ ρ_i" and every such hypothesis below it
  * are rejected; the upper bound is the lowest ρ_i such that "ρ ≥ ρ_i" and every one above it
@@ -16,15 +17,25 @@
 import type { RatioInterval } from "./types.ts";
 import { GRID_SIZE, gridRatio } from "./grid.ts";
 import type { RatioTestState } from "./ratio-test.ts";
-import { logEValueAbove, logEValueBelow } from "./ratio-test.ts";
+import { logAddExp } from "./logspace.ts";
 
 /** The (1 − alpha) interval for the ratio; 0 and Infinity when the grid's ends are not ruled out. */
 export function ratioInterval(state: RatioTestState, tolerance: number, alpha: number): RatioInterval {
   const logThreshold = Math.log(2 / alpha);
+  const ll = state.logLikelihood;
+  // Running log-sums from each end, so that every point's two e-values cost O(1):
+  // below[i] = log Σ_{j<i} e^ll[j], above[i] = log Σ_{j>i} e^ll[j].
+  const below = new Array<number>(GRID_SIZE).fill(-Infinity);
+  const above = new Array<number>(GRID_SIZE).fill(-Infinity);
+  for (let i = 1; i < GRID_SIZE; i++) below[i] = logAddExp(below[i - 1]!, ll[i - 1]!);
+  for (let i = GRID_SIZE - 2; i >= 0; i--) above[i] = logAddExp(above[i + 1]!, ll[i + 1]!);
+  const rejectsAtOrBelow = (i: number) => above[i]! - Math.log(GRID_SIZE - 1 - i) - ll[i]! >= logThreshold;
+  const rejectsAtOrAbove = (i: number) => below[i]! - Math.log(i) - ll[i]! >= logThreshold;
+
   let lowerIndex = -1;
-  while (lowerIndex + 1 < GRID_SIZE - 1 && logEValueAbove(state, lowerIndex + 1) >= logThreshold) lowerIndex++;
+  while (lowerIndex + 1 < GRID_SIZE - 1 && rejectsAtOrBelow(lowerIndex + 1)) lowerIndex++;
   let upperIndex = GRID_SIZE;
-  while (upperIndex - 1 > 0 && logEValueBelow(state, upperIndex - 1) >= logThreshold) upperIndex--;
+  while (upperIndex - 1 > 0 && rejectsAtOrAbove(upperIndex - 1)) upperIndex--;
   return {
     lower: lowerIndex < 0 ? 0 : gridRatio(tolerance, lowerIndex),
     upper: upperIndex >= GRID_SIZE ? Infinity : gridRatio(tolerance, upperIndex),

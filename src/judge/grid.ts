@@ -17,7 +17,7 @@ export function gridRatio(tolerance: number, index: number): number {
   return tolerance * 2 ** ((index - TOLERANCE_INDEX) / STEPS_PER_DOUBLING);
 }
 
-/** log of every grid ratio, in index order. */
-export function logGridRatios(tolerance: number): number[] {
-  return Array.from({ length: GRID_SIZE }, (_, i) => Math.log(gridRatio(tolerance, i)));
+/** log of the ratio at grid point `index`: a step of log(2)/4 per point from log(tolerance). */
+export function logGridRatio(logTolerance: number, index: number): number {
+  return logTolerance + ((index - TOLERANCE_INDEX) * Math.LN2) / STEPS_PER_DOUBLING;
 }

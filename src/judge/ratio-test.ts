@@ -40,7 +40,7 @@
  * approximation; the simulations in test/unit/judge and the benchmark measure it.
  */
 import type { ArmCounts, WindowCounts } from "./types.ts";
-import { GRID_SIZE, TOLERANCE_INDEX, logGridRatios } from "./grid.ts";
+import { GRID_SIZE, TOLERANCE_INDEX, logGridRatio } from "./grid.ts";
 import { LOG_LIKELIHOOD_FLOOR, logAddExp, logSumExp, roundLog } from "./logspace.ts";
 
 /** One test's accumulated evidence: plain JSON, GRID_SIZE + 4 numbers. */
@@ -74,11 +74,11 @@ export function observeRatioWindow(state: RatioTestState, tolerance: number, win
 
   // log p(ρ) − log(1−p(ρ)) terms without the parts shared by every ρ:
   // x_c·log ρ − k·log(n_c·ρ + n_p).
-  const logRatios = logGridRatios(tolerance);
+  const logTolerance = Math.log(tolerance);
   const logCanary = Math.log(c.requests);
   const logPrimary = Math.log(p.requests);
   const added = state.logLikelihood.map((ll, j) => {
-    const logRho = logRatios[j]!;
+    const logRho = logGridRatio(logTolerance, j);
     return ll + c.bad * logRho - badEvents * logAddExp(logCanary + logRho, logPrimary);
   });
   const top = Math.max(...added);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { emptyRatioTest, logEValueAbove, logRegressionEValue, observeRatioWindow, REGRESSION_STEPS } from "../../../src/judge/ratio-test.ts";
+import { emptyRatioTest, logEValueAbove, logEValueBelow, logRegressionEValue, observeRatioWindow, REGRESSION_STEPS } from "../../../src/judge/ratio-test.ts";
+import { ratioInterval } from "../../../src/judge/confidence.ts";
 import { GRID_SIZE, TOLERANCE_INDEX, gridRatio } from "../../../src/judge/grid.ts";
 import type { WindowCounts } from "../../../src/judge/types.ts";
 
@@ -76,5 +77,23 @@ describe("judge: the rate-ratio e-process", () => {
   it("gives the grid's top ratio an e-value of 1 against the points above it, which do not exist", () => {
     const state = observeRatioWindow(emptyRatioTest(), 1.2, window(10, 10, 10, 0));
     assert.equal(logEValueAbove(state, GRID_SIZE - 1), 0);
+  });
+});
+
+describe("judge: the confidence interval's tests", () => {
+  it("agree with the one-sided e-values at every grid point", () => {
+    let state = emptyRatioTest();
+    for (const w of [window(100, 9, 400, 10), window(200, 14, 300, 8)]) state = observeRatioWindow(state, 1.2, w);
+    for (const alpha of [0.5, 0.1, 0.01, 1e-4]) {
+      const ci = ratioInterval(state, 1.2, alpha);
+      const threshold = Math.log(2 / alpha);
+      // Lower end: every point up to it rejects "ρ ≤ point", the next does not.
+      let lower = -1;
+      while (lower + 1 < GRID_SIZE - 1 && logEValueAbove(state, lower + 1) >= threshold) lower++;
+      let upper = GRID_SIZE;
+      while (upper - 1 > 0 && logEValueBelow(state, upper - 1) >= threshold) upper--;
+      assert.equal(ci.lower, lower < 0 ? 0 : gridRatio(1.2, lower), `lower at α=${alpha}`);
+      assert.equal(ci.upper, upper >= GRID_SIZE ? Infinity : gridRatio(1.2, upper), `upper at α=${alpha}`);
+    }
   });
 });
