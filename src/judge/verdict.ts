@@ -34,6 +34,10 @@ interface LabelledTest {
   test: RatioTestState;
 }
 
+/**
+ * The verdict on everything observed so far. The grid, and so the tolerance judged against,
+ * is the state's (see `resumable`); confidence and minRequests come from `spec`.
+ */
 export function judge(state: JudgeState, spec: CompareSpec): Verdict {
   const tests: LabelledTest[] =
     state.kind === "errors" ? [{ label: "5xx", test: state.test }] : state.tests.map((test, i) => ({ label: `slower than ${formatMs(state.boundariesMs[i]!)}`, test }));
@@ -73,8 +77,8 @@ function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: Com
   } else {
     outcome = "no-regression-yet";
   }
-  // Rule 1 and 3 report the quantity with most data rather than most evidence.
-  const shown = outcome === "insufficient-data" ? mostBadEvents(evidence) : strongest;
+  // Without a verdict there is no "most evidence": show the count that is short instead.
+  const shown = outcome === "insufficient-data" ? mostTailEvents(evidence) : strongest;
   const verdict: Omit<Verdict, "message"> = {
     outcome,
     eValue: finiteExp(logMean),
@@ -93,12 +97,15 @@ function finiteExp(x: number): number {
   return Math.min(Math.exp(x), 1e300);
 }
 
-function mostBadEvents(evidence: readonly RatioEvidence[]): RatioEvidence {
+/**
+ * The quantity with the most bad events among those that are a minority of requests (for
+ * latency, boundaries above the median: "slower than 25ms" holding nearly every request
+ * tells nothing); the first one when there is none.
+ */
+function mostTailEvents(evidence: readonly RatioEvidence[]): RatioEvidence {
   const bad = (e: RatioEvidence) => e.canary.bad + e.primary.bad;
-  // The smallest count that is not everything: "slower than 25ms" with every request in it says little.
-  const informative = evidence.filter((e) => bad(e) > 0 && bad(e) < e.canary.requests + e.primary.requests);
-  const pool = informative.length > 0 ? informative : evidence;
-  return pool.reduce((best, e) => (bad(e) < bad(best) && bad(e) > 0 ? e : best), pool[0]!);
+  const tail = evidence.filter((e) => bad(e) <= (e.canary.requests + e.primary.requests) / 2);
+  return tail.reduce((best, e) => (bad(e) > bad(best) ? e : best), tail[0] ?? evidence[0]!);
 }
 
 /** The canary's rate over the primary's; NaN when neither had a bad event or an arm has no requests. */

@@ -93,3 +93,18 @@ describe("judge: verdicts and their sentences", () => {
     assert.equal(v.outcome, "no-regression-yet");
   });
 });
+
+describe("judge: not enough latency data", () => {
+  it("shows the boundary whose slow requests fall short, not one that holds nearly every request", () => {
+    const started = startLatencyTest(1.2, BOUNDARIES);
+    assert.ok(started.ok);
+    const r = observeLatency(started.state, {
+      canary: { requests: 30, slowerThan: [30, 27, 15, 2, 0, 0, 0] },
+      primary: { requests: 270, slowerThan: [268, 236, 135, 17, 1, 0, 0] },
+    });
+    assert.ok(r.ok);
+    const v = judge(r.state, DEFAULT_COMPARE);
+    assert.equal(v.outcome, "insufficient-data");
+    assert.equal(v.message, "slower than 100ms: not enough data (the canary has served 30 of the 100 requests needed): canary 15 of 30 vs primary 135 of 270");
+  });
+});
