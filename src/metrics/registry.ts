@@ -8,6 +8,9 @@ import { DEFAULT_PROVIDER_TIMEOUT_MS, MetricConfigError } from "./types.ts";
 import type { CloudWatchClientFactory } from "./cloudwatch.ts";
 import { createCloudWatchClient, createCloudWatchProvider } from "./cloudwatch.ts";
 import { createDatadogProvider } from "./datadog.ts";
+import { createDynatraceProvider } from "./dynatrace.ts";
+import { createGraphiteProvider } from "./graphite.ts";
+import { createInfluxDbProvider } from "./influxdb.ts";
 import { createNewRelicProvider } from "./newrelic.ts";
 import { createPrometheusProvider } from "./prometheus.ts";
 import { createWebProvider } from "./web.ts";
@@ -32,7 +35,7 @@ export interface MetricProviderRegistry {
   types(): string[];
 }
 
-/** The registry of every provider aviary ships: prometheus, cloudwatch, datadog, newrelic, web. */
+/** The registry of every provider aviary ships (METRIC_PROVIDER_TYPES). */
 export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): MetricProviderRegistry {
   const timeoutMs = deps.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   const now = deps.now ?? (() => new Date());
@@ -43,6 +46,9 @@ export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): Met
     datadog: (init) => createDatadogProvider(init, { timeoutMs, now }),
     newrelic: (init) => createNewRelicProvider(init, { timeoutMs }),
     web: (init) => createWebProvider(init, { timeoutMs }),
+    graphite: (init) => createGraphiteProvider(init, { timeoutMs }),
+    influxdb: (init) => createInfluxDbProvider(init, { timeoutMs }),
+    dynatrace: (init) => createDynatraceProvider(init, { timeoutMs, now }),
   });
 }
 

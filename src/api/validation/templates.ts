@@ -14,9 +14,9 @@ const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const VARIABLE_REF = /^variables\.[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Providers that cannot authenticate without a Secret. */
-const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic"];
+const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace"];
 /** Providers whose API address has no sensible default. */
-const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web"];
+const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web", "graphite", "influxdb", "dynatrace"];
 
 function root(obj: unknown, kind: string, problems: Problems): Fields | undefined {
   if (!isRecord(obj)) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { errorsOf, formatProblem, validateAlertProvider, validateMetricTemplate, warningsOf } from "../../../src/api/validate.ts";
 import type { AlertProvider, MetricTemplate } from "../../../src/api/types.ts";
+import { METRIC_PROVIDER_TYPES } from "../../../src/api/types.ts";
 import { edits } from "./edit.ts";
 
 const errors = (problems: ReturnType<typeof validateMetricTemplate>): string[] => errorsOf(problems).map(formatProblem);
@@ -56,7 +57,7 @@ describe("validateMetricTemplate", () => {
   });
 
   const invalid: Array<[string, () => MetricTemplate, Record<string, unknown>, string[]]> = [
-    ["unknown provider type", prometheusTemplate, { "spec.provider.type": "graphite" }, ["spec.provider.type: must be one of: prometheus, cloudwatch, datadog, newrelic, web"]],
+    ["unknown provider type", prometheusTemplate, { "spec.provider.type": "skywalking" }, [`spec.provider.type: must be one of: ${METRIC_PROVIDER_TYPES.join(", ")}`]],
     ["prometheus without an address", prometheusTemplate, { "spec.provider.address": undefined }, ["spec.provider.address: is required"]],
     ["web without an address", prometheusTemplate, { "spec.provider": { type: "web" } }, ["spec.provider.address: is required"]],
     ["address that is not a URL", prometheusTemplate, { "spec.provider.address": "prometheus:9090" }, ["spec.provider.address: must be an http or https URL"]],

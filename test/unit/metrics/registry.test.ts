@@ -13,13 +13,13 @@ describe("metrics/registry", () => {
   it("registers exactly the provider types of the API", () => {
     assert.deepEqual(registry.types(), [...METRIC_PROVIDER_TYPES].sort());
     assert.equal(registry.has("prometheus"), true);
-    assert.equal(registry.has("graphite"), false);
+    assert.equal(registry.has("skywalking"), false);
   });
 
   it("throws for an unknown type, listing the known ones", () => {
     assert.throws(
-      () => registry.create({ spec: { type: "graphite" } as unknown as MetricProviderSpec, secret: {} }),
-      (err: unknown) => err instanceof MetricConfigError && /unknown metric provider type "graphite"; expected one of cloudwatch, datadog/.test(err.message),
+      () => registry.create({ spec: { type: "skywalking" } as unknown as MetricProviderSpec, secret: {} }),
+      (err: unknown) => err instanceof MetricConfigError && /unknown metric provider type "skywalking"; expected one of cloudwatch, datadog/.test(err.message),
     );
   });
 
@@ -30,6 +30,9 @@ describe("metrics/registry", () => {
       [{ type: "datadog" }, { datadog_api_key: "a", datadog_application_key: "b" }],
       [{ type: "newrelic" }, { newrelic_account_id: "1", newrelic_query_key: "k" }],
       [{ type: "web", address: "http://slo:8080/" }, {}],
+      [{ type: "graphite", address: "http://graphite.monitoring" }, {}],
+      [{ type: "influxdb", address: "http://influxdb:8086" }, {}],
+      [{ type: "dynatrace", address: "https://abc.live.dynatrace.com" }, { dynatrace_token: "t" }],
     ];
     for (const [spec, secret] of inits) assert.equal(registry.create({ spec, secret }).type, spec.type);
   });
