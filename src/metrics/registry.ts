@@ -13,6 +13,7 @@ import { createGraphiteProvider } from "./graphite.ts";
 import { createInfluxDbProvider } from "./influxdb.ts";
 import { createNewRelicProvider } from "./newrelic.ts";
 import { createPrometheusProvider } from "./prometheus.ts";
+import { createSplunkProvider } from "./splunk.ts";
 import { createWebProvider } from "./web.ts";
 
 export interface MetricProviderDeps {
@@ -49,6 +50,7 @@ export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): Met
     graphite: (init) => createGraphiteProvider(init, { timeoutMs }),
     influxdb: (init) => createInfluxDbProvider(init, { timeoutMs }),
     dynatrace: (init) => createDynatraceProvider(init, { timeoutMs, now }),
+    splunk: (init) => createSplunkProvider(init, { timeoutMs, now }),
   });
 }
 

@@ -14,9 +14,9 @@ const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const VARIABLE_REF = /^variables\.[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Providers that cannot authenticate without a Secret. */
-const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace"];
+const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace", "splunk"];
 /** Providers whose API address has no sensible default. */
-const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web", "graphite", "influxdb", "dynatrace"];
+const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web", "graphite", "influxdb", "dynatrace", "splunk"];
 
 function root(obj: unknown, kind: string, problems: Problems): Fields | undefined {
   if (!isRecord(obj)) {

@@ -33,6 +33,7 @@ describe("metrics/registry", () => {
       [{ type: "graphite", address: "http://graphite.monitoring" }, {}],
       [{ type: "influxdb", address: "http://influxdb:8086" }, {}],
       [{ type: "dynatrace", address: "https://abc.live.dynatrace.com" }, { dynatrace_token: "t" }],
+      [{ type: "splunk", address: "https://api.us1.signalfx.com" }, { sf_token_key: "t" }],
     ];
     for (const [spec, secret] of inits) assert.equal(registry.create({ spec, secret }).type, spec.type);
   });
