@@ -9,6 +9,8 @@ import type { CloudWatchClientFactory } from "./cloudwatch.ts";
 import { createCloudWatchClient, createCloudWatchProvider } from "./cloudwatch.ts";
 import { createDatadogProvider } from "./datadog.ts";
 import { createDynatraceProvider } from "./dynatrace.ts";
+import type { ExternalMetricsPort } from "./externalmetrics.ts";
+import { createExternalMetricsProvider } from "./externalmetrics.ts";
 import { createGraphiteProvider } from "./graphite.ts";
 import { createInfluxDbProvider } from "./influxdb.ts";
 import { createNewRelicProvider } from "./newrelic.ts";
@@ -23,6 +25,8 @@ export interface MetricProviderDeps {
   now?: () => Date;
   /** Builds CloudWatch clients (default: a real SDK client). */
   createCloudWatchClient?: CloudWatchClientFactory;
+  /** The cluster's external metrics API, for externalmetrics templates without an address. */
+  externalMetrics?: ExternalMetricsPort;
 }
 
 export type MetricProviderFactory = (init: ProviderInit) => MetricProvider;
@@ -51,6 +55,7 @@ export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): Met
     influxdb: (init) => createInfluxDbProvider(init, { timeoutMs }),
     dynatrace: (init) => createDynatraceProvider(init, { timeoutMs, now }),
     splunk: (init) => createSplunkProvider(init, { timeoutMs, now }),
+    externalmetrics: (init) => createExternalMetricsProvider(init, { timeoutMs, cluster: deps.externalMetrics }),
   });
 }
 

@@ -34,6 +34,7 @@ describe("metrics/registry", () => {
       [{ type: "influxdb", address: "http://influxdb:8086" }, {}],
       [{ type: "dynatrace", address: "https://abc.live.dynatrace.com" }, { dynatrace_token: "t" }],
       [{ type: "splunk", address: "https://api.us1.signalfx.com" }, { sf_token_key: "t" }],
+      [{ type: "externalmetrics", address: "https://kubernetes.default.svc" }, {}],
     ];
     for (const [spec, secret] of inits) assert.equal(registry.create({ spec, secret }).type, spec.type);
   });
