@@ -46,7 +46,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
   const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
-  const metricProviders = createMetricProviderRegistry({ externalMetrics });
+  const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
   const checks = createCheckRunner({
     metrics: {
       registry: metricProviders,

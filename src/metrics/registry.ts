@@ -13,6 +13,8 @@ import type { ExternalMetricsPort } from "./externalmetrics.ts";
 import { createExternalMetricsProvider } from "./externalmetrics.ts";
 import { createGraphiteProvider } from "./graphite.ts";
 import { createInfluxDbProvider } from "./influxdb.ts";
+import { createKeptnProvider } from "./keptn.ts";
+import type { KubeClient } from "../kube/types.ts";
 import { createNewRelicProvider } from "./newrelic.ts";
 import { createPrometheusProvider } from "./prometheus.ts";
 import { createSplunkProvider } from "./splunk.ts";
@@ -27,6 +29,8 @@ export interface MetricProviderDeps {
   createCloudWatchClient?: CloudWatchClientFactory;
   /** The cluster's external metrics API, for externalmetrics templates without an address. */
   externalMetrics?: ExternalMetricsPort;
+  /** The cluster, for keptn templates (they read and create Keptn objects). */
+  kube?: KubeClient;
 }
 
 export type MetricProviderFactory = (init: ProviderInit) => MetricProvider;
@@ -56,6 +60,7 @@ export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): Met
     dynatrace: (init) => createDynatraceProvider(init, { timeoutMs, now }),
     splunk: (init) => createSplunkProvider(init, { timeoutMs, now }),
     externalmetrics: (init) => createExternalMetricsProvider(init, { timeoutMs, cluster: deps.externalMetrics }),
+    keptn: (init) => createKeptnProvider(init, { timeoutMs, kube: deps.kube }),
   });
 }
 

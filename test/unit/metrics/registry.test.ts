@@ -4,9 +4,11 @@ import type { CloudWatchPort } from "../../../src/metrics/cloudwatch.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
 import type { MetricProviderSpec } from "../../../src/metrics/types.ts";
 import { MetricConfigError } from "../../../src/metrics/types.ts";
+import { memoryClient } from "../kube/fake-client.ts";
 
 describe("metrics/registry", () => {
   const registry = createMetricProviderRegistry({
+    kube: memoryClient(),
     createCloudWatchClient: () => ({ send: async () => ({}) }) as unknown as CloudWatchPort,
   });
 
@@ -35,6 +37,7 @@ describe("metrics/registry", () => {
       [{ type: "dynatrace", address: "https://abc.live.dynatrace.com" }, { dynatrace_token: "t" }],
       [{ type: "splunk", address: "https://api.us1.signalfx.com" }, { sf_token_key: "t" }],
       [{ type: "externalmetrics", address: "https://kubernetes.default.svc" }, {}],
+      [{ type: "keptn" }, {}],
     ];
     for (const [spec, secret] of inits) assert.equal(registry.create({ spec, secret }).type, spec.type);
   });
