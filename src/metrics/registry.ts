@@ -18,6 +18,8 @@ import type { KubeClient } from "../kube/types.ts";
 import { createNewRelicProvider } from "./newrelic.ts";
 import { createPrometheusProvider } from "./prometheus.ts";
 import { createSplunkProvider } from "./splunk.ts";
+import { createStackdriverProvider } from "./stackdriver.ts";
+import type { GoogleTokenCache } from "./google-auth.ts";
 import { createWebProvider } from "./web.ts";
 
 export interface MetricProviderDeps {
@@ -31,6 +33,8 @@ export interface MetricProviderDeps {
   externalMetrics?: ExternalMetricsPort;
   /** The cluster, for keptn templates (they read and create Keptn objects). */
   kube?: KubeClient;
+  /** The GCE/GKE metadata server for stackdriver templates without a key (default http://metadata.google.internal). */
+  gceMetadataAddress?: string;
 }
 
 export type MetricProviderFactory = (init: ProviderInit) => MetricProvider;
@@ -49,6 +53,8 @@ export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): Met
   const timeoutMs = deps.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   const now = deps.now ?? (() => new Date());
   const createClient = deps.createCloudWatchClient ?? createCloudWatchClient;
+  // Google access tokens outlive a single check: one cache per registry.
+  const googleTokens: GoogleTokenCache = new Map();
   return registryOf({
     prometheus: (init) => createPrometheusProvider(init, { timeoutMs }),
     cloudwatch: (init) => createCloudWatchProvider(init, { timeoutMs, now, createClient }),
@@ -61,6 +67,7 @@ export function createMetricProviderRegistry(deps: MetricProviderDeps = {}): Met
     splunk: (init) => createSplunkProvider(init, { timeoutMs, now }),
     externalmetrics: (init) => createExternalMetricsProvider(init, { timeoutMs, cluster: deps.externalMetrics }),
     keptn: (init) => createKeptnProvider(init, { timeoutMs, kube: deps.kube }),
+    stackdriver: (init) => createStackdriverProvider(init, { timeoutMs, now, tokenCache: googleTokens, metadataAddress: deps.gceMetadataAddress }),
   });
 }
 

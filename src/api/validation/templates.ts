@@ -14,7 +14,7 @@ const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const VARIABLE_REF = /^variables\.[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Providers that cannot authenticate without a Secret. */
-const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace", "splunk"];
+const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace", "splunk", "stackdriver"];
 /** Providers whose API address has no sensible default. */
 const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web", "graphite", "influxdb", "dynatrace", "splunk"];
 

@@ -38,6 +38,7 @@ describe("metrics/registry", () => {
       [{ type: "splunk", address: "https://api.us1.signalfx.com" }, { sf_token_key: "t" }],
       [{ type: "externalmetrics", address: "https://kubernetes.default.svc" }, {}],
       [{ type: "keptn" }, {}],
+      [{ type: "stackdriver" }, { project: "my-project" }],
     ];
     for (const [spec, secret] of inits) assert.equal(registry.create({ spec, secret }).type, spec.type);
   });
