@@ -1,6 +1,6 @@
 /**
- * The metric-provider port: one small interface per backend (Prometheus, CloudWatch,
- * Datadog, New Relic, any JSON endpoint) and the typed errors every provider speaks.
+ * The metric-provider port: one small interface per backend (METRIC_PROVIDER_TYPES in
+ * src/api/types.ts) and the typed errors every provider speaks.
  *
  * "No data" is an outcome the analysis decides on (onNoData), so it is its own error
  * type and never a zero, a NaN or a crash. Several values where one was expected is a
