@@ -21,7 +21,12 @@ export interface GraphiteOptions {
 export function createGraphiteProvider(init: ProviderInit, opts: GraphiteOptions): MetricProvider {
   const address = init.spec.address?.trim();
   if (!address) throw new MetricConfigError("graphite provider needs spec.provider.address (e.g. http://graphite.monitoring)");
-  const base = new URL(address);
+  let base: URL;
+  try {
+    base = new URL(address);
+  } catch {
+    throw new MetricConfigError(`graphite provider: spec.provider.address ${JSON.stringify(address)} is not a URL`);
+  }
   const headers: Record<string, string> = { accept: "application/json", ...init.spec.headers };
   if (init.spec.secretRef?.name) {
     const { username, password } = init.secret;

@@ -72,7 +72,12 @@ export function createSplunkProvider(init: ProviderInit, opts: SplunkOptions): M
 
 /** The realm's `api.` or `stream.` URL for an address that names either (others are used as given). */
 export function realmUrl(address: string, service: "api" | "stream"): string {
-  const url = new URL(address.replace(/^ws(s?):/, "http$1:"));
+  let url: URL;
+  try {
+    url = new URL(address.replace(/^ws(s?):/, "http$1:"));
+  } catch {
+    throw new MetricConfigError(`splunk provider: spec.provider.address ${JSON.stringify(address)} is not a URL`);
+  }
   url.hostname = url.hostname.replace(/^(api|stream)\./, `${service}.`);
   return url.toString().replace(/\/+$/, "");
 }

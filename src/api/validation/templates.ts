@@ -61,11 +61,8 @@ function checkQueryTemplate(spec: Fields, query: string, type: string | undefine
     spec.problems.error(at, err.message === UNCLOSED_ACTION ? err.message : `is not a valid template: ${err.message} (at character ${err.offset})`);
     return;
   }
-  const functions: readonly string[] = [...TEMPLATE_VARIABLES, ...TEMPLATE_BUILTINS];
   for (const name of templateReferences(nodes)) {
-    const head = name.split(".")[0] ?? "";
-    const known = name.startsWith(".") ? false : head === "variables" ? VARIABLE_REF.test(name) || name === "variables" : functions.includes(head) && !name.includes(".");
-    if (!known) {
+    if (!isTemplateName(name)) {
       spec.problems.error(at, `uses {{ ${name} }}, which is not a template variable (use ${TEMPLATE_VARIABLES.join(", ")} or variables.<name>)`);
     }
   }
@@ -78,6 +75,12 @@ function checkQueryTemplate(spec: Fields, query: string, type: string | undefine
       spec.problems.error(at, "must be a JSON list of CloudWatch MetricDataQueries for provider cloudwatch");
     }
   }
+}
+
+/** A name a query may use: a canary fact, a built-in function, `variables` or `variables.<name>`. */
+function isTemplateName(name: string): boolean {
+  if (name === "variables" || VARIABLE_REF.test(name)) return true;
+  return ([...TEMPLATE_VARIABLES, ...TEMPLATE_BUILTINS] as readonly string[]).includes(name);
 }
 
 export function validateAlertProvider(obj: unknown): ValidationProblem[] {
