@@ -3,6 +3,7 @@
  * unknown type is an error (never a silent fallback to Prometheus). Built once in the
  * composition root with its dependencies; tests build their own.
  */
+import type { KubeClient } from "../kube/types.ts";
 import type { MetricProvider, ProviderInit } from "./types.ts";
 import { DEFAULT_PROVIDER_TIMEOUT_MS, MetricConfigError } from "./types.ts";
 import type { CloudWatchClientFactory } from "./cloudwatch.ts";
@@ -11,21 +12,20 @@ import { createDatadogProvider } from "./datadog.ts";
 import { createDynatraceProvider } from "./dynatrace.ts";
 import type { ExternalMetricsPort } from "./externalmetrics.ts";
 import { createExternalMetricsProvider } from "./externalmetrics.ts";
+import type { GoogleTokenCache } from "./google-auth.ts";
 import { createGraphiteProvider } from "./graphite.ts";
 import { createInfluxDbProvider } from "./influxdb.ts";
 import { createKeptnProvider } from "./keptn.ts";
-import type { KubeClient } from "../kube/types.ts";
 import { createNewRelicProvider } from "./newrelic.ts";
 import { createPrometheusProvider } from "./prometheus.ts";
 import { createSplunkProvider } from "./splunk.ts";
 import { createStackdriverProvider } from "./stackdriver.ts";
-import type { GoogleTokenCache } from "./google-auth.ts";
 import { createWebProvider } from "./web.ts";
 
 export interface MetricProviderDeps {
   /** Per-call timeout of every provider request (default 15s). */
   timeoutMs?: number;
-  /** The clock that ends CloudWatch and Datadog windows. */
+  /** The clock that ends the CloudWatch, Datadog, Dynatrace and Splunk windows and ages Google tokens. */
   now?: () => Date;
   /** Builds CloudWatch clients (default: a real SDK client). */
   createCloudWatchClient?: CloudWatchClientFactory;

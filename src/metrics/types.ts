@@ -24,7 +24,8 @@ export interface MetricProvider {
 
 /**
  * `spec.provider` of a MetricTemplate with the fields aviary reads beyond Flagger's.
- * `headers` are sent with every request (prometheus, datadog, newrelic, web); for `web`,
+ * `headers` are sent with every request of the HTTP providers (all but cloudwatch, keptn and
+ * externalmetrics through the cluster); for `web`,
  * `method` and `body` shape the request and `address` is the endpoint URL; for
  * `cloudwatch`, `address` is an endpoint override and `window` (a duration) is how far
  * back GetMetricData looks.
