@@ -209,7 +209,7 @@ export function createCanaryHistory(opts: HistoryOptions): CanaryHistory {
           ...(run.endedAt !== undefined || last.endedAt !== undefined ? { endedAt: run.endedAt ?? last.endedAt } : {}),
           ...(run.outcome ?? last.outcome ? { outcome: (run.outcome ?? last.outcome)! } : {}),
           ...(run.verdict ?? last.verdict ? { verdict: (run.verdict ?? last.verdict)! } : {}),
-          weights: [...last.weights.filter((w) => w.t < firstLive), ...run.weights],
+          weights: [...last.weights.filter((w) => w.t < firstLive), ...run.weights].filter((w, i, all) => i === 0 || all[i - 1]!.canary !== w.canary),
           checks: run.checks,
           comparisons: run.comparisons,
         };

@@ -73,8 +73,8 @@ export function weightChart(el, runs) {
     axes: [{}, { label: "traffic %", values: (_u, vals) => vals.map((v) => v + "%") }],
     series: [
       { label: "time" },
-      { label: "primary", stroke: COLORS.primary, width: 2, paths: stepped, fill: "rgba(37,99,235,0.08)", value: (_u, v) => (v == null ? "–" : v + "%") },
-      { label: "canary", stroke: COLORS.canary, width: 2, paths: stepped, fill: "rgba(249,115,22,0.12)", value: (_u, v) => (v == null ? "–" : v + "%") },
+      { label: "primary", stroke: COLORS.primary, width: 2, paths: stepped, value: (_u, v) => (v == null ? "–" : v + "%") },
+      { label: "canary", stroke: COLORS.canary, width: 2, paths: stepped, fill: "rgba(249,115,22,0.10)", value: (_u, v) => (v == null ? "–" : v + "%") },
     ],
   });
   draw(el, opts, [xs, primary, canary], "weights");
