@@ -71,12 +71,13 @@ function connect() {
   });
   source.addEventListener("summary", (e) => {
     const s = JSON.parse(e.data);
+    const known = state.canaries.has(s.key);
     state.canaries.set(s.key, s);
-    if (!state.focus) renderList();
+    scheduleList(known ? s.key : undefined);
   });
   source.addEventListener("removed", (e) => {
     state.canaries.delete(JSON.parse(e.data).key);
-    if (!state.focus) renderList();
+    scheduleList();
   });
   source.addEventListener("detail", (e) => {
     const detail = JSON.parse(e.data);
@@ -108,12 +109,27 @@ function render() {
   else renderList();
 }
 
-function renderList() {
+/** The list keeps one row per Canary and replaces only the rows whose summary changed. */
+const rows = new Map();
+
+function listRow(c) {
+  return h("tr", { class: "row", dataset: { key: c.key, phase: c.phase || "" }, onclick: () => (location.hash = `#/${c.key}`) },
+    h("td", { class: "muted" }, c.namespace),
+    h("td", {}, h("a", { href: `#/${c.key}` }, c.name)),
+    h("td", {}, phasePill(c.phase), c.paused ? h("span", { class: "muted" }, " paused") : null),
+    h("td", {}, split(c), `${c.canaryWeight}%`),
+    h("td", { class: c.failedChecks > 0 ? "bad" : "" }, `${c.failedChecks}/${c.threshold}`),
+    h("td", { title: c.lastTransitionTime || "", class: "age" }, age(c.lastTransitionTime)),
+    h("td", { class: "mono", title: c.revision || "" }, short(c.revision)),
+    h("td", {}, c.changedBy || h("span", { class: "muted" }, "–")));
+}
+
+function renderList(changed) {
   const view = document.getElementById("view");
-  const items = [...state.canaries.values()].filter((c) => !state.filter || c.key.includes(state.filter));
   let body = view.querySelector("#canary-list tbody");
   if (!body) {
     view.textContent = "";
+    rows.clear();
     const input = h("input", { type: "search", placeholder: "filter by namespace/name", value: state.filter, "aria-label": "filter" });
     input.addEventListener("input", () => {
       state.filter = input.value.trim();
@@ -128,18 +144,52 @@ function renderList() {
     );
     body = view.querySelector("#canary-list tbody");
   }
+  const items = [...state.canaries.values()].filter((c) => !state.filter || c.key.includes(state.filter)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   document.getElementById("count").textContent = `${items.length} of ${state.canaries.size}`;
-  const rows = items.map((c) =>
-    h("tr", { class: "row", dataset: { key: c.key, phase: c.phase || "" }, onclick: () => (location.hash = `#/${c.key}`) },
-      h("td", { class: "muted" }, c.namespace),
-      h("td", {}, h("a", { href: `#/${c.key}` }, c.name)),
-      h("td", {}, phasePill(c.phase), c.paused ? h("span", { class: "muted" }, " paused") : null),
-      h("td", {}, split(c), `${c.canaryWeight}%`),
-      h("td", { class: c.failedChecks > 0 ? "bad" : "" }, `${c.failedChecks}/${c.threshold}`),
-      h("td", { title: c.lastTransitionTime || "" }, age(c.lastTransitionTime)),
-      h("td", { class: "mono", title: c.revision || "" }, short(c.revision)),
-      h("td", {}, c.changedBy || h("span", { class: "muted" }, "–"))));
-  body.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 8, class: "empty" }, state.canaries.size ? "No Canary matches the filter." : "No Canaries here yet."))]));
+  const sameRows = items.length === rows.size && items.every((c) => rows.has(c.key));
+  if (sameRows) {
+    // The common case while releases run (and on a reconnect): the set of rows is the same,
+    // a few of them changed. Only those are redrawn.
+    const keys = changed ?? items.map((c) => c.key);
+    for (const key of keys) {
+      const c = state.canaries.get(key);
+      const old = rows.get(key);
+      if (!c || !old) continue;
+      const json = JSON.stringify(c);
+      if (old.json === json) continue;
+      const el = listRow(c);
+      old.el.replaceWith(el);
+      rows.set(key, { el, json });
+    }
+    return;
+  }
+  rows.clear();
+  for (const c of items) rows.set(c.key, { el: listRow(c), json: JSON.stringify(c) });
+  body.replaceChildren(...(items.length ? [...rows.values()].map((r) => r.el) : [h("tr", {}, h("td", { colspan: 8, class: "empty" }, state.canaries.size ? "No Canary matches the filter." : "No Canaries here yet."))]));
+}
+
+/** Summaries arrive in bursts while releases run; the list is redrawn at most once a frame. */
+const pendingKeys = new Set();
+let frame = null;
+function scheduleList(key) {
+  if (key) pendingKeys.add(key);
+  else pendingKeys.add(null);
+  if (frame !== null) return;
+  frame = window.requestAnimationFrame(() => {
+    frame = null;
+    const full = pendingKeys.has(null);
+    const keys = [...pendingKeys].filter((k) => k !== null);
+    pendingKeys.clear();
+    if (!state.focus) renderList(full ? undefined : keys);
+  });
+}
+
+function refreshAges() {
+  for (const [key, row] of rows) {
+    const c = state.canaries.get(key);
+    const cell = row.el.querySelector(".age");
+    if (c && cell) cell.textContent = age(c.lastTransitionTime);
+  }
 }
 
 const ACTIVE = new Set(["Waiting", "Progressing", "WaitingPromotion"]);
@@ -329,5 +379,5 @@ function route() {
 
 window.addEventListener("hashchange", route);
 // Ages in the list move on even when nothing else changes.
-window.setInterval(() => { if (!state.focus) renderList(); }, 5000);
+window.setInterval(() => { if (!state.focus) refreshAges(); }, 5000);
 route();
