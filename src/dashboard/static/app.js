@@ -239,7 +239,7 @@ function detailSkeleton(view) {
     section("Checks: measured values against their ranges", h("div", { class: "checks", id: "checks" })),
     h("div", { id: "comparisons-slot" }),
     h("div", { class: "grid2" },
-      section("Events", h("table", { class: "events", id: "events" })),
+      section("Events", h("div", { class: "scroll" }, h("table", { class: "events", id: "events" }))),
       section("Generated objects", h("table", { id: "objects" }))),
   );
 }
@@ -259,6 +259,7 @@ function renderDetail() {
   }
   if (!view.querySelector("#weight-chart")) detailSkeleton(view);
   const s = d.summary;
+  const settled = s.phase === "Succeeded" || s.phase === "Failed";
 
   const buttons = ["promote", "abort", "retry", "pause", "resume"].map((a) =>
     h("button", { type: "button", dataset: { action: a }, disabled: !state.hello?.actions || !allowed(a, s), title: state.hello?.actions ? "" : "read-only dashboard", onclick: () => act(a) }, a[0].toUpperCase() + a.slice(1)));
@@ -280,11 +281,10 @@ function renderDetail() {
       h("div", { class: "actions" }, buttons),
       result,
       h("dl", { class: "facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { class: k.includes("evision") ? "mono" : "" }, v)))),
-      s.message ? h("div", { class: "message", id: "message" }, s.message) : null));
+      s.message && !settled ? h("div", { class: "message", id: "message" }, s.message) : null));
 
   // The verdict: why the last run ended the way it did.
   const lastRun = d.runs[d.runs.length - 1];
-  const settled = s.phase === "Succeeded" || s.phase === "Failed";
   const sentence = settled ? (lastRun?.verdict || s.message) : "";
   document.getElementById("verdict-slot").replaceChildren(
     settled && sentence ? h("div", { class: "verdict", id: "verdict", dataset: { outcome: s.phase } }, h("strong", {}, s.phase === "Succeeded" ? "Promoted." : "Rolled back."), sentence) : "");

@@ -70,7 +70,7 @@ export function weightChart(el, runs) {
     width,
     height: 220,
     scales: { y: { range: [0, 100] } },
-    axes: [{}, { label: "traffic %", values: (_u, vals) => vals.map((v) => v + "%") }],
+    axes: [{ space: 70 }, { label: "traffic %", values: (_u, vals) => vals.map((v) => v + "%") }],
     series: [
       { label: "time" },
       { label: "primary", stroke: COLORS.primary, width: 2, paths: stepped, value: (_u, v) => (v == null ? "–" : v + "%") },
@@ -105,7 +105,7 @@ export function checkChart(el, series) {
   }
   seriesOpts.push({ label: "failed", stroke: COLORS.fail, width: 0, paths: () => null, points: { show: true, size: 9, fill: COLORS.fail, stroke: COLORS.fail } });
   data.push(failed);
-  const opts = (width) => ({ width, height: 170, series: seriesOpts, axes: [{}, { size: 60 }] });
+  const opts = (width) => ({ width, height: 170, series: seriesOpts, axes: [{ space: 70 }, { size: 60 }] });
   draw(el, opts, data, `check:${hasMin}:${hasMax}`);
 }
 
