@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     await page.evaluateOnNewDocument(() => {
       const g = globalThis as unknown as { __longTasks: number[]; PerformanceObserver: typeof PerformanceObserver };
       g.__longTasks = [];
+      // "longtask" is a Chromium entry type that Node's PerformanceObserver types do not list.
       new g.PerformanceObserver((list) => { for (const e of list.getEntries()) g.__longTasks.push(e.duration); }).observe({ type: "longtask" as "mark", buffered: true });
     });
     const rowsDrawn = (n: number) => page.waitForFunction((count: number) => (globalThis as unknown as { document: Doc }).document.querySelectorAll("#canary-list tbody tr.row").length >= count, { timeout: 30_000, polling: "mutation" }, n);
