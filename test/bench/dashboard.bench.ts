@@ -21,6 +21,7 @@ import { createKubeClient } from "../../src/kube/client.ts";
 import type { ClusterClient } from "../../src/kube/client.ts";
 import { loadKubeConfig } from "../../src/kube/config.ts";
 import { ensureCanaryCrd } from "../integration/cli/support.ts";
+import { openStream } from "../integration/dashboard/support.ts";
 import { launchBrowser } from "../support/browser.ts";
 
 const CANARIES = Number(process.env.AVIARY_BENCH_CANARIES ?? 200);
@@ -122,6 +123,9 @@ async function main(): Promise<void> {
     })();
     await page.evaluate(() => { (globalThis as unknown as { __longTasks: number[] }).__longTasks.length = 0; });
     const churnStarted = Date.now();
+    // The same stream the page reads, read here too: it tells the server's share of a delay from the browser's.
+    const stream = await openStream(`${url}api/stream`);
+    const streamed: number[] = [];
     const propagation: number[] = [];
     const opens: number[] = [];
     const probe = names[names.length - 1]!;
@@ -130,12 +134,15 @@ async function main(): Promise<void> {
       k++;
       const failed = 100 + k;
       started = performance.now();
+      const onStream = stream.waitFor("the probe's change", (e) => e.event === "summary" && (e.data as { name: string; failedChecks: number }).name === probe && (e.data as { failedChecks: number }).failedChecks === failed)
+        .then(() => streamed.push(performance.now() - started));
       await client.mergePatch(ref(namespace, probe), { status: { failedChecks: failed } }, { subresource: "status" });
       await page.waitForFunction((key: string, text: string) => {
         const row = (globalThis as unknown as { document: Doc }).document.querySelector(`tr[data-key="${key}"]`);
         return row?.textContent?.includes(text) ?? false;
       }, { timeout: 10_000, polling: "mutation" }, `${namespace}/${probe}`, `${failed}/3`);
       propagation.push(performance.now() - started);
+      await onStream;
       if (k % 4 === 0) {
         started = performance.now();
         await page.evaluate((hash: string) => { (globalThis as unknown as { location: { hash: string } }).location.hash = hash; }, `#/${namespace}/${running[k % RUNNING]}`);
@@ -148,9 +155,11 @@ async function main(): Promise<void> {
     }
     stop = true;
     await churn;
+    stream.close();
     const longTasks = await page.evaluate(() => (globalThis as unknown as { __longTasks: number[] }).__longTasks);
     const seconds = (Date.now() - churnStarted) / 1000;
     console.log(`while ${RUNNING} releases run (${Math.round(writes / seconds)} status writes/s for ${Math.round(seconds)} s):`);
+    console.log(`  API write -> event on the dashboard's stream: p50 ${ms(quantile(streamed, 0.5))}, p95 ${ms(quantile(streamed, 0.95))}`);
     console.log(`  API write -> row updated on the page: p50 ${ms(quantile(propagation, 0.5))}, p95 ${ms(quantile(propagation, 0.95))}, max ${ms(Math.max(...propagation))} (${propagation.length} probes)`);
     console.log(`  open a Canary's page from the list: p50 ${ms(quantile(opens, 0.5))}, max ${ms(Math.max(...opens))} (${opens.length} opens)`);
     console.log(`  main-thread long tasks (> 50 ms): ${longTasks.length}, longest ${ms(Math.max(0, ...longTasks))}, total ${ms(longTasks.reduce((a, b) => a + b, 0))}`);
