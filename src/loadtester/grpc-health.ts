@@ -136,6 +136,9 @@ export function createGrpcHealthSender(target: GrpcHealthTarget): GrpcHealthSend
 }
 
 function connectionOutcome(err: NodeJS.ErrnoException): string {
+  // A stream cancelled because its connection failed carries the connection's error as its cause.
+  const cause = err.cause as NodeJS.ErrnoException | undefined;
+  if (err.code === "ERR_HTTP2_STREAM_CANCEL" && cause?.code !== undefined) return connectionOutcome(cause);
   switch (err.code) {
     case "ECONNREFUSED":
       return "refused";

@@ -43,7 +43,7 @@ const METHODS = new Set(["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PAT
 export function parseHey(args: readonly string[]): LoadPlan {
   const flags = parseFlags(args, SPECS, { tool: TOOL, stopAtPositional: true, refusals: REFUSALS });
   const [urlText, ...extra] = flags.positionals;
-  if (urlText === undefined) throw new CommandRefusedError("url", "hey: the URL to send requests to is missing (hey [flags] http://service.namespace:port/path)");
+  if (urlText === undefined) throw new CommandRefusedError("URL", "hey: the URL to send requests to is missing (hey [flags] http://service.namespace:port/path)");
   if (extra.length > 0) throw new CommandRefusedError(extra[0]!, `hey: unexpected "${extra[0]}" after the URL (flags go before the URL)`);
   const url = parseTargetUrl(urlText);
 
@@ -102,9 +102,9 @@ function parseTargetUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new CommandRefusedError("url", `hey: "${text}" is not a URL (http://service.namespace:port/path)`);
+    throw new CommandRefusedError("URL", `hey: "${text}" is not a URL (http://service.namespace:port/path)`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new CommandRefusedError("url", `hey: the URL must be http:// or https://, got ${url.protocol}//`);
-  if (url.username !== "" || url.password !== "") throw new CommandRefusedError("url", "hey: credentials in the URL are not sent; use -a user:password");
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new CommandRefusedError("URL", `hey: the URL must be http:// or https://, got ${url.protocol}//`);
+  if (url.username !== "" || url.password !== "") throw new CommandRefusedError("URL", "hey: credentials in the URL are not sent; use -a user:password");
   return url;
 }

@@ -55,7 +55,7 @@ export function tokenize(command: string): string[] {
     }
     if (ch === "'") {
       const end = text.indexOf("'", i + 1);
-      if (end === -1) throw new CommandRefusedError("'", `cmd: the single quote at position ${i + 1} is never closed`);
+      if (end === -1) throw new CommandRefusedError("'", `cmd: the single quote (') at position ${i + 1} is never closed`);
       word += text.slice(i + 1, end);
       inWord = true;
       i = end + 1;
@@ -81,7 +81,7 @@ export function tokenize(command: string): string[] {
         word += c;
         i++;
       }
-      if (!closed) throw new CommandRefusedError('"', `cmd: the double quote at position ${start + 1} is never closed`);
+      if (!closed) throw new CommandRefusedError('"', `cmd: the double quote (") at position ${start + 1} is never closed`);
       inWord = true;
       continue;
     }
