@@ -10,6 +10,7 @@ import type { OptionSpec } from "./args.ts";
 import type { CliIO, Command } from "./command.ts";
 import { abortCommand } from "./commands/abort.ts";
 import { getCommand } from "./commands/get.ts";
+import { loadtesterCommand } from "./commands/loadtester.ts";
 import { pauseCommand } from "./commands/pause.ts";
 import { promoteCommand } from "./commands/promote.ts";
 import { resumeCommand } from "./commands/resume.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   retryCommand,
   pauseCommand,
   resumeCommand,
+  loadtesterCommand,
   versionCommand,
 ];
 

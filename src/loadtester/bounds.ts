@@ -35,8 +35,10 @@ export interface RunSchedule {
   ratePerSecond: number;
   /** Requests each worker sends at most (index = worker). */
   requestsPerWorker: number[];
-  /** No request starts after this long. */
+  /** How long the run takes on schedule (answers as fast as the rate). */
   durationMs: number;
+  /** No request starts after this long: -z itself, or the duration bound for a -n run. */
+  stopAfterMs: number;
   /** Per-request timeout, never 0 and never past the longest run. */
   timeoutMs: number;
 }
@@ -58,12 +60,14 @@ export function scheduleWithin(plan: LoadPlan, limits: LoadLimits): RunSchedule 
   }
   const intervalMs = (1000 * concurrency) / rate;
   let durationMs: number;
+  let stopAfterMs: number;
   let requestsPerWorker: number[];
   if (plan.durationMs !== undefined) {
     if (plan.durationMs > limits.maxDurationMs) {
       refuse("-z", `${tool}: -z ${formatDuration(plan.durationMs)} is above the bound of ${formatDuration(limits.maxDurationMs)} per run (--max-duration)`);
     }
     durationMs = plan.durationMs;
+    stopAfterMs = durationMs;
     requestsPerWorker = Array.from({ length: concurrency }, () => Number.POSITIVE_INFINITY);
   } else {
     const base = Math.floor(plan.requests / concurrency);
@@ -74,12 +78,13 @@ export function scheduleWithin(plan: LoadPlan, limits: LoadLimits): RunSchedule 
     if (needed > limits.maxDurationMs) {
       refuse("-n", `${tool}: -n ${plan.requests} at ${rate} requests/s takes ${formatDuration(needed)}, above the bound of ${formatDuration(limits.maxDurationMs)} per run (--max-duration)`);
     }
-    // Room for the last requests to start: the schedule, not this end, stops the run.
     durationMs = needed + intervalMs;
+    // A slow target delays the count; the count, not the schedule's end, ends the run, within the bound.
+    stopAfterMs = limits.maxDurationMs;
   }
   if (plan.timeoutMs > limits.maxDurationMs) {
     refuse("-t", `${tool}: a per-request timeout of ${formatDuration(plan.timeoutMs)} is above the bound of ${formatDuration(limits.maxDurationMs)} (--max-duration)`);
   }
   const timeoutMs = plan.timeoutMs === 0 ? limits.maxDurationMs : plan.timeoutMs;
-  return { concurrency, intervalMs, ratePerSecond: rate, requestsPerWorker, durationMs, timeoutMs };
+  return { concurrency, intervalMs, ratePerSecond: rate, requestsPerWorker, durationMs, stopAfterMs, timeoutMs };
 }

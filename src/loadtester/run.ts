@@ -34,7 +34,7 @@ export interface RunLoadOptions {
 export async function runLoad(opts: RunLoadOptions): Promise<void> {
   const { schedule, clock, signal } = opts;
   const start = clock.now();
-  const end = start + schedule.durationMs;
+  const end = start + schedule.stopAfterMs;
   const worker = async (share: number): Promise<void> => {
     let due = start;
     for (let sent = 0; sent < share && due < end && !signal.aborted; sent++) {

@@ -27,6 +27,8 @@ describe("load tester bounds", () => {
     assert.deepEqual(n.requestsPerWorker, [4, 3, 3]);
     assert.equal(n.intervalMs, 200);
     assert.equal(n.durationMs, 800, "the last request of the busiest worker starts at 600ms");
+    assert.equal(n.stopAfterMs, limits.maxDurationMs, "a -n run ends by its count, within the bound");
+    assert.equal(z.stopAfterMs, 60_000);
     const ghz = schedule("ghz --insecure --call grpc.health.v1.Health/Check -q 10 -c 2 -z 10s svc.ns:9000");
     assert.equal(ghz.intervalMs, 200, "ghz -q is over all workers");
   });
@@ -69,6 +71,19 @@ describe("load tester bounds", () => {
     };
     await runLoad({ schedule: s, clock, signal: new AbortController().signal, send, observe: () => undefined });
     assert.equal(sent, 4);
+  });
+
+  it("sends every request of a -n run however slow the answers, and no more", async () => {
+    const s = scheduleWithin(parseCommand("hey -n 12 -c 3 -q 10 http://svc/"), limits);
+    const clock = virtualClock();
+    let sent = 0;
+    const send = async () => {
+      sent++;
+      await clock.sleepUntil(clock.now() + 450, new AbortController().signal);
+      return { outcome: "ok" };
+    };
+    await runLoad({ schedule: s, clock, signal: new AbortController().signal, send, observe: () => undefined });
+    assert.equal(sent, 12);
   });
 
   describe("targets", () => {
