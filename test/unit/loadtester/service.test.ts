@@ -107,6 +107,21 @@ describe("load tester service", () => {
     assert.equal(target.requests.length, 2, "the deduplicated call sent nothing");
   });
 
+  it("cancels a blocking run when its caller gives up (the webhook's timeout)", async () => {
+    await start({ clock: undefined });
+    target.handle(() => ({ hang: true }));
+    const call = fetch(`${tester.url}/`, {
+      method: "POST",
+      body: JSON.stringify(hook({ cmd: `hey -z 1m -q 1 -c 1 ${target.url}/`, blocking: "true" })),
+      signal: AbortSignal.timeout(300),
+    });
+    await assert.rejects(call);
+    assert.equal(target.requests.length, 1);
+    await eventually(() => tester.runs.size === 0, "the run to stop");
+    const metrics = await (await fetch(`${tester.url}/metrics`)).text();
+    assert.match(metrics, /aviary_loadtester_runs_total\{mode="blocking",result="cancelled"\} 1/);
+  });
+
   it("refuses bash, unknown flags, outside targets and requests above a bound, naming each", async () => {
     await start({ allowHosts: ["127.0.0.1"], limits: { maxRuns: 1 } });
     const cases: Array<[Record<string, string>, number, RegExp]> = [
