@@ -1,9 +1,10 @@
 /**
  * Carries out a schedule: `concurrency` workers, each starting a request every `intervalMs`
  * (hey's per-worker ticker), until its share of requests is sent or the duration is over.
- * A worker held up by a slow answer skips the starts it missed instead of bursting to catch
- * up, so the target never sees more than the rate asked for. Every outcome is recorded;
- * nothing a target does (refuse, reset, hang, answer 500) ends a run early.
+ * A worker held up by a slow answer sends once as soon as it can, then skips the other starts
+ * it missed instead of bursting to catch up, so the target never sees more than the rate
+ * asked for. Every outcome is recorded; nothing a target does (refuse, reset, hang, answer
+ * 500) ends a run early.
  */
 import type { RunSchedule } from "./bounds.ts";
 import type { Clock } from "./clock.ts";
@@ -43,7 +44,8 @@ export async function runLoad(opts: RunLoadOptions): Promise<void> {
       await sendOne(opts);
       due += schedule.intervalMs;
       const now = clock.now();
-      if (now > due) due = start + Math.ceil((now - start) / schedule.intervalMs) * schedule.intervalMs;
+      // Like Go's ticker (one tick buffered): a late worker sends once at once, then keeps to the beat.
+      if (now > due) due = start + Math.floor((now - start) / schedule.intervalMs) * schedule.intervalMs;
     }
   };
   await Promise.all(schedule.requestsPerWorker.map((share) => worker(share)));

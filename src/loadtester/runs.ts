@@ -106,14 +106,14 @@ export class LoadRuns {
       if (cancel.aborted) stop.abort();
       else cancel.addEventListener("abort", () => stop.abort(), { once: true });
     }
-    const run: ActiveRun = { id, key, mode, stop, done: Promise.resolve(undefined as never) };
-    this.active.set(id, run);
-    this.opts.metrics.setActive(this.active.size);
-    run.done = this.execute(id, task, canary, mode, schedule, stop.signal).finally(() => {
+    // execute() first awaits the run, so the entry below is in place before its `finally` removes it.
+    const done = this.execute(id, task, canary, mode, schedule, stop.signal).finally(() => {
       this.active.delete(id);
       this.opts.metrics.setActive(this.active.size);
     });
-    return { started: true, id, report: run.done };
+    this.active.set(id, { id, key, mode, stop, done });
+    this.opts.metrics.setActive(this.active.size);
+    return { started: true, id, report: done };
   }
 
   /** Counts a call refused before it became a run (bad payload, command or bound). */
