@@ -51,13 +51,12 @@ export interface LoadRunsOptions {
   metrics: LoadTesterMetrics;
   /** Makes the latency sample of each run reproducible. */
   seed?: number;
-  /** Replaces the network senders (benchmarks); default hey → HTTP, ghz → gRPC health. */
-  sender?: (plan: LoadPlan, schedule: RunSchedule) => { send: Send; close(): void };
 }
 
 interface ActiveRun {
   id: number;
-  key: string;
+  canary: string;
+  cmd: string;
   mode: RunMode;
   stop: AbortController;
   done: Promise<RunReport>;
@@ -87,9 +86,8 @@ export class LoadRuns {
   start(task: WebhookTask, canary: string, cancel?: AbortSignal): StartResult {
     const mode: RunMode = task.blocking ? "blocking" : "background";
     const schedule = this.validate(task);
-    const key = `${canary}\n${task.cmd}`;
     if (mode === "background") {
-      const running = [...this.active.values()].find((r) => r.mode === "background" && r.key === key);
+      const running = [...this.active.values()].find((r) => r.mode === "background" && r.canary === canary && r.cmd === task.cmd);
       if (running !== undefined) {
         this.opts.metrics.run(mode, "deduplicated");
         this.opts.logger.info("command already running", { canary, cmd: task.cmd, run: running.id });
@@ -111,7 +109,7 @@ export class LoadRuns {
       this.active.delete(id);
       this.opts.metrics.setActive(this.active.size);
     });
-    this.active.set(id, { id, key, mode, stop, done });
+    this.active.set(id, { id, canary, cmd: task.cmd, mode, stop, done });
     this.opts.metrics.setActive(this.active.size);
     return { started: true, id, report: done };
   }
@@ -123,10 +121,7 @@ export class LoadRuns {
 
   /** Runs in progress, for /runs. */
   list(): Array<{ id: number; mode: RunMode; canary: string; cmd: string }> {
-    return [...this.active.values()].map((r) => {
-      const [canary = "", cmd = ""] = r.key.split("\n");
-      return { id: r.id, mode: r.mode, canary, cmd };
-    });
+    return [...this.active.values()].map((r) => ({ id: r.id, mode: r.mode, canary: r.canary, cmd: r.cmd }));
   }
 
   get size(): number {
@@ -144,7 +139,7 @@ export class LoadRuns {
     const { plan } = task;
     const { clock, metrics } = this.opts;
     const logger = this.opts.logger.child({ run: id, canary, mode });
-    const sender = this.opts.sender?.(plan, schedule) ?? defaultSender(plan, schedule);
+    const sender = senderFor(plan, schedule);
     const stats = new RunStats({ seed: this.opts.seed ?? id });
     const began = clock.now();
     logger.info("load run starting", { cmd: task.cmd, concurrency: schedule.concurrency, ratePerSecond: schedule.ratePerSecond, durationMs: schedule.durationMs });
@@ -182,7 +177,8 @@ export class LoadRuns {
   }
 }
 
-function defaultSender(plan: LoadPlan, schedule: RunSchedule): { send: Send; close(): void } {
+/** hey sends HTTP requests, ghz gRPC health checks. */
+function senderFor(plan: LoadPlan, schedule: RunSchedule): { send: Send; close(): void } {
   return plan.target.kind === "http" ? createHttpSender(plan.target, schedule.concurrency) : createGrpcHealthSender(plan.target);
 }
 

@@ -20,7 +20,6 @@ import { taskFromMetadata } from "./command.ts";
 import { GATE_ROUTES, Gates } from "./gates.ts";
 import { createLoadTesterMetrics } from "./metrics.ts";
 import { LoadRuns, TooManyRunsError } from "./runs.ts";
-import type { LoadRunsOptions } from "./runs.ts";
 import { CommandRefusedError } from "./tokenize.ts";
 import { createLogger } from "../observability/logger.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -37,8 +36,8 @@ export interface LoadTesterOptions {
   /** Default: a new Registry (with the process's default metrics not registered). */
   registry?: Registry;
   clock?: Clock;
+  /** Seeds each run's latency sample, for reproducible reports. */
   seed?: number;
-  sender?: LoadRunsOptions["sender"];
 }
 
 export interface LoadTester {
@@ -79,7 +78,6 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
     logger,
     metrics,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.sender !== undefined ? { sender: options.sender } : {}),
   });
   const gates = new Gates();
 

@@ -38,12 +38,11 @@ function refuseCharacter(ch: string, what: string, position: number): never {
   );
 }
 
-export function tokenize(command: string): string[] {
+export function tokenize(text: string): string[] {
   const words: string[] = [];
   let word = "";
   let inWord = false;
   let i = 0;
-  const text = command;
   while (i < text.length) {
     const ch = text[i]!;
     if (ch === " " || ch === "\t" || ch === "\n" || ch === "\r") {
