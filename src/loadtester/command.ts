@@ -25,7 +25,7 @@ export const PROGRAMS = ["hey", "ghz"] as const;
 export function parseCommand(cmd: string): LoadPlan {
   const words = tokenize(cmd);
   const [program, ...args] = words;
-  if (program === undefined) throw new CommandRefusedError("cmd", "cmd is empty: give a hey or ghz command");
+  if (program === undefined || program === "") throw new CommandRefusedError("cmd", "cmd does not start with a program: give a hey or ghz command");
   if (program === "hey") return parseHey(args);
   if (program === "ghz") return parseGhz(args);
   throw new CommandRefusedError(program, `cmd: "${program}" is not a command the load tester runs; it runs hey (HTTP) and ghz (gRPC health checks) itself, and no other program`);

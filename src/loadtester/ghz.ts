@@ -44,7 +44,7 @@ export function parseGhz(args: readonly string[]): LoadPlan {
   const flags = parseFlags(args, SPECS, { tool: TOOL, stopAtPositional: false, refusals: REFUSALS });
   const [authority, ...extra] = flags.positionals;
   if (authority === undefined) throw new CommandRefusedError("host", "ghz: the host:port to call is missing (ghz --insecure --call grpc.health.v1.Health/Check service.namespace:port)");
-  if (extra.length > 0) throw new CommandRefusedError(extra[0]!, `ghz: unexpected "${extra[0]}": give one host:port`);
+  if (extra.length > 0) throw new CommandRefusedError(extra[0] || "argument", `ghz: unexpected argument "${extra[0]}": give one host:port`);
   const call = single(flags, "call");
   if (call === undefined) {
     throw new CommandRefusedError("--call", `ghz: --call is required: without it ghz uses server reflection, which the load tester does not; use --call ${HEALTH_CHECK_CALL}`);
@@ -72,13 +72,22 @@ export function parseGhz(args: readonly string[]): LoadPlan {
   };
 }
 
-/** `host:port` or `[v6]:port` → host; the port is required, as ghz requires it. */
+/**
+ * `host:port` or `[v6]:port` → the host as the connection will resolve it: normalised the
+ * way a URL is (`2130706433` and `0x7f.1` are 127.0.0.1), so the target policy judges the
+ * address actually dialled. The port is required, as ghz requires it.
+ */
 function hostOf(authority: string): string {
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]/]+):(\d{1,5})$/.exec(authority);
-  if (m === null || Number(m[2]) === 0 || Number(m[2]) > 65535) {
-    throw new CommandRefusedError("host", `ghz: "${authority}" is not host:port (service.namespace:9898)`);
+  const refuse = () => new CommandRefusedError("host", `ghz: "${authority}" is not host:port (service.namespace:9898)`);
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]/@?#\\]+):(\d{1,5})$/.exec(authority);
+  if (m === null || Number(m[2]) === 0 || Number(m[2]) > 65535) throw refuse();
+  let url: URL;
+  try {
+    url = new URL(`http://${authority}`);
+  } catch {
+    throw refuse();
   }
-  return m[1]!.replace(/^\[|\]$/g, "").toLowerCase();
+  return url.hostname.replace(/^\[|\]$/g, "");
 }
 
 /** -d '{"service": "name"}': the service whose health is asked; nothing else may be set. */

@@ -44,7 +44,7 @@ export function parseHey(args: readonly string[]): LoadPlan {
   const flags = parseFlags(args, SPECS, { tool: TOOL, stopAtPositional: true, refusals: REFUSALS });
   const [urlText, ...extra] = flags.positionals;
   if (urlText === undefined) throw new CommandRefusedError("URL", "hey: the URL to send requests to is missing (hey [flags] http://service.namespace:port/path)");
-  if (extra.length > 0) throw new CommandRefusedError(extra[0]!, `hey: unexpected "${extra[0]}" after the URL (flags go before the URL)`);
+  if (extra.length > 0) throw new CommandRefusedError(extra[0] || "argument", `hey: unexpected argument "${extra[0]}" after the URL (flags go before the URL)`);
   const url = parseTargetUrl(urlText);
 
   const concurrency = integerFlag(flags, "c", TOOL, 1) ?? 50;

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { parseCommand, taskFromMetadata } from "../../../src/loadtester/command.ts";
+import { DEFAULT_LIMITS, scheduleWithin } from "../../../src/loadtester/bounds.ts";
+import { seededRandom } from "../../../src/loadtester/stats.ts";
+import { hostRefusal } from "../../../src/loadtester/targets.ts";
 import { CommandRefusedError, tokenize } from "../../../src/loadtester/tokenize.ts";
 
 /** Asserts that `fn` refuses, naming `subject`, with a message containing each of `words`. */
@@ -97,6 +100,8 @@ describe("load tester command lines", () => {
       refuses(() => parseCommand("hey ftp://svc/"), "URL", "http://");
       refuses(() => parseCommand("hey http://u:p@svc/"), "URL", "-a user:password");
       refuses(() => parseCommand("hey http://svc/ -z 1m"), "-z", "after the URL");
+      refuses(() => parseCommand('hey http://svc/ ""'), "argument", "after the URL");
+      refuses(() => parseCommand('"" http://svc/'), "cmd", "hey or ghz");
     });
   });
 
@@ -114,6 +119,10 @@ describe("load tester command lines", () => {
       assert.equal(defaults.requests, 200);
       assert.equal(defaults.concurrency, 50);
       assert.equal(defaults.timeoutMs, 20_000);
+      assert.equal(parseCommand("ghz --insecure --call grpc.health.v1.Health/Check svc:80").host, "svc");
+      // The host the connection dials, not the spelling: a decimal IPv4 is an IP.
+      assert.equal(parseCommand("ghz --insecure --call grpc.health.v1.Health/Check 2130706433:9000").host, "127.0.0.1");
+      assert.equal(parseCommand("hey http://0x7f.1:8080/").host, "127.0.0.1");
     });
 
     it("refuses what it cannot call, naming the flag", () => {
@@ -123,6 +132,8 @@ describe("load tester command lines", () => {
       refuses(() => parseCommand("ghz --insecure --cacert ca.pem --call grpc.health.v1.Health/Check podinfo.test:9898"), "--cacert");
       refuses(() => parseCommand("ghz --insecure --call grpc.health.v1.Health/Check --connections 4 podinfo.test:9898"), "--connections", "unknown flag");
       refuses(() => parseCommand("ghz --insecure --call grpc.health.v1.Health/Check podinfo.test"), "host", "host:port");
+      refuses(() => parseCommand("ghz --insecure --call grpc.health.v1.Health/Check podinfo.test:0"), "host", "host:port");
+      refuses(() => parseCommand("ghz --insecure --call grpc.health.v1.Health/Check user@podinfo.test:9000"), "host", "host:port");
       refuses(() => parseCommand(`ghz --insecure --call grpc.health.v1.Health/Check -d '{"name":"x"}' podinfo.test:9898`), "-d", '"name"');
     });
   });
@@ -146,5 +157,28 @@ describe("load tester command lines", () => {
       refuses(() => taskFromMetadata({ cmd: "   " }), "cmd", "missing");
       refuses(() => taskFromMetadata({ cmd: "hey http://svc/", blocking: "yes" }), "blocking", '"yes"');
     });
+  });
+
+  it("answers 5000 random command lines with a plan or a refusal, never another error", () => {
+    const random = seededRandom(42);
+    const pieces = ["hey", "ghz", "-z", "1m", "-n", "-c", "-q", "0", "10", "-1", "1.5", "-m", "POST", "-H", "'X: y'", '"a b"', "-d", "{}", "-t", "-T",
+      "--insecure", "--call", "grpc.health.v1.Health/Check", "http://svc/", "https://a.b.svc:1/x?y", "svc:9", "[::1]:1", "'", '"', "\\", "|", "$", "#",
+      "-host", "=", "-z=", "--", "ftp://x", "http://", "1e9", "99999999999999999999", "-disable-keepalive=maybe", "\n", "\t", "é", "\u0000"];
+    let plans = 0;
+    for (let i = 0; i < 5000; i++) {
+      const words = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]!);
+      if (random() < 0.7) words.unshift(random() < 0.5 ? "hey" : "ghz");
+      const cmd = words.join(random() < 0.9 ? " " : "");
+      try {
+        const task = taskFromMetadata({ cmd });
+        hostRefusal(task.plan.host, { clusterDomain: "cluster.local", allowHosts: [] });
+        scheduleWithin(task.plan, DEFAULT_LIMITS);
+        plans++;
+      } catch (err) {
+        assert.ok(err instanceof CommandRefusedError, `${JSON.stringify(cmd)} threw ${String(err)}`);
+        assert.ok(err.message.length > 0 && err.subject.length > 0);
+      }
+    }
+    assert.ok(plans > 0, "some random lines are valid commands");
   });
 });
