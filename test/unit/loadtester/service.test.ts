@@ -150,6 +150,26 @@ describe("load tester service", () => {
     assert.match(String(busy.body.error), /--max-runs/);
   });
 
+  it("answers malformed payloads with a 4xx naming the field, and stays up", async () => {
+    await start();
+    const bodies = [
+      "", "null", "[]", "42", '"x"', "{", '{"name": 1, "namespace": "t"}', '{"name": "a"}', '{"name": "a", "namespace": "t", "metadata": []}',
+      '{"name": "a", "namespace": "t", "metadata": {"cmd": 5}}', '{"name": "a", "namespace": "t", "metadata": {"cmd": null}}',
+      '{"name": "a", "namespace": "t", "metadata": {"type": {}}}', JSON.stringify({ name: "a", namespace: "t", metadata: { cmd: "x".repeat(70_000) } }),
+    ];
+    for (const body of bodies) {
+      const res = await fetch(`${tester.url}/`, { method: "POST", body });
+      assert.ok(res.status >= 400 && res.status < 500, `${body.slice(0, 60)} → ${res.status}`);
+      const answer = (await res.json()) as { error: string };
+      assert.ok(answer.error.length > 0);
+    }
+    const field = await post(tester, "/", { name: "a", namespace: "t", metadata: { cmd: 5 } });
+    assert.match(String(field.body.error), /metadata\.cmd/);
+    assert.equal((await fetch(`${tester.url}/`)).status, 405);
+    assert.equal((await fetch(`${tester.url}/nowhere`)).status, 404);
+    assert.equal((await fetch(`${tester.url}/healthz`)).status, 200);
+  });
+
   it("keeps Flagger's manual gates per canary", async () => {
     await start();
     const payload = { name: "podinfo", namespace: "test" };
