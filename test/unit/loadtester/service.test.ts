@@ -86,6 +86,14 @@ describe("load tester service", () => {
     assert.match(metrics, /aviary_loadtester_runs_total\{mode="blocking",result="completed"\} 2/);
   });
 
+  it("counts a target that never answers as a timeout after -t", async () => {
+    await start();
+    target.handle(() => ({ hang: true }));
+    const res = await post(tester, "/", hook({ cmd: `hey -n 2 -c 2 -t 1 ${target.url}/`, blocking: "true" }));
+    assert.equal(res.status, 500);
+    assert.deepEqual((res.body as unknown as RunReport).errors, { timeout: 2 });
+  });
+
   it("starts a background command once per canary while it runs, like Flagger's rollout hook", async () => {
     // Real time and a target that never answers keep the first run going.
     await start({ clock: undefined });
