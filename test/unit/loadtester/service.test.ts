@@ -86,6 +86,19 @@ describe("load tester service", () => {
     assert.match(metrics, /aviary_loadtester_runs_total\{mode="blocking",result="completed"\} 2/);
   });
 
+  it("sends to https targets with self-signed certificates, as hey does", async () => {
+    await start();
+    const secure = await startLocalServer(() => ({ status: 204, text: "" }), { tls: true });
+    try {
+      const res = await post(tester, "/", hook({ cmd: `hey -n 4 -c 2 ${secure.url}/`, blocking: "true" }));
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual((res.body as unknown as RunReport).codes, { "204": 4 });
+      assert.equal(secure.requests.length, 4);
+    } finally {
+      await secure.close();
+    }
+  });
+
   it("counts a target that never answers as a timeout after -t", async () => {
     await start();
     target.handle(() => ({ hang: true }));
