@@ -7,7 +7,7 @@
  *   node test/bench/loadtester.bench.ts     (AVIARY_BENCH_LT_RATE=1000, AVIARY_BENCH_LT_SECONDS=5)
  *
  * Prints requests sent against the schedule's count, the achieved rate, errors, latency
- * percentiles and the resident memory before and after. The target is within 2% of the
+ * percentiles, the load tester's CPU time per request and its resident memory. The target is within 2% of the
  * schedule with 0 errors. It measures and does not assert.
  */
 import { spawn } from "node:child_process";
@@ -33,6 +33,7 @@ const port = Number(chunk.toString().trim());
 
 const tester = await startLoadTester({ host: "127.0.0.1", port: 0, allowHosts: ["127.0.0.1"], logger: createLogger({ level: "error" }) });
 const rssBefore = process.memoryUsage().rss;
+const cpuBefore = process.cpuUsage();
 try {
   const cmd = `hey -z ${SECONDS}s -q ${RATE / WORKERS} -c ${WORKERS} http://127.0.0.1:${port}/`;
   const res = await fetch(`${tester.url}/`, {
@@ -48,6 +49,8 @@ try {
   console.log(`rate:       ${(report.requests / (report.elapsedMs / 1000)).toFixed(0)} requests/s achieved over ${report.elapsedMs} ms (asked ${RATE})`);
   console.log(`errors:     ${JSON.stringify(report.errors)}`);
   console.log(`latency ms: p50 ${report.latencyMs.p50}  p90 ${report.latencyMs.p90}  p99 ${report.latencyMs.p99}  max ${report.latencyMs.max}`);
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(`cpu:        ${((cpu.user + cpu.system) / 1000 / report.elapsedMs * 100).toFixed(0)}% of one core (${((cpu.user + cpu.system) / report.requests).toFixed(0)} µs per request)`);
   console.log(`rss:        ${mb(rssBefore)} before, ${mb(process.memoryUsage().rss)} after`);
   console.log(`machine:    ${availableParallelism()} cpus, load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 } finally {
