@@ -11,6 +11,7 @@ import type { CliIO, Command } from "./command.ts";
 import { abortCommand } from "./commands/abort.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
 import { getCommand } from "./commands/get.ts";
+import { loadtesterCommand } from "./commands/loadtester.ts";
 import { pauseCommand } from "./commands/pause.ts";
 import { promoteCommand } from "./commands/promote.ts";
 import { resumeCommand } from "./commands/resume.ts";
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   pauseCommand,
   resumeCommand,
   dashboardCommand,
+  loadtesterCommand,
   versionCommand,
 ];
 
