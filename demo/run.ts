@@ -30,6 +30,8 @@ import { kubectl, shellLine } from "./runner/kubectl.ts";
 import { resetNamespace } from "./runner/namespace.ts";
 import { describeOutcome, whereToLook } from "./runner/report.ts";
 import type { ReleaseOutcome } from "./runner/report.ts";
+import { startDemoDashboard } from "./runner/dashboard.ts";
+import type { RunningDashboard } from "../src/dashboard/run.ts";
 import { ensurePrometheus, freePort, ROOT, startAviaryProcess, WEBHOOK_CONFIGURATIONS } from "./runner/services.ts";
 import type { AviaryChild } from "./runner/services.ts";
 
@@ -85,6 +87,7 @@ interface Session {
   aviary?: AviaryChild;
   mesh?: SimulatedMesh;
   prometheus?: string;
+  dashboard?: RunningDashboard;
 }
 
 async function setUp(s: Session, logger: Logger, meshLogFile: string): Promise<void> {
@@ -107,6 +110,9 @@ async function setUp(s: Session, logger: Logger, meshLogFile: string): Promise<v
   s.aviary = await startAviaryProcess({ logFile: path.join(s.args.stateDir, "aviary.log"), namespace: ns, metricsServer: prometheus.url, ...(webhook ? { webhook } : {}) });
   out(`    aviary pid ${s.aviary.pid}, log ${s.aviary.logFile}, metrics http://${s.aviary.opsAddress}/metrics`);
   if (s.aviary.webhookUrl) out(`    webhook ${s.aviary.webhookUrl}, registered as ${WEBHOOK_CONFIGURATIONS.join(" and ")} until the demo ends`);
+
+  s.dashboard = await startDemoDashboard(s.client, ns, logger, Number(process.env.AVIARY_DEMO_DASHBOARD_PORT ?? 8080));
+  out(`    dashboard: ${s.dashboard.url}#/${ns}/${APP}   (live: traffic, checks, events; open it now)`);
 
   step(`namespace ${ns}`);
   await resetNamespace(s.client, ns, out, s.signal);
@@ -167,6 +173,7 @@ async function main(): Promise<number> {
   const s: Session = { args, client: createKubeClient(loadKubeConfig(), { userAgent: "aviary-demo" }), timeline: createTimeline(), signal: stopping.signal };
   const cleanup = async () => {
     await s.mesh?.stop().catch(() => undefined);
+    await s.dashboard?.stop().catch(() => undefined);
     await s.aviary?.stop().catch(() => undefined);
     // A registered webhook with nobody behind it would refuse every Canary (failurePolicy Fail).
     if (s.aviary?.webhookUrl) await kubectl(["delete", ...WEBHOOK_CONFIGURATIONS, "--ignore-not-found"]).catch(() => undefined);
@@ -191,6 +198,7 @@ async function main(): Promise<number> {
     const ok = outcomes.every((o) => o.canary.status?.phase === o.expected);
     const look = { namespace: args.namespace, name: APP, aviaryLog: s.aviary!.logFile, meshLog: meshLogFile, prometheus: s.prometheus!, kubeconfig: process.env.KUBECONFIG ?? "" };
     for (const line of whereToLook(look)) out(line);
+    out(`  the dashboard:               ${s.dashboard!.url}#/${args.namespace}/${APP}${args.stay ? "" : "   (until the demo ends; --stay keeps it, or: node src/cli/main.ts dashboard -n " + args.namespace + ")"}`);
     out("");
     out(`demo ${ok ? "finished" : "FAILED"} in ${Math.round((Date.now() - started) / 1000)}s${ok ? "" : ": a release did not end as expected (see above)"}`);
     if (args.stay && ok) {

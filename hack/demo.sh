@@ -7,7 +7,8 @@
 #   npm run demo -- --stay             keep aviary and the simulated mesh running afterwards
 #   AVIARY_DEMO_DOWN=1 npm run demo    same as --down
 #
-# AVIARY_DEMO_PROMETHEUS_PORT (default 19090), AVIARY_DEMO_NAMESPACE (default aviary-demo) and
+# AVIARY_DEMO_PROMETHEUS_PORT (default 19090), AVIARY_DEMO_DASHBOARD_PORT (default 8080),
+# AVIARY_DEMO_NAMESPACE (default aviary-demo) and
 # AVIARY_DEMO_INTERVAL (default 5s) change what their names say; AVIARY_DEMO_WEBHOOK=0 runs
 # aviary without its admission webhook. A second run reuses the running control plane and
 # Prometheus and recreates the demo namespace.
@@ -20,7 +21,7 @@ PASS=()
 for arg in "$@"; do
   case "$arg" in
     --down) DOWN=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) PASS+=("$arg") ;;
   esac
 done

@@ -36,6 +36,11 @@ export interface Config {
   /** Users whose requests the replica guard and the generated-object guard let through. */
   selfUsers: string[];
   identity: string;
+  /** Port of the read-only dashboard page; off when undefined. */
+  dashboardPort: number | undefined;
+  dashboardHost: string;
+  /** Offer promote/abort/retry/pause/resume on the dashboard, written as aviary's own user. */
+  dashboardActions: boolean;
 }
 
 export const HELP = `aviary — progressive delivery for plain Kubernetes Deployments
@@ -68,6 +73,10 @@ Flags:
   --nginx-annotation-prefix PREFIX
                            annotation prefix of the canary Ingress (default nginx.ingress.kubernetes.io)
   --identity ID            leader-election identity [POD_NAME] (default hostname-pid)
+  --dashboard-port PORT    serve the dashboard page on this port [AVIARY_DASHBOARD_PORT] (default off)
+  --dashboard-host HOST    the dashboard's listen address [AVIARY_DASHBOARD_HOST] (default 127.0.0.1)
+  --dashboard-actions      let the dashboard promote/abort/retry/pause/resume, as aviary's own
+                           user (default read-only; \`aviary dashboard\` acts as its user instead)
   -h, --help               print this help
 `;
 
@@ -106,6 +115,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "self-user": { type: "string", multiple: true },
       "nginx-annotation-prefix": { type: "string" },
       identity: { type: "string" },
+      "dashboard-port": { type: "string" },
+      "dashboard-host": { type: "string" },
+      "dashboard-actions": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -149,7 +161,17 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     selfUsers: values["self-user"] ?? [],
     nginxAnnotationPrefix: values["nginx-annotation-prefix"] ?? "nginx.ingress.kubernetes.io",
     identity: values.identity ?? env.POD_NAME ?? `${hostname}-${pid}`,
+    dashboardPort: dashboardPort(values["dashboard-port"] ?? env.AVIARY_DASHBOARD_PORT),
+    dashboardHost: values["dashboard-host"] ?? env.AVIARY_DASHBOARD_HOST ?? "127.0.0.1",
+    dashboardActions: values["dashboard-actions"] ?? env.AVIARY_DASHBOARD_ACTIONS === "true",
   });
+}
+
+function dashboardPort(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`--dashboard-port: must be a port number 0-65535, got "${raw}"`);
+  return n;
 }
 
 /** `host:port` → parts; a bare port listens on all interfaces. */

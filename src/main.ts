@@ -29,6 +29,8 @@ import { startWebhook } from "./webhook/run.ts";
 import type { RunningWebhook } from "./webhook/run.ts";
 import { whoAmI } from "./kube/identity.ts";
 import { readSecretData } from "./kube/secrets.ts";
+import { createExternalMetricsReader } from "./kube/external-metrics.ts";
+import { startDashboard } from "./dashboard/run.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -44,7 +46,8 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const metrics = createAviaryMetrics(registry);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
   const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
-  const metricProviders = createMetricProviderRegistry();
+  const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
+  const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
   const checks = createCheckRunner({
     metrics: {
       registry: metricProviders,
@@ -68,6 +71,12 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const { host, port } = splitAddress(config.metricsAddress);
   const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });
   log.info("serving /metrics, /healthz and /readyz", { address: `${host}:${ops.port}` });
+
+  const dashboard = config.dashboardPort === undefined ? undefined : await startDashboard({
+    client, namespace: config.namespace, host: config.dashboardHost, port: config.dashboardPort, logger: log,
+    actions: config.dashboardActions, readOnlyReason: "read-only: the operator serves this page without --dashboard-actions",
+  });
+  if (dashboard) log.info("serving the dashboard", { url: dashboard.url, actions: config.dashboardActions });
 
   let webhook: RunningWebhook | undefined;
   let registered: string[] = [];
@@ -140,7 +149,9 @@ export async function start(config: Config, log: Logger): Promise<Running> {
         await unregisterLocalWebhooks(client, registered).catch((err: unknown) => log.warn("could not remove the local webhook configurations", { err }));
       }
       await ops.close();
+      await dashboard?.stop();
       await client.close();
+      await externalMetrics.close();
     },
   };
 }

@@ -9,7 +9,9 @@ import { findCommand, parseCommandLine, stringOption } from "./args.ts";
 import type { OptionSpec } from "./args.ts";
 import type { CliIO, Command } from "./command.ts";
 import { abortCommand } from "./commands/abort.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 import { getCommand } from "./commands/get.ts";
+import { loadtesterCommand } from "./commands/loadtester.ts";
 import { pauseCommand } from "./commands/pause.ts";
 import { promoteCommand } from "./commands/promote.ts";
 import { resumeCommand } from "./commands/resume.ts";
@@ -27,6 +29,8 @@ export const COMMANDS: readonly Command[] = [
   retryCommand,
   pauseCommand,
   resumeCommand,
+  dashboardCommand,
+  loadtesterCommand,
   versionCommand,
 ];
 

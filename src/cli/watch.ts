@@ -91,7 +91,7 @@ export async function watchCanary(opts: WatchCanaryOptions): Promise<number> {
  * The informer reports trouble (a dropped watch it is retrying) through a Logger; on a
  * terminal that is a short warning on stderr, and routine progress is not shown at all.
  */
-function warningsTo(out: Output): Logger {
+export function warningsTo(out: Output): Logger {
   const line = (msg: string, fields?: Fields) => {
     const err = fields?.err;
     const detail = err instanceof Error ? `: ${err.message}` : "";
