@@ -17,7 +17,7 @@ import { loadKubeConfig } from "../../src/kube/config.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { startDashboard } from "../../src/dashboard/run.ts";
 import type { RunningDashboard } from "../../src/dashboard/run.ts";
-import { waitForCanary } from "../integration/canary/metrics-support.ts";
+import { waitForCanary } from "../support/canary-metrics.ts";
 import { launchBrowser } from "../support/browser.ts";
 import { reasonOf, startE2eEnvironment, waitForVerdict } from "./support.ts";
 import type { E2eEnvironment } from "./support.ts";

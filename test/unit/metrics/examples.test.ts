@@ -13,12 +13,12 @@ import type { KubeObject } from "../../../src/kube/types.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
 import { renderTemplate } from "../../../src/metrics/template.ts";
 import type { MetricProviderSpec } from "../../../src/metrics/types.ts";
-import { memoryClient } from "../kube/fake-client.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 const DIR = "examples/metric-templates";
 
 describe("examples/metric-templates", () => {
-  const registry = createMetricProviderRegistry({ kube: memoryClient(), externalMetrics: { list: async () => ({ items: [] }) } });
+  const registry = createMetricProviderRegistry({ kube: new FakeKube(), externalMetrics: { list: async () => ({ items: [] }) } });
   const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml"));
 
   it("covers graphite, influxdb, dynatrace, splunk, stackdriver, keptn and externalmetrics", () => {

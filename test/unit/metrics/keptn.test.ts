@@ -3,8 +3,8 @@ import { createKeptnProvider, KEPTN_API_VERSION, parseKeptnQuery } from "../../.
 import { MetricConfigError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
-import { memoryClient } from "../kube/fake-client.ts";
-import type { MemoryClient } from "../kube/fake-client.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
+
 
 const keptnMetric = (value?: string): KubeObject => ({
   apiVersion: KEPTN_API_VERSION,
@@ -15,7 +15,7 @@ const keptnMetric = (value?: string): KubeObject => ({
 });
 
 /** Plays Keptn's metrics operator: an Analysis read after `afterReads` reads has completed with `pass`. */
-function completeAnalyses(kube: MemoryClient, pass: boolean | undefined, afterReads = 2): void {
+function completeAnalyses(kube: FakeKube, pass: boolean | undefined, afterReads = 2): void {
   let reads = 0;
   kube.before = (verb, key) => {
     if (verb !== "get" || !key.includes("/Analysis/")) return;
@@ -26,9 +26,9 @@ function completeAnalyses(kube: MemoryClient, pass: boolean | undefined, afterRe
 }
 
 describe("metrics/keptn", () => {
-  let kube: MemoryClient;
+  let kube: FakeKube;
   beforeEach(() => {
-    kube = memoryClient();
+    kube = new FakeKube();
   });
   const provider = (timeoutMs = 2000) =>
     createKeptnProvider({ spec: { type: "keptn" }, secret: {} }, { timeoutMs, kube, pollIntervalMs: 5, nameSuffix: () => "a1b2c3" });

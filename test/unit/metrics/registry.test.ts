@@ -4,11 +4,11 @@ import type { CloudWatchPort } from "../../../src/metrics/cloudwatch.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
 import type { MetricProviderSpec } from "../../../src/metrics/types.ts";
 import { MetricConfigError } from "../../../src/metrics/types.ts";
-import { memoryClient } from "../kube/fake-client.ts";
+import { FakeKube } from "../../support/fake-kube.ts";
 
 describe("metrics/registry", () => {
   const registry = createMetricProviderRegistry({
-    kube: memoryClient(),
+    kube: new FakeKube(),
     createCloudWatchClient: () => ({ send: async () => ({}) }) as unknown as CloudWatchPort,
   });
 
