@@ -9,6 +9,7 @@ import { findCommand, parseCommandLine, stringOption } from "./args.ts";
 import type { OptionSpec } from "./args.ts";
 import type { CliIO, Command } from "./command.ts";
 import { abortCommand } from "./commands/abort.ts";
+import { convertCommand } from "./commands/convert.ts";
 import { getCommand } from "./commands/get.ts";
 import { pauseCommand } from "./commands/pause.ts";
 import { promoteCommand } from "./commands/promote.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   retryCommand,
   pauseCommand,
   resumeCommand,
+  convertCommand,
   versionCommand,
 ];
 
