@@ -42,7 +42,8 @@ export class ConditionSyntaxError extends Error {}
 
 type Token = { kind: "num"; value: number } | { kind: "id"; value: string } | { kind: "str"; value: string } | { kind: "op"; value: string };
 
-const OPS = [">=", "<=", "==", "!=", "&&", "||", ">", "<", "!", "(", ")", "[", "]", ".", ",", "-"];
+// Arithmetic and closures are tokens too, so that the parser can say where a translation stops.
+const OPS = [">=", "<=", "==", "!=", "&&", "||", ">", "<", "!", "(", ")", "[", "]", ".", ",", "-", "+", "*", "/", "%", "{", "}", "#", "?", ":"];
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -194,6 +195,10 @@ class Parser {
       this.pos++;
       return { kind: "number", value: t.value, text: String(t.value) };
     }
+    if (t.kind === "str") {
+      this.pos++;
+      return { kind: "text", text: `'${t.value}'` };
+    }
     if (t.kind === "id" && t.value === "len") {
       this.pos++;
       this.expect("(");
@@ -246,7 +251,7 @@ class Parser {
 /** Functions that turn the measured value into a number without changing it. */
 const CONVERSIONS: readonly string[] = ["asFloat", "asInt"];
 
-type Operand = { kind: "number"; value: number; text: string } | { kind: "value"; text: string } | { kind: "len"; text: string };
+type Operand = { kind: "number"; value: number; text: string } | { kind: "value"; text: string } | { kind: "len"; text: string } | { kind: "text"; text: string };
 
 export function parseCondition(text: string, valueForm: ValueForm): Condition {
   return new Parser(tokenize(text), valueForm).parse();
@@ -281,6 +286,12 @@ export function translateConditions(successCondition: string | undefined, failur
   } catch (err) {
     return { ok: false, reason: `failureCondition "${failureCondition}" is not a range aviary can check: ${(err as Error).message}` };
   }
+  const named = [
+    successCondition === undefined ? undefined : `successCondition "${successCondition}"`,
+    failureCondition === undefined ? undefined : `failureCondition "${failureCondition}"`,
+  ]
+    .filter((n) => n !== undefined)
+    .join(" with ");
   const notFailing = failure === undefined ? undefined : complement(failure.set);
   const passing = success === undefined ? notFailing! : notFailing === undefined ? success.set : intersect(success.set, notFailing);
   if (success !== undefined && notFailing !== undefined) {
@@ -288,19 +299,19 @@ export function translateConditions(successCondition: string | undefined, failur
     if (!isNone(neither)) {
       return {
         ok: false,
-        reason: `values in ${describe(neither)} meet neither successCondition "${successCondition}" nor failureCondition "${failureCondition}" (Argo: Inconclusive, the rollout waits for a person); aviary has no inconclusive outcome`,
+        reason: `${named}: values in ${describe(neither)} meet neither (Argo: Inconclusive, the rollout waits for a person); aviary has no inconclusive outcome`,
       };
     }
   }
   const empty = emptyVerdict(success, failure);
   if (empty === "inconclusive") {
-    return { ok: false, reason: "an empty result is Inconclusive under these conditions (the rollout waits for a person); aviary has no inconclusive outcome" };
+    return { ok: false, reason: `${named}: an empty result is Inconclusive (the rollout waits for a person); aviary has no inconclusive outcome` };
   }
-  if (isNone(passing)) return { ok: false, reason: "no value can pass these conditions" };
+  if (isNone(passing)) return { ok: false, reason: `${named}: no value can pass` };
   const notes: string[] = [];
   let range: ThresholdRange | undefined;
   if (!isAll(passing)) {
-    if (passing.length !== 1) return { ok: false, reason: `the passing values ${describe(passing)} are not one range` };
+    if (passing.length !== 1) return { ok: false, reason: `${named}: the passing values ${describe(passing)} are not one range` };
     const [only] = passing as [IntervalSet[number]];
     range = {};
     if (only.lo !== -Infinity) {
