@@ -131,7 +131,7 @@ function convertMetric(ctx: AnalysisContext, template: SourceObject, m: Obj, at:
     );
     return undefined;
   }
-  const converted = convertProvider(provider, child(at, "provider"), args, { report: ctx.report, source, awsRegion: ctx.awsRegion });
+  const converted = convertProvider(provider, child(at, "provider"), args, { report: ctx.report, source, awsRegion: ctx.awsRegion, intervalMs: ms(str(m.interval)) });
   if (converted === undefined) return undefined;
 
   const conditions = (text: string | undefined, field: string): string | undefined | false => {

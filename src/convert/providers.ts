@@ -3,12 +3,14 @@
  * of "the measured value" its conditions may use. prometheus, cloudWatch, datadog,
  * newRelic and web have aviary counterparts; job and the rest are reported.
  */
+import { tryParseDuration } from "../api/duration.ts";
 import type { MetricProviderSpec } from "../metrics/types.ts";
+import { defaultLookbackMs } from "../metrics/types.ts";
 import type { Args, Substitution } from "./args.ts";
 import { argsToValues, argsToVariables } from "./args.ts";
 import type { ValueForm } from "./conditions.ts";
 import type { Obj } from "./fields.ts";
-import { child, isObj, list, obj, str } from "./fields.ts";
+import { child, isObj, list, num, obj, str } from "./fields.ts";
 import type { ConvertedMetricTemplateSpec } from "./model.ts";
 import type { Report } from "./report.ts";
 
@@ -17,6 +19,8 @@ export interface ProviderContext {
   /** `AnalysisTemplate/success-rate`. */
   source: string;
   awsRegion?: string | undefined;
+  /** The metric's interval in ms, from which aviary derives default look-back windows. */
+  intervalMs?: number | undefined;
 }
 
 export interface ProviderConversion {
@@ -68,7 +72,7 @@ export function convertProvider(provider: Obj, at: string, args: Args, ctx: Prov
     case "cloudWatch":
       return cloudWatch(body, field, args, ctx, fail);
     case "datadog":
-      return datadog(body, field, args, fail);
+      return datadog(body, field, args, fail, ctx.intervalMs);
     case "newRelic":
       return newRelic(body, field, args, ctx, fail);
     case "web":
@@ -149,20 +153,32 @@ function cloudWatch(body: Obj, at: string, args: Args, ctx: ProviderContext, fai
   }
   const q = query(text, queriesAt, args, fail);
   if (q === undefined) return undefined;
-  // Argo looks back `interval` (default 5m) from now; written out, aviary looks back the same.
-  const provider: MetricProviderSpec = { type: "cloudwatch", window: str(body.interval) ?? "5m" };
+  // Argo looks back `interval` (default 5m) from now. aviary's own default look-back is the
+  // longest of 5m, the metric's interval and two periods; the window is written only where
+  // it differs, so the same data is read either way.
+  const provider: MetricProviderSpec = { type: "cloudwatch" };
+  const argoWindow = str(body.interval) ?? "5m";
+  const argoMs = tryParseDuration(argoWindow);
+  if (!argoMs.ok) return fail(child(at, "interval"), `"${argoWindow}" is not a duration`);
+  const periods = typeof raw === "string" ? [] : list(raw).flatMap((q) => [num(obj(q)?.period), num(obj(obj(q)?.metricStat)?.period)]);
+  const aviaryDefault = Math.max(defaultLookbackMs(ctx.intervalMs), 2 * 1000 * Math.max(0, ...periods.filter((p) => p !== undefined)));
+  if (argoMs.ms !== aviaryDefault) provider.window = argoWindow;
   if (ctx.awsRegion !== undefined) provider.region = ctx.awsRegion;
   else ctx.report.action(ctx.source, "", "Argo took the AWS region of its CloudWatch metrics from its controller's environment: set spec.provider.region on the MetricTemplates (or pass --aws-region), or AWS_REGION in aviary's environment");
   return { spec: { provider, query: q.text }, variables: q.variables, valueForm: isNewestCloudWatchValue };
 }
 
-function datadog(body: Obj, at: string, args: Args, fail: Fail): ProviderConversion | undefined {
+function datadog(body: Obj, at: string, args: Args, fail: Fail, intervalMs: number | undefined): ProviderConversion | undefined {
   if (body.queries !== undefined || body.formula !== undefined) {
     return fail(child(at, body.queries !== undefined ? "queries" : "formula"), "Datadog v2 formulas over several queries are not supported; aviary's datadog provider runs one metrics query");
   }
   const q = query(str(body.query), child(at, "query"), args, fail);
   if (q === undefined) return undefined;
-  const provider: MetricProviderSpec = { type: "datadog", secretRef: { name: "datadog" }, window: str(body.interval) ?? "5m" };
+  const provider: MetricProviderSpec = { type: "datadog", secretRef: { name: "datadog" } };
+  const argoWindow = str(body.interval) ?? "5m";
+  const argoMs = tryParseDuration(argoWindow);
+  if (!argoMs.ok) return fail(child(at, "interval"), `"${argoWindow}" is not a duration`);
+  if (argoMs.ms !== defaultLookbackMs(intervalMs)) provider.window = argoWindow;
   return { spec: { provider, query: q.text }, variables: q.variables, valueForm: (a) => a === "result" };
 }
 

@@ -57,7 +57,7 @@ describe("convert: examples/argo", () => {
     );
     assert.equal(find("Deployment").spec.replicas, 4);
     const template = find("MetricTemplate").spec;
-    assert.deepEqual(template.provider, { type: "cloudwatch", window: "5m" });
+    assert.deepEqual(template.provider, { type: "cloudwatch" });
     const query = JSON.parse(template.query);
     assert.deepEqual(query[0].metricStat.metric.dimensions, [
       { name: "CanaryName", value: "{{ variables.canary-name }}" },
