@@ -26,6 +26,8 @@ export interface AnalysisContext {
   rollout: SourceObject;
   templates: MetricTemplates;
   awsRegion?: string | undefined;
+  /** Argo Service name → the aviary Service with the same pods. */
+  serviceRenames: ReadonlyMap<string, string>;
 }
 
 /** A converted metric before it is placed in the schedule. */
@@ -79,6 +81,7 @@ export function convertAnalysisRun(ctx: AnalysisContext, analysis: Obj, path: st
     for (const r of notes.resolved) {
       ctx.report.changed(rolloutLabel, r.field, `args.${r.name} = ${r.fieldPath} is read from the Rollout now, not when each analysis starts`);
     }
+    renameServices(args, ctx, rolloutLabel, child(path, "args"));
     const spec = obj(template.body.spec) ?? {};
     for (const d of list(spec.dryRun).map((x) => str(obj(x)?.metricName))) if (d !== undefined) dryRun.add(d);
     list(spec.metrics).forEach((raw, i) => {
@@ -90,6 +93,25 @@ export function convertAnalysisRun(ctx: AnalysisContext, analysis: Obj, path: st
     });
   }
   return { drafts, durationMs };
+}
+
+/**
+ * An argument naming the Rollout's canary or stable Service (`shop-preview`, or its DNS name)
+ * would make the query measure a Service the Canary no longer uses: it is renamed to the
+ * aviary Service with the same pods (`<svc>-canary`, `<svc>-primary`), and the report says so.
+ */
+function renameServices(args: Map<string, ArgValue>, ctx: AnalysisContext, source: string, at: string): void {
+  for (const [name, arg] of args) {
+    if (!("value" in arg)) continue;
+    let value = arg.value;
+    for (const [from, to] of ctx.serviceRenames) {
+      value = value.replace(new RegExp(`(?<![A-Za-z0-9-])${from.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z0-9-])`, "g"), to);
+    }
+    if (value !== arg.value) {
+      args.set(name, { value });
+      ctx.report.changed(source, at, `args.${name}: "${arg.value}" → "${value}": the Service the Rollout measured has this name under aviary`);
+    }
+  }
 }
 
 /** Argo's effective count: `count`, else 1 without an interval, else unbounded. */

@@ -65,7 +65,10 @@ export function convertRollout(rollout: SourceObject, sources: Sources, report: 
   const router = convertTrafficRouting(routing, child(path, "trafficRouting"), { sources, report, rollout, apex, stableService, canaryService });
 
   // Steps, and the analyses bound to them, in Argo's order.
-  const ctx: AnalysisContext = { sources, report, rollout, templates, awsRegion: opts.awsRegion };
+  const serviceRenames = new Map<string, string>();
+  if (canaryService !== undefined && canaryService !== `${apex}-canary`) serviceRenames.set(canaryService, `${apex}-canary`);
+  if (stableService !== undefined && stableService !== `${apex}-primary` && stableService !== apex) serviceRenames.set(stableService, `${apex}-primary`);
+  const ctx: AnalysisContext = { sources, report, rollout, templates, awsRegion: opts.awsRegion, serviceRenames };
   const placed: PlacedDraft[] = [];
   const dropped: { at: string; stepIndex: number }[] = [];
   const walk = walkSteps(canaryStrategy.steps, child(path, "steps"), {

@@ -65,6 +65,26 @@ describe("convert: analysis templates → MetricTemplates and Canary metrics", (
     assert.match(entryAt(c, "Rollout/shop", "spec.strategy.canary.analysis.args[0].valueFrom.fieldRef", "changed").message, /read from the Rollout now/);
   });
 
+  it("renames an argument naming the Rollout's canary or stable Service to aviary's Service with the same pods", () => {
+    const c = convertYaml(
+      yamlOf(
+        rollout({
+          canaryService: "shop-preview",
+          stableService: "shop-stable",
+          steps: [{ setWeight: 50 }],
+          analysis: { templates: [{ templateName: "rate" }], args: [{ name: "service", value: "shop-preview.web.svc.cluster.local" }, { name: "baseline", value: "shop-stable" }, { name: "other", value: "shop-previewer" }] },
+        }),
+        analysisTemplate("rate", [promMetric({ provider: { prometheus: { address: "http://p", query: '{{args.service}} {{args.baseline}} {{args.other}}' } } })], [{ name: "service" }, { name: "baseline" }, { name: "other" }]),
+      ),
+    );
+    assert.deepEqual(canarySpec(c).analysis.metrics[0].templateVariables, { service: "shop-canary.web.svc.cluster.local", baseline: "shop-primary", other: "shop-previewer" });
+    const renames = c.report.entries.filter((e) => e.field === "spec.strategy.canary.analysis.args").map((e) => e.message);
+    assert.deepEqual(renames, [
+      'args.service: "shop-preview.web.svc.cluster.local" → "shop-canary.web.svc.cluster.local": the Service the Rollout measured has this name under aviary',
+      'args.baseline: "shop-stable" → "shop-primary": the Service the Rollout measured has this name under aviary',
+    ]);
+  });
+
   it("writes arguments into fields aviary does not template", () => {
     const metric = promMetric({ provider: { prometheus: { address: "http://{{args.service}}:9090", query: "up" } }, successCondition: "result >= {{args.min}}" });
     const c = withMetrics([metric], [{ name: "service", value: "prom" }, { name: "min", value: "3" }], [{ name: "service" }, { name: "min" }]);
