@@ -193,6 +193,17 @@ describe("convert: analysis templates → MetricTemplates and Canary metrics", (
     ]);
   });
 
+  it("writes a second MetricTemplate when arguments written into the provider make the specs differ", () => {
+    const metric = promMetric({ provider: { prometheus: { address: "http://{{args.prom}}:9090", query: "up" } } });
+    const step = (prom: string) => ({ analysis: { templates: [{ templateName: "rate" }], args: [{ name: "prom", value: prom }] } });
+    const c = convertYaml(yamlOf(rollout({ steps: [{ setWeight: 10 }, step("eu"), { setWeight: 30 }, step("us"), { setWeight: 60 }, step("eu")] }), analysisTemplate("rate", [metric], [{ name: "prom" }])));
+    assert.deepEqual(
+      c.outputs.filter((o) => o.manifest.kind === "MetricTemplate").map((o) => [o.manifest.metadata.name, (o.manifest.spec as Loose).provider.address]),
+      [["rate", "http://eu:9090"], ["rate-2", "http://us:9090"]],
+    );
+    assert.deepEqual(canarySpec(c).analysis.metrics.map((m: Loose) => [m.templateRef.name, m.steps]), [["rate", [0, 2]], ["rate-2", [1]]]);
+  });
+
   it("merges one metric run with the same arguments at several steps", () => {
     const step = { analysis: { templates: [{ templateName: "rate" }], args: [{ name: "service", value: "a" }] } };
     const c = convertYaml(yamlOf(rollout({ steps: [{ setWeight: 10 }, step, { setWeight: 30 }, step] }), analysisTemplate("rate", [promMetric({ count: 2 })], [{ name: "service" }])));
