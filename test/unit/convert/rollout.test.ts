@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import { errorsOf, validateCanary, validateMetricTemplate } from "../../../src/api/validate.ts";
 import { InputError } from "../../../src/convert/convert.ts";
+import { toYaml } from "../../../src/convert/emit.ts";
 import { analysisTemplate, canarySpec, convertYaml, entries, entryAt, output, promMetric, rollout, yamlOf } from "./helpers.ts";
 import type { Loose } from "./helpers.ts";
 
@@ -107,6 +108,17 @@ describe("convert: Rollout → Deployment and Canary", () => {
     assert.throws(() => convertYaml("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n"), (e: Error) => e instanceof InputError && /no Rollout/.test(e.message));
     assert.throws(() => convertYaml("kind: Rollout\nmetadata: {name: x\n"), (e: Error) => e instanceof InputError && /^test.yaml: document 1: /.test(e.message));
     assert.throws(() => convertYaml("- just\n- a list\n"), (e: Error) => e instanceof InputError && /document 1 is not a Kubernetes object/.test(e.message));
+  });
+
+  it("reads the List that kubectl get -o yaml prints, and leaves server fields out of what it writes back", () => {
+    const deployment = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "shop-app", namespace: "web", uid: "1", resourceVersion: "9", managedFields: [] }, spec: { replicas: 0 }, status: { replicas: 0 } };
+    const argo = rollout({ steps: [{ setWeight: 50 }] }) as Loose;
+    delete argo.spec.template;
+    argo.spec.workloadRef = { apiVersion: "apps/v1", kind: "Deployment", name: "shop-app" };
+    const c = convertYaml(JSON.stringify({ apiVersion: "v1", kind: "List", items: [argo, deployment] }));
+    const yaml = toYaml(c.outputs);
+    assert.match(yaml, /^# converted from Deployment\/shop-app\napiVersion: apps\/v1\nkind: Deployment\nmetadata:\n {2}name: shop-app\n {2}namespace: web\nspec:\n {2}replicas: 2\n---\n/);
+    assert.doesNotMatch(yaml, /resourceVersion|managedFields|uid:|status:/);
   });
 
   it("survives malformed fields without crashing, reporting them", () => {
