@@ -66,16 +66,20 @@ export function readArgs(args: unknown, path: string, rollout: Obj, into: Map<st
 
 export type Substitution = { ok: true; text: string; variables: Record<string, string> } | { ok: false; problems: string[] };
 
+/** An aviary template variable name for an Argo argument name (which may hold dots). */
+export const variableName = (arg: string): string => arg.replace(/[^A-Za-z0-9_-]/g, "_").replace(/^(?=[0-9-])/, "_");
+
 /** `{{args.x}}` → `{{ variables.x }}`, with the values for templateVariables. */
 export function argsToVariables(text: string, args: Args): Substitution {
   const variables: Record<string, string> = {};
   const problems: string[] = [];
   const out = text.replace(ARG, (_m, name: string) => {
     const arg = args.get(name);
+    const variable = variableName(name);
     if (arg === undefined) problems.push(`args.${name} is not declared`);
     else if ("problem" in arg) problems.push(arg.problem);
-    else variables[name] = arg.value;
-    return `{{ variables.${name} }}`;
+    else variables[variable] = arg.value;
+    return `{{ variables.${variable} }}`;
   });
   return problems.length > 0 ? { ok: false, problems: [...new Set(problems)] } : { ok: true, text: out, variables };
 }

@@ -85,6 +85,13 @@ describe("convert: analysis templates → MetricTemplates and Canary metrics", (
     ]);
   });
 
+  it("names template variables the way aviary's templates allow", () => {
+    const metric = promMetric({ provider: { prometheus: { address: "http://p", query: "x{a=\"{{ args.svc.name }}\"}" } } });
+    const c = withMetrics([metric], [{ name: "svc.name", value: "shop" }], [{ name: "svc.name" }]);
+    assert.equal((output(c, "MetricTemplate").spec as Loose).query, 'x{a="{{ variables.svc_name }}"}');
+    assert.deepEqual(canarySpec(c).analysis.metrics[0].templateVariables, { svc_name: "shop" });
+  });
+
   it("writes arguments into fields aviary does not template", () => {
     const metric = promMetric({ provider: { prometheus: { address: "http://{{args.service}}:9090", query: "up" } }, successCondition: "result >= {{args.min}}" });
     const c = withMetrics([metric], [{ name: "service", value: "prom" }, { name: "min", value: "3" }], [{ name: "service" }, { name: "min" }]);
