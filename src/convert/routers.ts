@@ -201,8 +201,16 @@ function gatewayApi(body: Obj, at: string, ctx: RouterContext): RouterConversion
     for (const extra of canaryRules.slice(1)) ctx.report.lossy(routeLabel, extra.at, "aviary's HTTPRoute has one weighted rule; only the first rule that routes to the Rollout's Services is converted");
     gatewayRule(rule.rule, rule.at, routeLabel, out.service, ctx.report);
   }
-  ctx.report.action(routeLabel, "", `delete it once the Canary is initialized: aviary writes HTTPRoute ${ctx.apex} with the same parents and hosts, and both would claim the same requests`);
+  ctx.report.action(routeLabel, "", replaces("HTTPRoute", route.ref.name, route.ref.namespace, ctx, "with the same parents and hosts, and both would claim the same requests"));
   return out;
+}
+
+/** What to do with a user's route object that aviary's own (named after the apex Service) replaces. */
+function replaces(kind: string, name: string, namespace: string | undefined, ctx: RouterContext, why: string): string {
+  const sameObject = name === ctx.apex && (namespace === undefined || ctx.rollout.ref.namespace === undefined || namespace === ctx.rollout.ref.namespace);
+  return sameObject
+    ? `aviary writes ${kind} ${name} itself from now on (rules and backends included): stop applying it from your manifests`
+    : `delete it once the Canary is initialized: aviary writes ${kind} ${ctx.apex} ${why}`;
 }
 
 const PATH_TYPES: Record<string, keyof StringMatch> = { PathPrefix: "prefix", Exact: "exact", RegularExpression: "regex" };
@@ -325,7 +333,7 @@ function istioVirtualService(vs: SourceObject, routeNames: string[], ctx: Router
     }
   }
   for (const k of ["tls", "tcp"]) if (spec[k] !== undefined) ctx.report.lossy(vsLabel, `spec.${k}`, "aviary routes HTTP only; dropped");
-  ctx.report.action(vsLabel, "", `delete it once the Canary is initialized: aviary writes VirtualService ${ctx.apex} for the same hosts`);
+  ctx.report.action(vsLabel, "", replaces("VirtualService", vs.ref.name, vs.ref.namespace, ctx, "for the same hosts"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -72,7 +72,10 @@ describe("convert: traffic routing → provider and service", () => {
     assert.deepEqual(spec.service.headers, { request: { set: { "x-a": "1" }, remove: ["x-b"] } });
     assert.match(entryAt(c, "HTTPRoute/shop", "spec.rules[0].filters[1]", "lossy").message, /filter URLRewrite is not carried/);
     assert.match(entryAt(c, "HTTPRoute/shop", "spec.rules[1]", "lossy").message, /routes to other Services/);
-    assert.match(entryAt(c, "HTTPRoute/shop", "", "action").message, /delete it once the Canary is initialized: aviary writes HTTPRoute shop/);
+    // The route has the apex Service's name: aviary's HTTPRoute is that very object.
+    assert.match(entryAt(c, "HTTPRoute/shop", "", "action").message, /^aviary writes HTTPRoute shop itself from now on .* stop applying it/);
+    const renamed = routed({ plugins: { "argoproj-labs/gatewayAPI": { httpRoute: "shop-route" } } }, { ...route, metadata: { name: "shop-route", namespace: "web" } });
+    assert.match(entryAt(renamed, "HTTPRoute/shop-route", "", "action").message, /^delete it once the Canary is initialized: aviary writes HTTPRoute shop with the same parents and hosts/);
   });
 
   it("gatewayapi without the HTTPRoute in the input is lossy (no parents)", () => {
