@@ -120,6 +120,11 @@ export function convertRollout(rollout: SourceObject, sources: Sources, report: 
     service: { name: apex, port: port.port, ...(port.targetPort !== undefined ? { targetPort: port.targetPort } : {}), ...(port.portName ? { portName: port.portName } : {}), ...router.service },
     analysis,
   };
+  report.action(
+    source,
+    "",
+    `cut over in this order: apply the Deployment, MetricTemplates and Canary; once Canary ${rollout.ref.name} reports Initialized (Service ${apex} then reaches ${workload.name}-primary), apply the rewritten routes${router.outputs.length > 0 ? " written here" : ""} and delete the Rollout. Until then its own pods keep serving${stableService ? ` through Service ${stableService}` : ""}`,
+  );
   const metadata: OutputObject["manifest"]["metadata"] = { name: rollout.ref.name, ...(rollout.ref.namespace ? { namespace: rollout.ref.namespace } : {}) };
   if (spec.paused === true) metadata.annotations = { [ANNOTATION_PAUSED]: "true" };
   return {
