@@ -195,8 +195,8 @@ function convertMetric(ctx: AnalysisContext, template: SourceObject, m: Obj, at:
     const raw = m[field];
     if (raw === undefined) return fallback;
     const n = num(typeof raw === "string" ? argsText(raw, args) : raw);
-    if (n === undefined || !Number.isInteger(n)) {
-      ctx.report.lossy(source, child(at, field), `"${String(raw)}" is not a whole number; the metric is not converted`);
+    if (n === undefined || !Number.isInteger(n) || n < 0) {
+      ctx.report.lossy(source, child(at, field), `"${String(raw)}" is not a whole number of 0 or more; the metric is not converted`);
       return undefined;
     }
     return n;

@@ -40,6 +40,12 @@ describe("convert: analysis templates → MetricTemplates and Canary metrics", (
     assert.deepEqual([m.failureLimit, m.consecutiveErrorLimit, m.count], [3, 2, 5]);
   });
 
+  it("reports a limit that is not a whole number of 0 or more", () => {
+    const c = withMetrics([promMetric({ failureLimit: -1 })]);
+    assert.equal(canarySpec(c).analysis.metrics, undefined);
+    assert.match(entryAt(c, T, "spec.metrics[0].failureLimit", "lossy").message, /"-1" is not a whole number of 0 or more/);
+  });
+
   it("measures once when Argo has neither interval nor count", () => {
     const c = withMetrics([promMetric({ interval: undefined })]);
     assert.equal(canarySpec(c).analysis.metrics[0].count, 1);
