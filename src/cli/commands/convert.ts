@@ -76,7 +76,8 @@ async function readInputs(paths: readonly string[], io: CliIO): Promise<InputFil
   const files: InputFile[] = [];
   for (const path of wanted) {
     if (path === "-") {
-      if (io.readStdin === undefined) throw new UsageError("no standard input to read: name the files to convert");
+      // A terminal on stdin means nobody is piping manifests in: waiting for them would look like a hang.
+      if (io.readStdin === undefined || (io.interactive && paths.length === 0)) throw new UsageError("name the files to convert, or pipe the manifests in");
       files.push({ name: "(stdin)", text: await io.readStdin() });
       continue;
     }

@@ -109,6 +109,9 @@ describe("cli convert", () => {
     assert.match(empty.err(), /^error: no Rollout \(argoproj.io\/v1alpha1\) in the input\n$/);
     const noStdin = recordingIO();
     assert.equal(await runCli(["convert"], noStdin.io), 2);
+    const terminal = recordingIO("never read");
+    assert.equal(await runCli(["convert"], { ...terminal.io, interactive: true }), 2);
+    assert.match(terminal.err(), /^error: name the files to convert, or pipe the manifests in\n/);
     const badGate = recordingIO();
     assert.equal(await runCli(["convert", "x.yaml", "--gate-url", "gate"], badGate.io), 2);
     assert.match(badGate.err(), /^error: --gate-url must be an http or https URL, got "gate"\n/);
