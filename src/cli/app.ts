@@ -9,6 +9,7 @@ import { findCommand, parseCommandLine, stringOption } from "./args.ts";
 import type { OptionSpec } from "./args.ts";
 import type { CliIO, Command } from "./command.ts";
 import { abortCommand } from "./commands/abort.ts";
+import { convertCommand } from "./commands/convert.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
 import { getCommand } from "./commands/get.ts";
 import { loadtesterCommand } from "./commands/loadtester.ts";
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   resumeCommand,
   dashboardCommand,
   loadtesterCommand,
+  convertCommand,
   versionCommand,
 ];
 

@@ -34,6 +34,8 @@ export interface CliIO {
   /** Asks a question on the terminal; resolves with the answer line, or null at end of input. */
   ask(question: string): Promise<string | null>;
   now(): Date;
+  /** Reads all of standard input (commands that take `-` as a file); absent where there is none. */
+  readStdin?(): Promise<string>;
   /** Aborted on Ctrl-C: long-running commands stop and return EXIT_INTERRUPTED. */
   signal: AbortSignal;
   /** Connects to the cluster (loaded lazily: --help and usage errors need no Kubernetes client). */

@@ -6,6 +6,7 @@
  *   2  usage error: unknown command or flag, missing or extra argument
  *   3  the canary does not exist, or the cluster could not be reached or refused the call
  *   4  `status -w --timeout` ran out before the run settled
+ *   5  `convert`: something could not be carried over faithfully (see its report)
  *   130 interrupted (Ctrl-C)
  */
 import type { CanaryPhase } from "../api/types.ts";
@@ -16,6 +17,7 @@ export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_UNAVAILABLE = 3;
 export const EXIT_TIMEOUT = 4;
+export const EXIT_LOSSY = 5;
 export const EXIT_INTERRUPTED = 130;
 
 /** An error the CLI reports as one line on stderr, ending the process with `exitCode`. */

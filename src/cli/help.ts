@@ -28,7 +28,7 @@ export function generalHelp(program: string, commands: readonly Command[], globa
     "",
     "Exit status: 0 done (status: the canary has not failed); 1 the run Failed, or the request",
     "does not apply in the canary's phase; 2 usage error; 3 canary not found or cluster",
-    "unreachable/refused; 4 timed out; 130 interrupted.",
+    "unreachable/refused; 4 timed out; 5 convert could not carry everything over; 130 interrupted.",
     "",
     `Run '${program} <command> --help' for a command's flags.`,
     "",

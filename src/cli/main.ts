@@ -37,6 +37,11 @@ const io: CliIO = {
     }
   },
   now: () => new Date(),
+  async readStdin() {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
   signal: interrupt.signal,
   // Loaded on first use: the Kubernetes client library takes about a second to import.
   connect: async (opts) => (await import("./session.ts")).openSession(opts, process.env),

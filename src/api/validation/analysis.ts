@@ -160,8 +160,9 @@ function checkMetrics(a: Fields): void {
       const min = range.number("min");
       const max = range.number("max");
       if (!range.has("min") && !range.has("max")) range.problems.error(range.path, "must set min or max");
-      if (min !== undefined && max !== undefined && min >= max) {
-        range.problems.error(range.path, `min (${min}) must be less than max (${max})`);
+      // min == max is a range of one value ("exactly 100% of synthetic checks succeeded").
+      if (min !== undefined && max !== undefined && min > max) {
+        range.problems.error(range.path, `min (${min}) must not be greater than max (${max})`);
       }
       if (m.has("threshold")) m.problems.warn(m.at("threshold"), "is ignored when thresholdRange is set");
     } else if (!m.has("threshold")) {

@@ -79,7 +79,7 @@ const invalid: InvalidCase[] = [
     name: "thresholdRange min above max",
     base: istioCanary,
     changes: { "spec.analysis.metrics.0.thresholdRange": { min: 99, max: 1 } },
-    expected: ["spec.analysis.metrics[0].thresholdRange: min (99) must be less than max (1)"],
+    expected: ["spec.analysis.metrics[0].thresholdRange: min (99) must not be greater than max (1)"],
   },
   { name: "empty thresholdRange", base: istioCanary, changes: { "spec.analysis.metrics.0.thresholdRange": {} }, expected: ["spec.analysis.metrics[0].thresholdRange: must set min or max"] },
   {
@@ -224,6 +224,10 @@ describe("validateCanary", () => {
     it("has at least 25 distinct cases", () => {
       assert.ok(new Set(invalid.map((c) => c.expected.join())).size >= 25);
     });
+  });
+
+  it("accepts a thresholdRange of one value (min equal to max)", () => {
+    assert.deepEqual(errors(edits(istioCanary(), { "spec.analysis.metrics.0.thresholdRange": { min: 100, max: 100 } })), []);
   });
 
   it("reports every problem at once, not only the first", () => {
