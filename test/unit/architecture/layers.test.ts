@@ -15,6 +15,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), "../../../src");
 /** The layer of each top-level entry of src/ (a folder, or a file at the root). */
 export const LAYERS: Readonly<Record<string, number>> = {
   ground: 0,
+  judge: 0,
   api: 0,
   kube: 0,
   observability: 0,
@@ -22,8 +23,11 @@ export const LAYERS: Readonly<Record<string, number>> = {
   router: 1,
   notifier: 1,
   webhook: 1,
+  loadtester: 1,
   controller: 2,
+  convert: 2,
   cli: 3,
+  dashboard: 3,
   "config.ts": 3,
   "main.ts": 3,
 };
