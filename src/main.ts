@@ -13,6 +13,7 @@ import { createCanaryController } from "./controller/controller.ts";
 import { createKubeClient } from "./kube/client.ts";
 import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
+import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
 import { API_VERSION, KIND_CANARY } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
@@ -20,6 +21,7 @@ import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
 import { createLogger } from "./observability/logger.ts";
 import { createAviaryMetrics } from "./observability/metrics.ts";
+import { registerKubeRequestMetric } from "./observability/kube-requests.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
 import { createRouterRegistry } from "./router/registry.ts";
@@ -36,12 +38,14 @@ export interface Running {
 
 export async function start(config: Config, log: Logger): Promise<Running> {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
-  const client = createKubeClient(kubeConfig, { userAgent: "aviary" });
+  const requests = createRequestCounter();
+  const client = createKubeClient(kubeConfig, { userAgent: "aviary", requestCounter: requests });
   log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
   const metrics = createAviaryMetrics(registry);
+  registerKubeRequestMetric(registry, requests);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
   const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const metricProviders = createMetricProviderRegistry();

@@ -14,6 +14,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { createDiscovery, groupVersionPath } from "./discovery.ts";
 import type { ApiDiscovery, ApiResource } from "./discovery.ts";
 import { apiErrorFromResponse, describeRef, REASON_NO_SUBRESOURCE, refAction } from "./errors.ts";
+import type { RequestCounter } from "./request-counter.ts";
 import { createTransport } from "./transport.ts";
 import type { HttpRequest, KubeTransport } from "./transport.ts";
 import { FIELD_MANAGER, KubeApiError } from "./types.ts";
@@ -27,6 +28,8 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Page size of list calls (default 500). */
   pageSize?: number;
+  /** Counts every request sent (idle cost, benchmarks, the requests metric). */
+  requestCounter?: RequestCounter;
 }
 
 export interface ListResult<T> {
@@ -92,6 +95,7 @@ export function createKubeClient(kubeConfig: KubeConfig, opts: KubeClientOptions
   const transport = createTransport(kubeConfig, {
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.userAgent !== undefined ? { userAgent: opts.userAgent } : {}),
+    counter: opts.requestCounter,
   });
   return createClientOn(transport, opts);
 }

@@ -13,6 +13,7 @@
 import { IsomorphicFetchHttpLibrary, RequestContext } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { apiErrorFromException, apiErrorFromResponse } from "./errors.ts";
+import type { RequestCounter } from "./request-counter.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -58,6 +59,8 @@ export interface TransportOptions {
   /** Default per-request timeout. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Told about every request sent (a watch once, when it opens). */
+  counter?: RequestCounter | undefined;
 }
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
@@ -91,6 +94,7 @@ export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions =
       ctx.setBody(JSON.stringify(req.body));
     }
     ctx.setSignal(signal);
+    opts.counter?.record(req.action);
     return ctx;
   };
 
