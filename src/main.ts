@@ -10,12 +10,13 @@ import type { Config } from "./config.ts";
 import { createCheckRunner } from "./controller/checks/runner.ts";
 import { createCanaryReconciler } from "./controller/canary/reconcile.ts";
 import { createCanaryController } from "./controller/controller.ts";
+import { createApplySkip } from "./kube/apply-skip.ts";
 import { createKubeClient } from "./kube/client.ts";
 import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
 import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
-import { API_VERSION, KIND_CANARY } from "./api/types.ts";
+import { API_VERSION, KIND_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
@@ -59,13 +60,17 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     },
   });
   const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
+  // Generated Services are re-applied by every reconcile; the skip leaves out applies that would change nothing.
+  const generated = config.controller
+    ? createApplySkip({ client, logger: log, kinds: [{ apiVersion: "v1", kind: "Service" }], labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`, namespace: config.namespace })
+    : undefined;
   const reconcile = createCanaryReconciler({
-    kube: client, routers, checks, events, alerts, logger: log,
+    kube: generated?.client ?? client, routers, checks, events, alerts, logger: log,
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers })
+    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: generated?.informers })
     : undefined;
   if (controller) metrics.setQueueSource(() => controller.queue);
 

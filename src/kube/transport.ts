@@ -10,8 +10,8 @@
  * keeps the first one and reuses it, so requests share keep-alive connections and `close()`
  * has one pool to tear down.
  */
-import { IsomorphicFetchHttpLibrary, RequestContext } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { IsomorphicFetchHttpLibrary, RequestContext } from "./client-node.ts";
+import type { KubeConfig } from "./client-node.ts";
 import { apiErrorFromException, apiErrorFromResponse } from "./errors.ts";
 import type { RequestCounter } from "./request-counter.ts";
 
@@ -25,6 +25,8 @@ export interface HttpRequest {
   /** Sent as JSON. */
   body?: unknown;
   contentType?: string;
+  /** The Accept header (default application/json); e.g. a PartialObjectMetadata media type. */
+  accept?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Overrides the transport's default timeout. */
   timeoutMs?: number | undefined;
@@ -87,7 +89,7 @@ export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions =
       dispatcher ??= fresh;
       ctx.setDispatcher(dispatcher);
     }
-    ctx.setHeaderParam("Accept", "application/json");
+    ctx.setHeaderParam("Accept", req.accept ?? "application/json");
     ctx.setHeaderParam("User-Agent", userAgent);
     if (req.body !== undefined) {
       ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");

@@ -89,7 +89,9 @@ export async function runOne(client: ClusterClient, log: Logger, kind: Controlle
     const initCpuSeconds = proc.now()!.cpuSeconds - cpu0;
     log.info(`${kind.name} N=${opts.n}: initialized in ${initSeconds.toFixed(1)} s`);
 
-    // Idle: nothing changes; what it still costs is the price of holding N Canaries.
+    // Idle: nothing changes; what it still costs is the price of holding N Canaries. It starts
+    // once the cluster has settled: every target scaled down and its pods gone.
+    await deployments.until("targets scaled to zero", (ds) => ds.filter((d) => all.includes(d.metadata.name) && d.replicas === 0).length === opts.n, 600_000);
     await sleep(5000);
     const before = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
     await sleep(opts.idleSeconds * 1000);

@@ -60,12 +60,14 @@ export async function deleteNamespace(client: ClusterClient, name: string, timeo
 /** What the watchers keep of a Deployment or a Canary. */
 interface Seen extends KubeObject {
   ready: number;
+  /** Pods the Deployment still has (status.replicas): 0 once a scale-down has finished. */
+  replicas: number;
   phase: string;
 }
 
 const seenOf = (o: KubeObject): Seen => {
-  const status = (o as { status?: { readyReplicas?: number; phase?: string } }).status ?? {};
-  return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? "" }, ready: status.readyReplicas ?? 0, phase: status.phase ?? "" };
+  const status = (o as { status?: { readyReplicas?: number; replicas?: number; phase?: string } }).status ?? {};
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace ?? "" }, ready: status.readyReplicas ?? 0, replicas: status.replicas ?? 0, phase: status.phase ?? "" };
 };
 
 /**
