@@ -61,7 +61,8 @@ const controllers: ControllerKind[] = [aviary];
 await applyCrds(["canaries.yaml", "metrictemplates.yaml", "alertproviders.yaml"].map((f) => `${ROOT}/manifests/crds/${f}`));
 if (values.flagger) {
   const dir = execFileSync("bash", [`${ROOT}/hack/build-flagger.sh`], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").at(-1)!;
-  await applyCrds([`${dir}/crd.yaml`]);
+  // kubectl reads Flagger's manifest exactly as its docs apply it (folded descriptions and all).
+  execFileSync("kubectl", ["--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", `${dir}/crd.yaml`], { stdio: ["ignore", "ignore", "inherit"] });
   controllers.push(flagger(`${dir}/flagger`));
 }
 await new Promise((r) => setTimeout(r, 2000)); // new CRDs become served
