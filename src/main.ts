@@ -11,12 +11,13 @@ import { createCheckRunner } from "./controller/checks/runner.ts";
 import { createCanaryReconciler } from "./controller/canary/reconcile.ts";
 import { createCanaryController } from "./controller/controller.ts";
 import { createApplySkip } from "./kube/apply-skip.ts";
+import { createCachedReads } from "./kube/cached-reads.ts";
 import { createKubeClient } from "./kube/client.ts";
 import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
 import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
-import { API_VERSION, KIND_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
+import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
@@ -48,7 +49,20 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const metrics = createAviaryMetrics(registry);
   registerKubeRequestMetric(registry, requests);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
-  const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
+  // Reconcile reads the Canary, its Deployments and generated Services from watch caches and
+  // skips applies that would change nothing; the webhook and the CLI paths use the plain client.
+  const reads = config.controller
+    ? createCachedReads({
+        client, logger: log, namespace: config.namespace,
+        sources: [
+          { apiVersion: API_VERSION, kind: KIND_CANARY },
+          { apiVersion: "apps/v1", kind: "Deployment", labelSelector: LABEL_CANARY },
+          { apiVersion: "v1", kind: "Service", labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
+        ],
+      })
+    : undefined;
+  const reconcileKube = reads ? createApplySkip({ client: reads.client, versionOf: reads.versionOf }).client : client;
+  const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const metricProviders = createMetricProviderRegistry();
   const checks = createCheckRunner({
     metrics: {
@@ -60,19 +74,16 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     },
   });
   const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
-  // Generated Services are re-applied by every reconcile; the skip leaves out applies that would change nothing.
-  const generated = config.controller
-    ? createApplySkip({ client, logger: log, kinds: [{ apiVersion: "v1", kind: "Service" }], labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`, namespace: config.namespace })
-    : undefined;
   const reconcile = createCanaryReconciler({
-    kube: generated?.client ?? client, routers, checks, events, alerts, logger: log,
+    kube: reconcileKube, routers, checks, events, alerts, logger: log,
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: generated?.informers })
+    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: reads?.informers })
     : undefined;
   if (controller) metrics.setQueueSource(() => controller.queue);
+  if (controller) reads?.onChange((e) => controller.notify(e));
 
   const { host, port } = splitAddress(config.metricsAddress);
   const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });

@@ -67,6 +67,12 @@ export interface CanaryController {
   waitForSync(signal?: AbortSignal): Promise<void>;
   /** Reconcile this Canary now (the admission webhook saw a new revision). */
   wake(namespace: string, name: string): void;
+  /**
+   * An object reconcile reads changed, as another watch saw it (the reconciler's read cache):
+   * wake the Canaries it concerns — a Canary itself (unless only its status moved), or the
+   * Canaries whose target or primary a Deployment is.
+   */
+  notify(event: InformerEvent<KubeObject>): void;
   readonly queue: WorkQueue;
 }
 
@@ -75,6 +81,15 @@ const slimMeta = (o: KubeObject) => ({
   ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}),
   ...(o.metadata.resourceVersion !== undefined ? { resourceVersion: o.metadata.resourceVersion } : {}),
 });
+
+function canaryTransform(o: KubeObject): SlimCanary {
+  const c = o as Canary;
+  const target = c.spec?.targetRef?.name ?? "";
+  const m = trimForCache(o).metadata;
+  const intent = JSON.stringify([m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
+  const metadata = { ...slimMeta(o), ...(m.generation !== undefined ? { generation: m.generation } : {}) };
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata, target, primary: target ? primaryDeploymentName(c) : "", intent };
+}
 
 export function createCanaryController(opts: ControllerOptions): CanaryController {
   const { client, logger, namespace } = opts;
@@ -102,14 +117,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
 
   const canaries: Informer<SlimCanary> = createInformer<SlimCanary>({
     client, apiVersion: API_VERSION, kind: KIND_CANARY, namespace, logger: log,
-    transform: (o) => {
-      const c = o as Canary;
-      const target = c.spec?.targetRef?.name ?? "";
-      const m = trimForCache(o).metadata;
-      const intent = JSON.stringify([m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
-      const metadata = { ...slimMeta(o), ...(m.generation !== undefined ? { generation: m.generation } : {}) };
-      return { apiVersion: o.apiVersion, kind: o.kind, metadata, target, primary: target ? primaryDeploymentName(c) : "", intent };
-    },
+    transform: canaryTransform,
     onEvent: (e) => {
       if (e.old) indexCanary(e.old, false);
       indexCanary(e.object, e.type !== "deleted");
@@ -186,5 +194,14 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       await Promise.all(informers.map((i) => i.waitForSync(signal)));
     },
     wake: (ns, name) => queue.add(`${ns}/${name}`),
+    notify(e) {
+      const { kind, metadata } = e.object;
+      if (kind === KIND_CANARY) {
+        const slim = (o: KubeObject) => canaryTransform(o);
+        if (e.type !== "updated" || canaryChangeMatters(e.old && slim(e.old), slim(e.object))) queue.add(e.key);
+      } else if (kind === "Deployment") {
+        for (const key of canariesOfDeployment(metadata.namespace ?? "", metadata.name)) queue.add(key);
+      }
+    },
   };
 }

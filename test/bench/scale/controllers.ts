@@ -119,7 +119,9 @@ export const aviary: ControllerKind = {
   canaryResource: "canaries.aviary.dev",
   apiVersion: "aviary.dev/v1beta1",
   async start(kubeconfig, namespace) {
-    const child = spawn(process.execPath, [MAIN, "--no-webhook", "--namespace", namespace, "--metrics-address", "127.0.0.1:0", "--log-level", "info"], {
+    // AVIARY_BENCH_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof --heapsnapshot-signal=SIGUSR2" to see where time and memory go.
+    const nodeArgs = (process.env.AVIARY_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, MAIN, "--no-webhook", "--namespace", namespace, "--metrics-address", "127.0.0.1:0", "--log-level", "info"], {
       env: { ...process.env, KUBECONFIG: kubeconfig },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -96,6 +96,8 @@ export async function runOne(client: ClusterClient, log: Logger, kind: Controlle
     const before = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
     await sleep(opts.idleSeconds * 1000);
     const after = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
+    // A heap snapshot of the idle controller, when it was started with --heapsnapshot-signal.
+    if (process.env.AVIARY_BENCH_NODE_ARGS?.includes("--heapsnapshot-signal=SIGUSR2")) process.kill(controller.pid, "SIGUSR2");
     const minutes = (after.at - before.at) / 60_000;
     const perMinute = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : (b - a) / minutes);
 
