@@ -129,6 +129,12 @@ export const aviary: ControllerKind = {
     const line = await f.ready;
     const address = (JSON.parse(line) as { address: string }).address;
     const metrics = `http://${address}/metrics`;
+    // Ready once every informer has synced: measurements start from a controller that can act.
+    for (let i = 0; i < 600; i++) {
+      const ok = await fetch(`http://${address}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return {
       pid: child.pid!,
       requests: async () => sumMetric(await scrape(metrics), "aviary_kube_requests_total"),
