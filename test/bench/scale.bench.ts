@@ -9,7 +9,8 @@
  *   npm run bench -- scale [--n 10,100,1000] [--flagger] [--noise] [--idle 60]
  *                          [--releases 50] [--probes 20] [--interval 15s] [--iterations 3]
  *
- * Needs the local control plane (`bash hack/cluster up`) or KUBECONFIG. Every run uses a
+ * aviary runs from dist/ (built first), as its image does. Needs the local control plane
+ * (`bash hack/cluster up`) or KUBECONFIG. Every run uses a
  * namespace `scale-bench-<run>-<controller>-<N>` and deletes it afterwards.
  */
 import { execFileSync } from "node:child_process";
@@ -57,6 +58,8 @@ async function applyCrds(files: string[]): Promise<void> {
   }
 }
 
+// aviary runs as its image does, from the compiled JavaScript (no type stripping at start-up).
+execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
 const controllers: ControllerKind[] = [aviary];
 await applyCrds(["canaries.yaml", "metrictemplates.yaml", "alertproviders.yaml"].map((f) => `${ROOT}/manifests/crds/${f}`));
 if (values.flagger) {

@@ -9,7 +9,8 @@ import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-const MAIN = fileURLToPath(new URL("../../../src/main.ts", import.meta.url));
+/** The built entry point, as the image runs it (scale.bench.ts builds it first). */
+export const MAIN = fileURLToPath(new URL("../../../dist/main.js", import.meta.url));
 
 export interface ReleaseShape {
   interval: string;
