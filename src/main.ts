@@ -10,16 +10,20 @@ import type { Config } from "./config.ts";
 import { createCheckRunner } from "./controller/checks/runner.ts";
 import { createCanaryReconciler } from "./controller/canary/reconcile.ts";
 import { createCanaryController } from "./controller/controller.ts";
+import { createApplySkip } from "./kube/apply-skip.ts";
+import { createCachedReads } from "./kube/cached-reads.ts";
 import { createKubeClient } from "./kube/client.ts";
 import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
+import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
-import { API_VERSION, KIND_CANARY } from "./api/types.ts";
+import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
 import { createLogger } from "./observability/logger.ts";
 import { createAviaryMetrics } from "./observability/metrics.ts";
+import { registerKubeRequestMetric } from "./observability/kube-requests.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
 import { createRouterRegistry } from "./router/registry.ts";
@@ -38,14 +42,29 @@ export interface Running {
 
 export async function start(config: Config, log: Logger): Promise<Running> {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
-  const client = createKubeClient(kubeConfig, { userAgent: "aviary" });
+  const requests = createRequestCounter();
+  const client = createKubeClient(kubeConfig, { userAgent: "aviary", requestCounter: requests });
   log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
   const metrics = createAviaryMetrics(registry);
+  registerKubeRequestMetric(registry, requests);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
-  const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
+  // Reconcile reads the Canary, its Deployments and generated Services from watch caches and
+  // skips applies that would change nothing; the webhook and the CLI paths use the plain client.
+  const reads = config.controller
+    ? createCachedReads({
+        client, logger: log, namespace: config.namespace,
+        sources: [
+          { apiVersion: API_VERSION, kind: KIND_CANARY },
+          { apiVersion: "apps/v1", kind: "Deployment", labelSelector: LABEL_CANARY },
+          { apiVersion: "v1", kind: "Service", labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
+        ],
+      })
+    : undefined;
+  const reconcileKube = reads ? createApplySkip({ client: reads.client, versionOf: reads.versionOf }).client : client;
+  const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
   const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
   const checks = createCheckRunner({
@@ -59,14 +78,15 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   });
   const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
   const reconcile = createCanaryReconciler({
-    kube: client, routers, checks, events, alerts, logger: log,
+    kube: reconcileKube, routers, checks, events, alerts, logger: log,
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers })
+    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: reads?.informers })
     : undefined;
   if (controller) metrics.setQueueSource(() => controller.queue);
+  if (controller) reads?.onChange((e) => controller.notify(e));
 
   const { host, port } = splitAddress(config.metricsAddress);
   const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });

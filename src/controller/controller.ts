@@ -6,7 +6,7 @@
 import { API_VERSION, KIND_CANARY } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import type { ClusterClient } from "../kube/client.ts";
-import { createInformer, objectKey } from "../kube/informer.ts";
+import { createInformer, objectKey, trimForCache } from "../kube/informer.ts";
 import type { Informer, InformerEvent } from "../kube/informer.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -30,6 +30,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Called with every reconcile error (metrics). */
   onError?: (key: string, err: unknown) => void;
+  /** More informers whose caches reconcile relies on; started, stopped and awaited with the controller's. */
+  informers?: readonly Informer<KubeObject>[];
 }
 
 /** What the Deployment cache keeps: enough to map a change to its Canary. */
@@ -39,6 +41,18 @@ interface SlimDeployment extends KubeObject {
 interface SlimCanary extends KubeObject {
   target: string;
   primary: string;
+  /** What reconcile reacts to, besides the spec's generation: requests, finalizers, deletion. */
+  intent: string;
+}
+
+/**
+ * Whether a Canary update asks for a reconcile. aviary writes the status itself after every
+ * reconcile that changed it; waking up again for that write would read and compare
+ * everything once more for nothing. A new generation (spec), annotations (promote, abort,
+ * pause…), labels, finalizers or a deletion still do.
+ */
+export function canaryChangeMatters(old: SlimCanary | undefined, next: SlimCanary): boolean {
+  return old === undefined || old.metadata.generation !== next.metadata.generation || old.intent !== next.intent;
 }
 
 export interface CanaryController {
@@ -54,6 +68,12 @@ export interface CanaryController {
   waitForSync(signal?: AbortSignal): Promise<void>;
   /** Reconcile this Canary now (the admission webhook saw a new revision). */
   wake(namespace: string, name: string): void;
+  /**
+   * An object reconcile reads changed, as another watch saw it (the reconciler's read cache):
+   * wake the Canaries it concerns — a Canary itself (unless only its status moved), or the
+   * Canaries whose target or primary a Deployment is.
+   */
+  notify(event: InformerEvent<KubeObject>): void;
   readonly queue: WorkQueue;
 }
 
@@ -63,6 +83,15 @@ const slimMeta = (o: KubeObject) => ({
   ...(o.metadata.resourceVersion !== undefined ? { resourceVersion: o.metadata.resourceVersion } : {}),
 });
 
+function canaryTransform(o: KubeObject): SlimCanary {
+  const c = o as Canary;
+  const target = c.spec?.targetRef?.name ?? "";
+  const m = trimForCache(o).metadata;
+  const intent = JSON.stringify([m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
+  const metadata = { ...slimMeta(o), ...(m.generation !== undefined ? { generation: m.generation } : {}) };
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata, target, primary: target ? primaryDeploymentName(c) : "", intent };
+}
+
 export function createCanaryController(opts: ControllerOptions): CanaryController {
   const { client, logger, namespace } = opts;
   const log = logger.child({ component: "controller" });
@@ -71,19 +100,34 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   let running: Promise<void> | undefined;
   let resync: NodeJS.Timeout | undefined;
 
+  // `namespace/deployment` → keys of the Canaries whose target or primary it is, so a
+  // Deployment event finds its Canaries without scanning all of them.
+  const byDeployment = new Map<string, Set<string>>();
+  const indexCanary = (c: SlimCanary, add: boolean) => {
+    const ns = c.metadata.namespace ?? "";
+    for (const name of new Set([c.target, c.primary])) {
+      if (!name) continue;
+      const k = `${ns}/${name}`;
+      const keys = byDeployment.get(k) ?? new Set<string>();
+      if (add) keys.add(objectKey(c));
+      else keys.delete(objectKey(c));
+      if (keys.size > 0) byDeployment.set(k, keys);
+      else byDeployment.delete(k);
+    }
+  };
+
   const canaries: Informer<SlimCanary> = createInformer<SlimCanary>({
     client, apiVersion: API_VERSION, kind: KIND_CANARY, namespace, logger: log,
-    transform: (o) => {
-      const c = o as Canary;
-      const target = c.spec?.targetRef?.name ?? "";
-      return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), target, primary: target ? primaryDeploymentName(c) : "" };
+    transform: canaryTransform,
+    onEvent: (e) => {
+      if (e.old) indexCanary(e.old, false);
+      indexCanary(e.object, e.type !== "deleted");
+      if (e.type !== "updated" || canaryChangeMatters(e.old, e.object)) queue.add(e.key);
     },
-    onEvent: (e) => queue.add(e.key),
   });
 
   /** Canary keys in `ns` whose target or primary is the Deployment `name`. */
-  const canariesOfDeployment = (ns: string, name: string): string[] =>
-    canaries.list(ns).filter((c) => c.target === name || c.primary === name).map(objectKey);
+  const canariesOfDeployment = (ns: string, name: string): string[] => [...(byDeployment.get(`${ns}/${name}`) ?? [])];
 
   const deployments: Informer<SlimDeployment> = createInformer<SlimDeployment>({
     client, apiVersion: "apps/v1", kind: "Deployment", namespace, logger: log,
@@ -107,9 +151,11 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     }
   };
   const slimConfig = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o) });
-  const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, transform: slimConfig, onEvent: onConfig("ConfigMap") });
-  const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, transform: slimConfig, onEvent: onConfig("Secret") });
-  const informers = [canaries, deployments, configMaps, secrets];
+  // Metadata only: a change shows as a new resourceVersion; reconcile reads the content of
+  // the few that a target references. Secrets can be megabytes each (TLS bundles, dockerconfigs).
+  const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("ConfigMap") });
+  const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("Secret") });
+  const informers = [canaries, deployments, configMaps, secrets, ...(opts.informers ?? [])];
 
   return {
     get queue() {
@@ -149,5 +195,14 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       await Promise.all(informers.map((i) => i.waitForSync(signal)));
     },
     wake: (ns, name) => queue.add(`${ns}/${name}`),
+    notify(e) {
+      const { kind, metadata } = e.object;
+      if (kind === KIND_CANARY) {
+        const slim = (o: KubeObject) => canaryTransform(o);
+        if (e.type !== "updated" || canaryChangeMatters(e.old && slim(e.old), slim(e.object))) queue.add(e.key);
+      } else if (kind === "Deployment") {
+        for (const key of canariesOfDeployment(metadata.namespace ?? "", metadata.name)) queue.add(key);
+      }
+    },
   };
 }

@@ -191,6 +191,10 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
       try {
         const result = await handler(key, abortInFlight.signal);
         failures.delete(key);
+        // This run saw the newest state and said when to look again: a timer an earlier run
+        // asked for is obsolete (an idle Canary would otherwise be reconciled once more for nothing).
+        timers.get(key)?.cancel();
+        timers.delete(key);
         if (result?.requeueAfterMs !== undefined) addAfter(key, result.requeueAfterMs);
       } catch (err) {
         onError?.(key, err);

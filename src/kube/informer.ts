@@ -39,8 +39,13 @@ export interface InformerOptions<T extends KubeObject> {
   labelSelector?: string;
   fieldSelector?: string;
   /**
+   * List and watch PartialObjectMetadata only (no spec, data or status): for kinds whose
+   * changes matter but whose content is read only for the few objects that need it.
+   */
+  metadataOnly?: boolean;
+  /**
    * Reduces each object before it is cached and handed out (keep at least metadata.name and
-   * namespace). Default: drops metadata.managedFields.
+   * namespace). Default: `trimForCache`.
    */
   transform?: (obj: KubeObject) => T;
   /** Called for every change; should only enqueue (it must not block the watch). */
@@ -80,10 +85,31 @@ export interface Informer<T> {
 export const objectKey = (obj: { metadata: { namespace?: string | undefined; name: string } }): string =>
   obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
 
-/** The default transform: the object without managedFields, usually its largest part. */
+/** The object without managedFields, usually its largest part. */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
   if (!obj.metadata.managedFields) return obj;
   const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/** Written by `kubectl apply`: a second copy of the whole object, as JSON text. */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * The default transform: the object without managedFields and without the
+ * last-applied-configuration annotation — the two parts that repeat the object itself and
+ * that no reconcile reads. Together they are often more than half of a cached object.
+ */
+export function trimForCache<T extends KubeObject>(obj: T): T {
+  const annotations = obj.metadata.annotations;
+  const lastApplied = annotations?.[LAST_APPLIED_ANNOTATION] !== undefined;
+  if (!obj.metadata.managedFields && !lastApplied) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  if (lastApplied) {
+    const { [LAST_APPLIED_ANNOTATION]: _copy, ...rest } = annotations!;
+    if (Object.keys(rest).length > 0) metadata.annotations = rest;
+    else delete metadata.annotations;
+  }
   return { ...obj, metadata };
 }
 
@@ -94,7 +120,7 @@ export function informerBackoff(failures: number, opts: BackoffOptions, random: 
 }
 
 export function createInformer<T extends KubeObject = KubeObject>(opts: InformerOptions<T>): Informer<T> {
-  const transform = opts.transform ?? ((o: KubeObject) => stripManagedFields(o) as T);
+  const transform = opts.transform ?? ((o: KubeObject) => trimForCache(o) as T);
   const backoff = opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
   const watchTimeout = opts.watchTimeoutSeconds ?? 300;
   const healthyAfterMs = opts.healthyAfterMs ?? 5_000;
@@ -103,6 +129,7 @@ export function createInformer<T extends KubeObject = KubeObject>(opts: Informer
   const selectors = {
     ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
     ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+    ...(opts.metadataOnly ? { metadataOnly: true } : {}),
   };
 
   const cache = new Map<string, T>();

@@ -10,9 +10,10 @@
  * keeps the first one and reuses it, so requests share keep-alive connections and `close()`
  * has one pool to tear down.
  */
-import { IsomorphicFetchHttpLibrary, RequestContext } from "@kubernetes/client-node";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { IsomorphicFetchHttpLibrary, RequestContext } from "./client-node.ts";
+import type { KubeConfig } from "./client-node.ts";
 import { apiErrorFromException, apiErrorFromResponse } from "./errors.ts";
+import type { RequestCounter } from "./request-counter.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -24,6 +25,8 @@ export interface HttpRequest {
   /** Sent as JSON. */
   body?: unknown;
   contentType?: string;
+  /** The Accept header (default application/json); e.g. a PartialObjectMetadata media type. */
+  accept?: string | undefined;
   signal?: AbortSignal | undefined;
   /** Overrides the transport's default timeout. */
   timeoutMs?: number | undefined;
@@ -58,6 +61,8 @@ export interface TransportOptions {
   /** Default per-request timeout. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Told about every request sent (a watch once, when it opens). */
+  counter?: RequestCounter | undefined;
 }
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
@@ -84,13 +89,14 @@ export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions =
       dispatcher ??= fresh;
       ctx.setDispatcher(dispatcher);
     }
-    ctx.setHeaderParam("Accept", "application/json");
+    ctx.setHeaderParam("Accept", req.accept ?? "application/json");
     ctx.setHeaderParam("User-Agent", userAgent);
     if (req.body !== undefined) {
       ctx.setHeaderParam("Content-Type", req.contentType ?? "application/json");
       ctx.setBody(JSON.stringify(req.body));
     }
     ctx.setSignal(signal);
+    opts.counter?.record(req.action);
     return ctx;
   };
 

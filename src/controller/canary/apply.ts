@@ -141,9 +141,8 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
     await ctx.kube.mergePatch(deploymentRef(ns, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
   }
   const services = buildServices(ctx.canary, target);
-  for (const svc of [services.primary, services.canary, services.apex]) {
-    await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
-  }
+  // The three Services do not depend on each other: one round trip instead of three.
+  await Promise.all([services.primary, services.canary, services.apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
   // Route objects exist before the primary so a mesh's sidecar injection finds them.
   await ctx.router.reconcile(ctx.canary, ctx.signal);
   const existing = await ctx.kube.get<Deployment>(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
@@ -173,9 +172,8 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
   await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
   // Services keep following the selector; re-apply them in case the Canary's ports changed.
   const services = buildServices(ctx.canary, target);
-  for (const svc of [services.primary, services.canary, services.apex]) {
-    await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
-  }
+  // The three Services do not depend on each other: one round trip instead of three.
+  await Promise.all([services.primary, services.canary, services.apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
 }
 
 async function scale(ctx: ApplyContext, name: string, replicas: number): Promise<void> {

@@ -340,6 +340,28 @@ describe("workqueue", () => {
       await running;
     });
 
+    it("drops a timer an earlier run asked for once a later run succeeds without one", async () => {
+      const clock = new FakeClock();
+      const q = createWorkQueue({ clock });
+      const runs: number[] = [];
+      // The first run waits (requeue in 10 s); an event wakes the key at 3 s and that run is done.
+      const running = q.run(async () => {
+        runs.push(clock.now());
+        return runs.length === 1 ? { requeueAfterMs: 10_000 } : undefined;
+      }, 1);
+      q.add("ns/a");
+      await flush();
+      clock.advance(3000);
+      q.add("ns/a");
+      await flush();
+      assert.equal(q.delayed(), 0, "the 10 s timer is gone");
+      clock.advance(20_000);
+      await flush();
+      assert.deepEqual(runs, [0, 3000]);
+      await q.shutdown();
+      await running;
+    });
+
     it("rejects a concurrency that is not a positive integer", () => {
       const q = createWorkQueue({ clock: new FakeClock() });
       assert.throws(() => q.run(async () => {}, 0), /positive integer/);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { applyBody, createClientOn, resourcePath } from "../../../src/kube/client.ts";
+import { applyBody, createClientOn, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, resourcePath } from "../../../src/kube/client.ts";
 import { kubeConfigFor } from "../../../src/kube/config.ts";
 import type { ApiResource } from "../../../src/kube/discovery.ts";
 import { isGone, isNoKindMatch } from "../../../src/kube/errors.ts";
@@ -159,6 +159,26 @@ describe("kube client", () => {
       assert.equal(resourceVersion, "77");
       const sent = calls("GET", "/api/v1/namespaces/ns/configmaps");
       assert.deepEqual(sent.map((r) => [r.query.get("labelSelector"), r.query.get("limit"), r.query.get("continue")]), [["app=web", "1", null], ["app=web", "1", "second"]]);
+    });
+
+    it("asks for PartialObjectMetadata when a list or watch wants metadata only, and for whole objects otherwise", async () => {
+      server.routes.set("GET /api/v1/namespaces/ns/configmaps", (req, res) => {
+        if (req.query.get("watch") === "true") {
+          res.statusCode = 200;
+          res.end(JSON.stringify({ type: "ADDED", object: { apiVersion: "meta.k8s.io/v1", kind: "PartialObjectMetadata", metadata: { name: "w", resourceVersion: "8" } } }) + "\n");
+          return;
+        }
+        json(res, 200, { kind: "PartialObjectMetadataList", metadata: { resourceVersion: "7" }, items: [{ apiVersion: "meta.k8s.io/v1", kind: "PartialObjectMetadata", metadata: { name: "a" } }] });
+      });
+      const client = server.client();
+      const { items } = await client.listWithVersion("v1", "ConfigMap", "ns", { metadataOnly: true });
+      assert.deepEqual(items, [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } }], "items carry the kind that was listed");
+      const watched: string[] = [];
+      for await (const e of client.watch("v1", "ConfigMap", "ns", { metadataOnly: true })) watched.push(`${e.object.kind}/${e.object.metadata.name}`);
+      assert.deepEqual(watched, ["ConfigMap/w"]);
+      await client.list("v1", "ConfigMap", "ns");
+      const accepts = calls("GET", "/api/v1/namespaces/ns/configmaps").map((r) => r.headers.accept);
+      assert.deepEqual(accepts, [METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, "application/json"]);
     });
 
     it("lists across all namespaces when no namespace is given", async () => {

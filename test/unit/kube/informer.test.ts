@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ListResult, WatchEvent, WatchOptions } from "../../../src/kube/client.ts";
-import { createInformer, informerBackoff, objectKey, stripManagedFields } from "../../../src/kube/informer.ts";
+import { createInformer, informerBackoff, LAST_APPLIED_ANNOTATION, objectKey, stripManagedFields, trimForCache } from "../../../src/kube/informer.ts";
 import type { InformerEvent, InformerOptions } from "../../../src/kube/informer.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
@@ -250,6 +250,25 @@ describe("informer", () => {
     assert.equal(informerBackoff(3, o, () => 1), 400);
     assert.equal(informerBackoff(50, o, () => 1), 1000);
     assert.equal(informerBackoff(50, o, () => 0), 500);
+  });
+
+  it("trimForCache drops managedFields and kubectl's last-applied copy, keeps every other annotation, mutates nothing", () => {
+    const raw = {
+      apiVersion: "apps/v1", kind: "Deployment",
+      metadata: {
+        name: "web", namespace: "ns", resourceVersion: "9", managedFields: [{ manager: "kubectl" }],
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"spec":{}}', "aviary.dev/revision": "abc" },
+      },
+      spec: { replicas: 2 },
+    };
+    const before = structuredClone(raw);
+    const trimmed = trimForCache(raw);
+    assert.deepEqual(trimmed, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "ns", resourceVersion: "9", annotations: { "aviary.dev/revision": "abc" } }, spec: { replicas: 2 } });
+    assert.deepEqual(raw, before, "the input is left as it was");
+    const onlyLastApplied = trimForCache({ apiVersion: "v1", kind: "Service", metadata: { name: "s", annotations: { [LAST_APPLIED_ANNOTATION]: "{}" } } });
+    assert.equal(onlyLastApplied.metadata.annotations, undefined, "no empty annotations map is left behind");
+    const plain = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", annotations: { x: "1" } } };
+    assert.equal(trimForCache(plain), plain, "an object with nothing to trim is not copied");
   });
 
   it("stripManagedFields leaves objects without them alone", () => {

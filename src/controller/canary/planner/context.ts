@@ -18,8 +18,12 @@ import { iterationsOf, runShapeOf } from "./strategy.ts";
 import { splitForStatus } from "./weights.ts";
 import type { RunShape } from "./weights.ts";
 
-/** The longest pause between readiness polls; the Deployment watch usually wakes us sooner. */
-export const MAX_POLL_MS = 2000;
+/**
+ * The longest pause between readiness checks. Readiness is awaited from the Deployment watch,
+ * which wakes the Canary on every status change of its target or primary; this is only the
+ * safety net behind it, so it can be long without slowing a run down.
+ */
+export const MAX_POLL_MS = 10_000;
 
 export interface Ctx extends RunShape {
   o: Observed;

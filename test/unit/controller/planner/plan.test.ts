@@ -34,7 +34,7 @@ describe("plan: initialization", () => {
     const first = step(w);
     assert.equal(phase(w), "Initializing");
     assert.deepEqual(first.actions.filter((a) => a.type === "initialize"), [{ type: "initialize", revision: "rev1", replicas: 2 }]);
-    assert.equal(first.requeueAfterMs, 2000);
+    assert.equal(first.requeueAfterMs, 10_000, "readiness is awaited from the Deployment watch; the poll is only a safety net");
     run(w);
     assert.equal(phase(w), "Initialized");
     const s = w.canary.status!;

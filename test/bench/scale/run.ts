@@ -1,0 +1,152 @@
+/**
+ * One measurement: one controller, N Canaries, in a namespace of its own that is deleted
+ * afterwards. The phases, in order: the control-plane floor (N target Deployments created
+ * and Ready), initialization of N Canaries, an idle window, then concurrent releases with
+ * detection probes among them.
+ */
+import type { ClusterClient } from "../../../src/kube/client.ts";
+import type { KubeObject } from "../../../src/kube/types.ts";
+import type { Logger } from "../../../src/observability/logger.ts";
+import { canaryManifest } from "./controllers.ts";
+import type { ControllerKind, ReleaseShape } from "./controllers.ts";
+import { watchProcess } from "./proc.ts";
+import { createNamespace, createNoise, deleteNamespace, deploymentManifest, inParallel, names, setImage, watchCollection } from "./workload.ts";
+
+export interface RunOptions {
+  n: number;
+  runId: string;
+  kubeconfig: string;
+  idleSeconds: number;
+  releases: number;
+  probes: number;
+  shape: ReleaseShape;
+  noise: { deployments: number; secrets: number; secretKiB: number } | undefined;
+}
+
+export interface RunResult {
+  controller: string;
+  n: number;
+  floorSeconds: number;
+  initSeconds: number;
+  initCpuSeconds: number;
+  peakRssMiB: number;
+  idleRssMiB: number;
+  idleCpuPerMinute: number;
+  idleRequestsPerMinute: number | null;
+  idleReconcilesPerMinute: number | null;
+  releases: number;
+  releaseRunSeconds: number;
+  probes: number;
+  detectP50Ms: number;
+  detectP99Ms: number;
+}
+
+const IDLE = new Set(["Initialized", "Succeeded", "Failed", ""]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function runOne(client: ClusterClient, log: Logger, kind: ControllerKind, opts: RunOptions): Promise<RunResult> {
+  const ns = `scale-bench-${opts.runId}-${kind.name}-${opts.n}`;
+  const all = names(opts.n);
+  await createNamespace(client, ns);
+  const deployments = watchCollection(client, log, ns, "apps/v1", "Deployment");
+  // Per Canary: the phases it went through, with times, so detection and run ends can be read back.
+  const phases = new Map<string, { phase: string; at: number }[]>();
+  const canaries = watchCollection(client, log, ns, kind.apiVersion, "Canary", (o, at) => {
+    const list = phases.get(o.metadata.name) ?? [];
+    if (list.at(-1)?.phase !== o.phase) list.push({ phase: o.phase, at });
+    phases.set(o.metadata.name, list);
+  });
+  let controller: Awaited<ReturnType<ControllerKind["start"]>> | undefined;
+  try {
+    if (opts.noise) {
+      log.info(`creating noise: ${opts.noise.deployments} Deployments, ${opts.noise.secrets} Secrets of ${opts.noise.secretKiB} KiB`);
+      await createNoise(client, ns, opts.noise.deployments, opts.noise.secrets, opts.noise.secretKiB);
+    }
+    // The floor: what the control plane needs to create N Deployments and make them Ready.
+    const t0 = Date.now();
+    await inParallel(all, 16, async (name) => void (await client.create(deploymentManifest(ns, name))));
+    const targetsReady = await deployments.until(`${opts.n} Deployments Ready`, (ds) => ds.filter((d) => all.includes(d.metadata.name) && d.ready >= 1).length === opts.n, 600_000);
+    const floorSeconds = (targetsReady - t0) / 1000;
+    log.info(`${kind.name} N=${opts.n}: floor ${floorSeconds.toFixed(1)} s`);
+
+    controller = await kind.start(opts.kubeconfig, ns);
+    const proc = watchProcess(controller.pid);
+    await sleep(2000); // its informers list and sync
+    const cpu0 = proc.now()!.cpuSeconds;
+    const t1 = Date.now();
+    await inParallel(all, 16, async (name) => {
+      const manifest = canaryManifest(kind, name, opts.shape) as unknown as KubeObject;
+      await client.create({ ...manifest, metadata: { ...manifest.metadata, namespace: ns } });
+    });
+    const initialized = await canaries.until(`${opts.n} Canaries Initialized`, (cs) => cs.filter((c) => c.phase === "Initialized").length === opts.n, 900_000);
+    const initSeconds = (initialized - t1) / 1000;
+    const initCpuSeconds = proc.now()!.cpuSeconds - cpu0;
+    log.info(`${kind.name} N=${opts.n}: initialized in ${initSeconds.toFixed(1)} s`);
+
+    // Idle: nothing changes; what it still costs is the price of holding N Canaries. It starts
+    // once the cluster has settled: every target scaled down and its pods gone.
+    await deployments.until("targets scaled to zero", (ds) => ds.filter((d) => all.includes(d.metadata.name) && d.replicas === 0).length === opts.n, 600_000);
+    await sleep(5000);
+    const before = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
+    await sleep(opts.idleSeconds * 1000);
+    const after = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
+    // A heap snapshot of the idle controller, when it was started with --heapsnapshot-signal.
+    if (process.env.AVIARY_BENCH_NODE_ARGS?.includes("--heapsnapshot-signal=SIGUSR2")) process.kill(controller.pid, "SIGUSR2");
+    const minutes = (after.at - before.at) / 60_000;
+    const perMinute = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? null : (b - a) / minutes);
+
+    // Releases: R at once; then P probes among them, each a single `set image` timed to detection.
+    const releases = all.slice(0, Math.min(opts.releases, Math.floor(opts.n / 2)));
+    const probes = all.slice(releases.length, releases.length + Math.min(opts.probes, opts.n - releases.length));
+    const startedAt = new Map<string, number>();
+    const tRelease = Date.now();
+    await inParallel(releases, 16, async (name) => {
+      startedAt.set(name, Date.now());
+      await setImage(client, ns, name, "6.0.1");
+    });
+    await sleep(2000);
+    for (const name of probes) {
+      startedAt.set(name, Date.now());
+      await setImage(client, ns, name, "6.0.1");
+      await sleep(500);
+    }
+    const changed = [...releases, ...probes];
+    const after0 = (name: string) => (phases.get(name) ?? []).filter((p) => p.at >= startedAt.get(name)!);
+    const runTimeout = 300_000 + opts.n * 200;
+    await canaries.until(`${changed.length} releases to succeed`, () => changed.every((name) => after0(name).some((p) => p.phase === "Succeeded")), runTimeout);
+    const detectMs = probes.map((name) => (after0(name).find((p) => !IDLE.has(p.phase))?.at ?? NaN) - startedAt.get(name)!);
+    const releaseEnds = releases.map((name) => after0(name).find((p) => p.phase === "Succeeded")!.at);
+    const result: RunResult = {
+      controller: kind.name,
+      n: opts.n,
+      floorSeconds,
+      initSeconds,
+      initCpuSeconds,
+      peakRssMiB: proc.peakMiB(),
+      idleRssMiB: after.s.rssMiB,
+      idleCpuPerMinute: (after.s.cpuSeconds - before.s.cpuSeconds) / minutes,
+      idleRequestsPerMinute: perMinute(before.req, after.req),
+      idleReconcilesPerMinute: perMinute(before.rec, after.rec),
+      releases: releases.length,
+      releaseRunSeconds: releases.length > 0 ? (Math.max(...releaseEnds) - tRelease) / 1000 : NaN,
+      probes: probes.length,
+      detectP50Ms: percentile(detectMs, 50),
+      detectP99Ms: percentile(detectMs, 99),
+    };
+    proc.stop();
+    return result;
+  } catch (err) {
+    if (controller) log.error(`${kind.name} N=${opts.n} failed; its last lines:\n${controller.tail()}`);
+    throw err;
+  } finally {
+    await controller?.stop();
+    await Promise.all([deployments.stop(), canaries.stop()]);
+    await deleteNamespace(client, ns);
+  }
+}
