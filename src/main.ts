@@ -37,13 +37,13 @@ export interface Running {
 export async function start(config: Config, log: Logger): Promise<Running> {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const client = createKubeClient(kubeConfig, { userAgent: "aviary" });
-  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook });
+  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook, meshProvider: config.meshProvider });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
   const metrics = createAviaryMetrics(registry);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
-  const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
+  const routers = createRouterRegistry({ kube: client, logger: log }, { defaultProvider: config.meshProvider, nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const metricProviders = createMetricProviderRegistry();
   const checks = createCheckRunner({
     metrics: {
@@ -56,7 +56,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   });
   const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
   const reconcile = createCanaryReconciler({
-    kube: client, routers, checks, events, alerts, logger: log,
+    kube: client, routers, checks, events, alerts, logger: log, meshProvider: config.meshProvider,
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
@@ -88,6 +88,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
         ipAddresses: ["127.0.0.1"],
         webhookConfigurations: { mutating: ["aviary"], validating: ["aviary"] },
         aviaryUsers: [me.username, ...config.selfUsers],
+        defaultProvider: config.meshProvider,
       },
       {
         log,

@@ -81,6 +81,14 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
       affinity.problems.error(affinity.at("cookieName"), "must be a valid cookie name (letters, digits and !#$%&'*+-.^_`|~)");
     }
     affinity.integer("maxAge", { min: 1 });
+    affinity.string("primaryCookieName");
+    for (const attribute of ["domain", "path"]) {
+      const v = affinity.string(attribute);
+      // The value goes into a Set-Cookie header as is.
+      if (v !== undefined && !/^[\x21-\x3a\x3c-\x7e]*$/.test(v)) affinity.problems.error(affinity.at(attribute), "must be printable ASCII without spaces or ';'");
+    }
+    for (const flag of ["httpOnly", "secure", "partitioned"]) affinity.boolean(flag);
+    affinity.string("sameSite", { oneOf: ["Strict", "Lax", "None"] });
     if (requireFeature(a, "sessionAffinity", "sessionAffinity", ctx.router) && usesIterations) {
       a.problems.warn(a.at("sessionAffinity"), "is only used by a progressive canary (stepWeight or stepWeights)");
     }
@@ -188,5 +196,6 @@ function checkWebhooks(a: Fields): void {
     w.stringMap("metadata");
     w.integer("retries", { min: 0 });
     w.boolean("muteAlert");
+    w.boolean("disableTLS");
   }
 }

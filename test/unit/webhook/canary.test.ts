@@ -78,7 +78,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
     const [subject, ...lines] = message.split("\n");
     assert.equal(subject, "Canary shop/podinfo is invalid:");
     assert.equal(lines.length, 3, message);
-    assert.match(lines[0] ?? "", /^spec\.provider: must be one of/);
+    assert.match(lines[0] ?? "", /^spec\.provider: names provider \w+, which aviary does not serve: must be one of/);
     assert.match(lines[1] ?? "", /^spec\.analysis\.interval: must be a duration/);
     assert.equal(lines[2], "spec.analysis.stepWeight: must be between 1 and 100");
   });
