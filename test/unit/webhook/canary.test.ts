@@ -99,6 +99,16 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
     ]);
   });
 
+  it("admits a Canary without spec.provider under --mesh-provider, warning about each field that provider ignores", async () => {
+    const flaggerStyle = canary("podinfo", { provider: undefined, service: { port: 9898, gatewayRefs: [{ name: "edge" }], delegation: true } });
+    const result = await createCanaryValidator({ lookups: lookups(complete), defaultProvider: "gatewayapi" }).handle(create(flaggerStyle), ctx());
+    assert.equal(result.allowed, true, result.message);
+    assert.deepEqual(result.warnings, ["spec.service.delegation: is not supported by provider gatewayapi; ignored"]);
+    const without = await createCanaryValidator({ lookups: lookups(complete) }).handle(create(flaggerStyle), ctx());
+    assert.equal(without.allowed, false);
+    assert.match(without.message ?? "", /spec\.analysis\.stepWeight: is not supported by provider kubernetes/);
+  });
+
   it("turns a failed lookup into a warning, not a denial", async () => {
     const result = await createCanaryValidator({ lookups: lookups({ ...complete, fail: true }) }).handle(create(canary()), ctx());
     assert.equal(result.allowed, true);
