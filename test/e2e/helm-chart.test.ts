@@ -114,7 +114,8 @@ describe("e2e: aviary's Helm chart", function () {
       // The cluster's CRDs and its webhook configurations belong to the other tests.
       await helm("install", ns.name, CHART, "-n", ns.name, "--set", "crd.create=false", "--set", "webhook.enabled=false",
         "--set", "meshProvider=gatewayapi", "--set", "metricsServer=http://prometheus.monitoring:9090", "--set", "leaderElection.replicaCount=1");
-      const name = `${ns.name}-aviary`;
+      // The release name already says aviary, so the objects take it as it is.
+      const name = ns.name;
       const deployment = await kubectlJson<Obj>(["get", "deployment", name, "-n", ns.name]);
       assert.equal((deployment as unknown as DeploymentSpec).spec.replicas, 1);
       const args = argsOf(deployment);
