@@ -74,6 +74,14 @@ describe("e2e: aviary's Helm chart", function () {
       ["alertproviders.aviary.dev", "canaries.aviary.dev", "metrictemplates.aviary.dev"]);
   });
 
+  it("renders examples/helm/values-istio.yaml, a Flagger-style values file, into an Istio default", async () => {
+    const { stdout } = await helm("template", "aviary", CHART, "-n", "aviary-system", "-f", "examples/helm/values-istio.yaml");
+    const config = parseConfig(argsOf(parseDocs(stdout).find((o) => o.kind === "Deployment")!), {}, "pod", 1);
+    assert.ok(config !== "help");
+    assert.equal(config.meshProvider, "istio");
+    assert.equal(config.metricsServer, "http://prometheus.istio-system:9090");
+  });
+
   it("points the same webhooks as manifests/webhooks.yaml at the release's Service", async () => {
     const { stdout } = await helm("template", "canaries", CHART, "-n", "delivery");
     const rendered = parseDocs(stdout).filter((o) => o.kind.endsWith("WebhookConfiguration"));
