@@ -317,7 +317,8 @@ export interface SessionAffinity {
 
 export interface CanaryAlert {
   name: string;
-  severity?: AlertSeverity;
+  /** Empty means info (Flagger accepts "" too). */
+  severity?: AlertSeverity | "";
   providerRef: CrossNamespaceObjectReference;
 }
 

@@ -132,7 +132,8 @@ function checkStepWeights(a: Fields): number[] | undefined {
 function checkAlerts(a: Fields): void {
   for (const alert of a.objects("alerts") ?? []) {
     alert.string("name", { required: true });
-    alert.string("severity", { oneOf: ALERT_SEVERITIES });
+    // An empty severity is Flagger's way of writing "info".
+    if (alert.value.severity !== "") alert.string("severity", { oneOf: ALERT_SEVERITIES });
     const ref = alert.object("providerRef", { required: true });
     ref?.string("name", { required: true });
     ref?.string("namespace");

@@ -304,7 +304,7 @@ describe("CRDs", () => {
       assert.deepEqual(enumAt("status.phase"), [...CANARY_PHASES]);
       assert.deepEqual(enumAt("spec.analysis.webhooks[].type"), ["", ...WEBHOOK_TYPES]);
       assert.deepEqual(enumAt("spec.analysis.metrics[].onNoData"), [...ON_NO_DATA_POLICIES]);
-      assert.deepEqual(enumAt("spec.analysis.alerts[].severity"), [...ALERT_SEVERITIES]);
+      assert.deepEqual(enumAt("spec.analysis.alerts[].severity"), ["", ...ALERT_SEVERITIES]);
       assert.deepEqual(enumAt("status.lastAnalysis[].verdict"), [...ANALYSIS_VERDICTS]);
       assert.deepEqual(schemaAt(rootOf(load("metrictemplates.yaml")), "spec.provider.type").enum, [...METRIC_PROVIDER_TYPES]);
       assert.deepEqual(schemaAt(rootOf(load("alertproviders.yaml")), "spec.type").enum, [...ALERT_PROVIDER_TYPES]);

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { validateMetricTemplate } from "../../../src/api/validate.ts";
+import { errorsOf, validateCanary, validateMetricTemplate } from "../../../src/api/validate.ts";
+import { alertAdmits } from "../../../src/notifier/dispatcher.ts";
 import { providerSpecOf } from "../../../src/metrics/types.ts";
 
 interface Schema {
@@ -118,6 +119,20 @@ describe("Flagger's fields in aviary's CRDs", () => {
     const portName = nodeAt(crdRoot("canaries.yaml"), "spec.service.portName");
     assert.ok(portName !== undefined && portName !== "open");
     assert.equal(portName.maxLength, 63);
+  });
+});
+
+describe("Flagger's empty alert severity", () => {
+  it("is accepted and means info: the alert receives every event", () => {
+    const canary = {
+      apiVersion: "aviary.dev/v1beta1", kind: "Canary", metadata: { name: "c" },
+      spec: {
+        provider: "istio", targetRef: { name: "c" }, service: { port: 80 },
+        analysis: { interval: "1m", stepWeight: 10, alerts: [{ name: "team", severity: "", providerRef: { name: "slack" } }] },
+      },
+    };
+    assert.deepEqual(errorsOf(validateCanary(canary)), []);
+    assert.equal(alertAdmits("", "info"), true);
   });
 });
 
