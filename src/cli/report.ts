@@ -2,7 +2,7 @@
  * What `aviary status` (without -w) and `aviary get` print for Canaries. Pure: objects and
  * the current time in, text out.
  */
-import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../api/types.ts";
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, CONDITION_UNSUPPORTED } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import { ageOf, formatClock, formatFields, formatTable, weightBar } from "./format.ts";
 import { phaseLabel, progressOf } from "./progress.ts";
@@ -33,6 +33,8 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
   ];
   const provider = providerOf(canary);
   if (provider !== "") fields.push(["Provider", provider]);
+  const unsupported = status.conditions?.find((c) => c.type === CONDITION_UNSUPPORTED && c.status === "True");
+  if (unsupported?.message) fields.push(["Ignored", unsupported.message]);
   const since = status.lastTransitionTime;
   const at = since !== undefined && !Number.isNaN(Date.parse(since)) ? ` (since ${formatClock(new Date(since))}, ${ageOf(since, now)} ago)` : "";
   fields.push(["Status", phaseLabel(p.phase) + at]);

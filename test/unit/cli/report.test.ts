@@ -68,6 +68,10 @@ describe("cli report: get table", () => {
     const c = canary({ phase: "Initialized", provider: "gatewayapi" });
     delete c.spec.provider;
     assert.match(statusReport(c, now, { bar: false }), /^Provider: +gatewayapi$/m);
+    assert.doesNotMatch(statusReport(c, now, { bar: false }), /Ignored/);
+    const message = "spec.service.delegation is not supported by provider gatewayapi; ignored";
+    const ignoring = canary({ phase: "Initialized", provider: "gatewayapi", conditions: [{ type: "Unsupported", status: "True", reason: "FieldsIgnored", message }] });
+    assert.match(statusReport(ignoring, now, { bar: false }), /^Ignored: +spec\.service\.delegation is not supported by provider gatewayapi; ignored$/m);
     assert.match(canaryTable([c], now, { namespaces: false, wide: true }).split("\n")[1]!, / gatewayapi$/);
   });
 });
