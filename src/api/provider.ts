@@ -35,9 +35,3 @@ export function effectiveProvider(canary: { spec?: { provider?: unknown } } | un
   const name = typeof raw === "string" ? raw : String(raw);
   return { name, known: isRouterProvider(name), source: "spec" };
 }
-
-/** The effective provider's name when aviary serves it, else undefined. */
-export function effectiveRouter(canary: { spec?: { provider?: unknown } } | undefined, meshProvider?: RouterProvider): RouterProvider | undefined {
-  const p = effectiveProvider(canary, meshProvider);
-  return p.known ? (p.name as RouterProvider) : undefined;
-}
