@@ -3,6 +3,9 @@
  * reads process.argv or process.env.
  */
 import { parseArgs } from "node:util";
+import { isRouterProvider } from "./api/features.ts";
+import { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./api/types.ts";
+import type { RouterProvider } from "./api/types.ts";
 import type { Level } from "./observability/logger.ts";
 
 export interface Config {
@@ -15,6 +18,8 @@ export interface Config {
   logLevel: Level;
   /** host:port of /metrics, /healthz and /readyz. */
   metricsAddress: string;
+  /** The router for every Canary without spec.provider (Flagger's -mesh-provider). */
+  meshProvider: RouterProvider;
   /** Prometheus for built-in metrics when a Canary sets no spec.metricsServer. */
   metricsServer: string | undefined;
   webhookHost: string;
@@ -59,6 +64,8 @@ Flags:
   --log-level LEVEL        debug | info | warn | error [AVIARY_LOG_LEVEL] (default info)
   --metrics-address ADDR   /metrics, /healthz, /readyz [AVIARY_METRICS_ADDRESS] (default 0.0.0.0:8080)
   --metrics-server URL     Prometheus for built-in metrics [AVIARY_METRICS_SERVER]
+  --mesh-provider NAME     router for every Canary without spec.provider [AVIARY_MESH_PROVIDER]
+                           (default kubernetes): ${ROUTER_PROVIDERS.join(", ")}
   --webhook-host HOST      webhook listen address [AVIARY_WEBHOOK_HOST] (default 0.0.0.0)
   --webhook-port PORT      webhook HTTPS port [AVIARY_WEBHOOK_PORT] (default 9443)
   --cert-dir DIR           local webhook certificate directory [AVIARY_CERT_DIR] (default certs)
@@ -102,6 +109,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "log-level": { type: "string" },
       "metrics-address": { type: "string" },
       "metrics-server": { type: "string" },
+      "mesh-provider": { type: "string" },
       "webhook-host": { type: "string" },
       "webhook-port": { type: "string" },
       "cert-dir": { type: "string" },
@@ -135,6 +143,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   if (certSecret !== undefined && !/^[a-z0-9-]+\/[a-z0-9.-]+$/.test(certSecret)) {
     throw new ConfigError(`--cert-secret: must be NAMESPACE/NAME, got "${certSecret}"`);
   }
+  const meshProvider = values["mesh-provider"] ?? env.AVIARY_MESH_PROVIDER ?? DEFAULT_ROUTER_PROVIDER;
+  // An unknown name would otherwise surface only as rejected Canaries: stop at start-up instead.
+  if (!isRouterProvider(meshProvider)) throw new ConfigError(`--mesh-provider: must be one of ${ROUTER_PROVIDERS.join(", ")}, got "${meshProvider}"`);
   const controller = !values["no-controller"];
   const webhook = !values["no-webhook"];
   if (!controller && !webhook) throw new ConfigError("--no-controller and --no-webhook together leave nothing to run");
@@ -147,6 +158,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     workers: int("workers", values.workers ?? env.AVIARY_WORKERS, 4, 1),
     logLevel,
     metricsAddress: values["metrics-address"] ?? env.AVIARY_METRICS_ADDRESS ?? "0.0.0.0:8080",
+    meshProvider,
     metricsServer: values["metrics-server"] ?? env.AVIARY_METRICS_SERVER,
     webhookHost: values["webhook-host"] ?? env.AVIARY_WEBHOOK_HOST ?? "0.0.0.0",
     webhookPort: int("webhook-port", values["webhook-port"] ?? env.AVIARY_WEBHOOK_PORT, 9443, 0),

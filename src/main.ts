@@ -44,7 +44,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const requests = createRequestCounter();
   const client = createKubeClient(kubeConfig, { userAgent: "aviary", requestCounter: requests });
-  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook });
+  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook, meshProvider: config.meshProvider });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
@@ -64,7 +64,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       })
     : undefined;
   const reconcileKube = reads ? createApplySkip({ client: reads.client, versionOf: reads.versionOf }).client : client;
-  const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
+  const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { defaultProvider: config.meshProvider, nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
   const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
   const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
   const checks = createCheckRunner({
@@ -78,7 +78,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   });
   const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
   const reconcile = createCanaryReconciler({
-    kube: reconcileKube, routers, checks, events, alerts, logger: log,
+    kube: reconcileKube, routers, checks, events, alerts, logger: log, meshProvider: config.meshProvider,
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
@@ -117,6 +117,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
         ipAddresses: ["127.0.0.1"],
         webhookConfigurations: { mutating: ["aviary"], validating: ["aviary"] },
         aviaryUsers: [me.username, ...config.selfUsers],
+        defaultProvider: config.meshProvider,
       },
       {
         log,

@@ -5,7 +5,8 @@
  * keeps the engine correct for objects that never went through the API server (tests,
  * a CRD installed without defaults).
  */
-import { DEFAULT_ROUTER_PROVIDER, DEFAULT_WEBHOOK_TYPE } from "./types.ts";
+import { effectiveProvider } from "./providers.ts";
+import { DEFAULT_WEBHOOK_TYPE } from "./types.ts";
 import type { Canary, CanaryAnalysis, CanaryMetric, CanaryService, CanarySpec, CanaryWebhook, RouterProvider } from "./types.ts";
 
 export const DEFAULT_ANALYSIS_INTERVAL = "60s";
@@ -36,7 +37,7 @@ export function withDefaults(canary: Canary, opts: DefaultsOptions = {}): Canary
 function specWithDefaults(spec: CanarySpec, opts: DefaultsOptions): CanarySpec {
   const out: CanarySpec = {
     ...spec,
-    provider: spec.provider === undefined || spec.provider === "" ? (opts.defaultProvider ?? DEFAULT_ROUTER_PROVIDER) : spec.provider,
+    provider: effectiveProvider({ spec }, opts.defaultProvider).name,
     targetRef: {
       apiVersion: DEFAULT_TARGET_API_VERSION,
       kind: DEFAULT_TARGET_KIND,

@@ -3,7 +3,7 @@
  * analysis selects. Read by validation, the admission webhook, the routers and the README,
  * so that they cannot disagree about e.g. whether `smi` can match headers.
  */
-import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "./providers.ts";
+import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS, effectiveProvider } from "./providers.ts";
 import type { RouterProvider } from "./providers.ts";
 import type { CanaryAnalysis } from "./types.ts";
 
@@ -27,8 +27,8 @@ export function isRouterProvider(name: unknown): name is RouterProvider {
  * semantics); any other unknown name yields `undefined`, never a fallback.
  */
 export function resolveRouterProvider(provider: unknown, fallback: RouterProvider = DEFAULT_ROUTER_PROVIDER): RouterProvider | undefined {
-  if (provider === undefined || provider === null || provider === "") return fallback;
-  return isRouterProvider(provider) ? provider : undefined;
+  const effective = effectiveProvider({ spec: { provider } }, fallback);
+  return effective.known ? (effective.name as RouterProvider) : undefined;
 }
 
 export function isSupportedBy(provider: RouterProvider, feature: RouterFeature): boolean {

@@ -110,6 +110,8 @@ export const FINALIZER = "aviary.dev/finalizer";
 
 /** The condition type that `kubectl wait --for=condition=Promoted` and GitOps tools read. */
 export const CONDITION_PROMOTED = "Promoted";
+/** True while the spec sets fields the provider in effect ignores; the message names them. */
+export const CONDITION_UNSUPPORTED = "Unsupported";
 
 // ---------------------------------------------------------------------------------------
 // Canary spec
@@ -175,6 +177,8 @@ export interface HTTPMatchRequest {
 export interface HTTPRewrite {
   uri?: string;
   authority?: string;
+  /** Gateway API: `ReplaceFullPath` (default) or `ReplacePrefixMatch`. */
+  type?: string;
   [field: string]: unknown;
 }
 
@@ -217,6 +221,30 @@ export interface GatewayRef {
   port?: number;
 }
 
+/** A Gateway API backend that receives a copy of every request (HTTPRoute RequestMirror filter). */
+export interface MirrorBackendRef {
+  group?: string;
+  kind?: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+}
+
+export interface ServiceMirror {
+  backendRef: MirrorBackendRef;
+}
+
+/** Label and annotation keys on generated objects that other controllers own (Flagger). */
+export interface UnmanagedMetadata {
+  labels?: string[];
+  annotations?: string[];
+}
+
+/** Another controller's object a Flagger provider routes through (APISIX route, Gloo upstream). */
+export interface ProviderObjectReference extends LocalObjectReference {
+  namespace?: string;
+}
+
 export interface CanaryService {
   /** Name of the apex Service; defaults to the target's name. */
   name?: string;
@@ -229,6 +257,18 @@ export interface CanaryService {
   appProtocol?: string;
   /** Route timeout as a duration (istio, appmesh, gatewayapi). */
   timeout?: string;
+  /** Timeout of each backend request (gatewayapi: HTTPRoute timeouts.backendRequest). */
+  backendTimeout?: string;
+  /** Flagger: Istio delegate VirtualService. Accepted; no aviary router acts on it. */
+  delegation?: boolean;
+  /** Flagger: headless generated Services. Accepted; not acted on. */
+  headless?: boolean;
+  /** Flagger: Service trafficDistribution. Accepted; not acted on. */
+  trafficDistribution?: string;
+  /** gatewayapi: extra backends that receive a copy of every request. */
+  mirror?: ServiceMirror[];
+  /** Flagger: metadata keys left to other controllers. Accepted; not acted on. */
+  unmanagedMetadata?: UnmanagedMetadata;
   gateways?: string[];
   gatewayRefs?: GatewayRef[];
   hosts?: string[];
@@ -252,11 +292,21 @@ export interface SessionAffinity {
   cookieName: string;
   /** Seconds; Flagger's default is 86400. */
   maxAge?: number;
+  /** Flagger: a cookie pinning users to the primary. Accepted; not acted on. */
+  primaryCookieName?: string;
+  /** Attributes of the session cookie (istio, gatewayapi). */
+  domain?: string;
+  path?: string;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: "Strict" | "Lax" | "None";
+  partitioned?: boolean;
 }
 
 export interface CanaryAlert {
   name: string;
-  severity?: AlertSeverity;
+  /** Empty means info (Flagger accepts "" too). */
+  severity?: AlertSeverity | "";
   providerRef: CrossNamespaceObjectReference;
 }
 
@@ -288,6 +338,8 @@ export interface CanaryWebhook {
   metadata?: Record<string, string>;
   retries?: number;
   muteAlert?: boolean;
+  /** Flagger: skip TLS verification. Accepted; not acted on (reported as ignored). */
+  disableTLS?: boolean;
 }
 
 export interface CanaryAnalysis {
@@ -321,6 +373,10 @@ export interface CanarySpec {
   targetRef: LocalObjectReference;
   autoscalerRef?: AutoscalerReference;
   ingressRef?: LocalObjectReference;
+  /** Flagger's provider apisix. Accepted; not acted on. */
+  routeRef?: LocalObjectReference;
+  /** Flagger's provider gloo. Accepted; not acted on. */
+  upstreamRef?: ProviderObjectReference;
   service: CanaryService;
   analysis?: CanaryAnalysis;
   progressDeadlineSeconds?: number;
@@ -368,6 +424,10 @@ export interface CanaryStatus {
   /** `ConfigMap/<name>` or `Secret/<name>` -> content hash. */
   trackedConfigs?: Record<string, string>;
   previousSessionAffinityCookie?: string;
+  /** Flagger's status fields; aviary derives its cookie instead (src/router/session-affinity.ts). */
+  sessionAffinityCookie?: string;
+  primarySessionAffinityCookie?: string;
+  lastTrackedRevision?: string;
   /** ISO 8601. */
   lastTransitionTime?: string;
   conditions?: CanaryCondition[];
@@ -382,6 +442,8 @@ export interface CanaryStatus {
   providerErrors?: number;
   /** The revision (pod-template hash) of the canary under analysis. */
   canaryRevision?: string;
+  /** The router provider in effect: spec.provider, else the controller's --mesh-provider. */
+  provider?: string;
 }
 
 export interface Canary extends KubeObject {
@@ -409,6 +471,14 @@ export interface MetricTemplateProvider {
   insecureSkipVerify?: boolean;
   /** CloudWatch region. */
   region?: string;
+  /** HTTP headers sent with every request, Flagger's shape: each name maps to its values. */
+  headers?: Record<string, string[]>;
+  /** web: GET or POST (default POST when a body is set, else GET). aviary-only. */
+  method?: string;
+  /** web: the JSON request body; may use the query's placeholders. aviary-only. */
+  body?: string;
+  /** cloudwatch: how far back GetMetricData looks, a duration. aviary-only. */
+  window?: string;
 }
 
 export interface MetricTemplateSpec {

@@ -2,7 +2,7 @@
  * What `aviary status` (without -w) and `aviary get` print for Canaries. Pure: objects and
  * the current time in, text out.
  */
-import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../api/types.ts";
+import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, CONDITION_UNSUPPORTED } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import { ageOf, formatClock, formatFields, formatTable, weightBar } from "./format.ts";
 import { phaseLabel, progressOf } from "./progress.ts";
@@ -31,6 +31,10 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
     ["Namespace", canary.metadata.namespace ?? ""],
     ["Target", target ? `${target.kind ?? "Deployment"}/${target.name}` : ""],
   ];
+  const provider = providerOf(canary);
+  if (provider !== "") fields.push(["Provider", provider]);
+  const unsupported = status.conditions?.find((c) => c.type === CONDITION_UNSUPPORTED && c.status === "True");
+  if (unsupported?.message) fields.push(["Ignored", unsupported.message]);
   const since = status.lastTransitionTime;
   const at = since !== undefined && !Number.isNaN(Date.parse(since)) ? ` (since ${formatClock(new Date(since))}, ${ageOf(since, now)} ago)` : "";
   fields.push(["Status", phaseLabel(p.phase) + at]);
@@ -60,14 +64,14 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
 export interface TableOptions {
   /** Prefix a NAMESPACE column (for --all-namespaces). */
   namespaces: boolean;
-  /** `-o wide`: also TARGET, INTERVAL, MAXWEIGHT, STEPWEIGHT. */
+  /** `-o wide`: also TARGET, INTERVAL, MAXWEIGHT, STEPWEIGHT, PROVIDER. */
   wide: boolean;
 }
 
 /** The `aviary get` table: kubectl's printer columns for Canaries, in kubectl's layout. */
 export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableOptions): string {
   const header = ["NAME", "STATUS", "WEIGHT", "FAILEDCHECKS", "LASTTRANSITION"];
-  if (opts.wide) header.push("TARGET", "INTERVAL", "MAXWEIGHT", "STEPWEIGHT");
+  if (opts.wide) header.push("TARGET", "INTERVAL", "MAXWEIGHT", "STEPWEIGHT", "PROVIDER");
   if (opts.namespaces) header.unshift("NAMESPACE");
   const sorted = [...canaries].sort(
     (a, b) => (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") || a.metadata.name.localeCompare(b.metadata.name),
@@ -77,7 +81,7 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
     const row = [c.metadata.name, s.phase ?? "", num(s.canaryWeight), num(s.failedChecks), ageOf(s.lastTransitionTime, now)];
     if (opts.wide) {
       const a = c.spec?.analysis ?? {};
-      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), a.stepWeights ? a.stepWeights.join(",") : num(a.stepWeight));
+      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), a.stepWeights ? a.stepWeights.join(",") : num(a.stepWeight), providerOf(c));
     }
     if (opts.namespaces) row.unshift(c.metadata.namespace ?? "");
     return row;
@@ -86,3 +90,9 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
 }
 
 const num = (n: number | undefined): string => (n === undefined ? "" : String(n));
+
+/**
+ * The provider in effect as the controller reported it; before its first report, spec.provider
+ * (a Canary without one runs with the controller's --mesh-provider, which only it knows).
+ */
+const providerOf = (c: Canary): string => c.status?.provider ?? c.spec?.provider ?? "";

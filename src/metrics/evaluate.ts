@@ -16,7 +16,7 @@
 import type { AnalysisResult, Canary, CanaryMetric, MetricTemplate } from "../api/types.ts";
 import type { MetricProviderRegistry } from "./registry.ts";
 import type { MetricProviderSpec } from "./types.ts";
-import { MetricConfigError, MetricError, NoValuesError, ProviderError } from "./types.ts";
+import { MetricConfigError, MetricError, NoValuesError, ProviderError, providerSpecOf } from "./types.ts";
 import { BUILTIN_UNITS, builtinQueryTemplate, isBuiltinMetric, thresholdRangeOf } from "./builtins.ts";
 import type { TemplateContext } from "./template.ts";
 import { TemplateError, renderTemplate } from "./template.ts";
@@ -243,7 +243,7 @@ async function resolveMetric(
     const ref = `${tplNamespace}/${metric.templateRef.name}`;
     const template = await deps.getTemplate(tplNamespace, metric.templateRef.name, signal);
     if (template === undefined) throw new MetricConfigError(`MetricTemplate ${ref} not found`);
-    const spec = template.spec.provider as MetricProviderSpec;
+    const spec = providerSpecOf(template.spec.provider);
     let secret: Record<string, string> = {};
     if (spec.secretRef?.name) {
       const data = await deps.getSecret(tplNamespace, spec.secretRef.name, signal);

@@ -28,11 +28,17 @@ export interface MetricProvider {
  * `cloudwatch`, `address` is an endpoint override and `window` (a duration) is how far
  * back GetMetricData looks.
  */
-export interface MetricProviderSpec extends MetricTemplateProvider {
+export interface MetricProviderSpec extends Omit<MetricTemplateProvider, "headers"> {
+  /** One value per name: a template's list of values is joined with ", " (RFC 9110 list syntax). */
   headers?: Record<string, string>;
-  method?: string;
-  body?: string;
-  window?: string;
+}
+
+/** A MetricTemplate's provider spec with its header value lists joined into one value each. */
+export function providerSpecOf(provider: MetricTemplateProvider): MetricProviderSpec {
+  const { headers, ...rest } = provider;
+  if (headers === undefined) return rest;
+  const joined = Object.entries(headers).map(([name, values]): [string, string] => [name, (Array.isArray(values) ? values : [String(values)]).join(", ")]);
+  return { ...rest, headers: Object.fromEntries(joined) };
 }
 
 /** Everything a provider is built from: the template's provider spec and the Secret's data. */

@@ -78,8 +78,8 @@ const SEVERITY_RANK: Readonly<Record<AlertSeverity, number>> = { info: 0, warn: 
  * Whether an alert with severity `filter` (default info, as Flagger) receives an event of
  * `event` severity: info gets everything, warn gets warn and error, error only error.
  */
-export function alertAdmits(filter: AlertSeverity | undefined, event: AlertSeverity): boolean {
-  return SEVERITY_RANK[event] >= SEVERITY_RANK[filter ?? "info"];
+export function alertAdmits(filter: AlertSeverity | "" | undefined, event: AlertSeverity): boolean {
+  return SEVERITY_RANK[event] >= SEVERITY_RANK[filter || "info"];
 }
 
 export function createAlertDispatcher(deps: AlertDispatcherDeps): AlertDispatcher {

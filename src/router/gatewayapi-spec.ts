@@ -54,16 +54,28 @@ export interface HeaderModifier {
   remove?: string[];
 }
 
+export type PathModifier = { type: "ReplaceFullPath"; replaceFullPath: string } | { type: "ReplacePrefixMatch"; replacePrefixMatch: string };
+
 export type HTTPRouteFilter =
   | { type: "RequestHeaderModifier"; requestHeaderModifier: HeaderModifier }
   | { type: "ResponseHeaderModifier"; responseHeaderModifier: HeaderModifier }
-  | { type: "RequestMirror"; requestMirror: { backendRef: Omit<BackendRef, "weight" | "filters">; percent?: number } };
+  | { type: "URLRewrite"; urlRewrite: { hostname?: string; path?: PathModifier } }
+  | { type: "RequestMirror"; requestMirror: { backendRef: MirrorBackend; percent?: number } };
+
+/** A mirror target: the canary Service, or a `service.mirror` backend (another namespace or kind). */
+export interface MirrorBackend {
+  group: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  port?: number;
+}
 
 export interface HTTPRouteRule {
   matches: HTTPRouteMatch[];
   filters?: HTTPRouteFilter[];
   backendRefs: BackendRef[];
-  timeouts?: { request: string };
+  timeouts?: { request?: string; backendRequest?: string };
 }
 
 export interface HTTPRouteSpec {
@@ -177,9 +189,41 @@ function headerModifier(ops: HeaderOperations | undefined): HeaderModifier | und
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** `service.headers` as header-modifier filters, applied to every rule. */
+/**
+ * `service.rewrite` as a URLRewrite filter: `authority` → hostname, `uri` → the path, replacing
+ * the whole path unless `type` is ReplacePrefixMatch (Flagger's reading of the same fields).
+ */
+function rewriteFilter(canary: Canary): HTTPRouteFilter | undefined {
+  const rewrite = canary.spec.service.rewrite;
+  if (rewrite === undefined) return undefined;
+  const urlRewrite: Extract<HTTPRouteFilter, { type: "URLRewrite" }>["urlRewrite"] = {};
+  if (typeof rewrite.authority === "string" && rewrite.authority !== "") urlRewrite.hostname = rewrite.authority;
+  if (typeof rewrite.uri === "string" && rewrite.uri !== "") {
+    urlRewrite.path = rewrite.type === "ReplacePrefixMatch"
+      ? { type: "ReplacePrefixMatch", replacePrefixMatch: rewrite.uri }
+      : { type: "ReplaceFullPath", replaceFullPath: rewrite.uri };
+  }
+  return Object.keys(urlRewrite).length > 0 ? { type: "URLRewrite", urlRewrite } : undefined;
+}
+
+/** `service.mirror`: each backend gets a copy of every request. */
+function serviceMirrorFilters(canary: Canary): HTTPRouteFilter[] {
+  return (canary.spec.service.mirror ?? []).map((m, i) => {
+    const ref = m.backendRef;
+    if (ref.port === undefined && (ref.kind ?? "Service") === "Service") throw new RouterSpecError(`spec.service.mirror[${i}].backendRef.port`, "is required for a Service backend");
+    const backendRef: MirrorBackend = { group: ref.group ?? "", kind: ref.kind ?? "Service", name: ref.name };
+    if (ref.port !== undefined) backendRef.port = ref.port;
+    if (ref.namespace) backendRef.namespace = ref.namespace;
+    return { type: "RequestMirror", requestMirror: { backendRef } };
+  });
+}
+
+/** `service.headers`, `service.rewrite` and `service.mirror` as filters, applied to every rule. */
 function headerFilters(canary: Canary): HTTPRouteFilter[] {
   const filters: HTTPRouteFilter[] = [];
+  const rewrite = rewriteFilter(canary);
+  if (rewrite !== undefined) filters.push(rewrite);
+  filters.push(...serviceMirrorFilters(canary));
   const req = headerModifier(canary.spec.service.headers?.request);
   if (req !== undefined) filters.push({ type: "RequestHeaderModifier", requestHeaderModifier: req });
   const res = headerModifier(canary.spec.service.headers?.response);
@@ -207,7 +251,10 @@ export function buildHTTPRouteSpec(canary: Canary, request: Split): HTTPRouteSpe
   const backend = (name: string, weight: number): BackendRef => ({ group: "", kind: "Service", name, port: svc.port, weight });
   const serviceMatchList = svc.match ?? [];
   const serviceMatches = serviceMatchList.length > 0 ? serviceMatchList.map((m, i) => translateMatch(m, `spec.service.match[${i}]`)) : [{ path: { ...DEFAULT_PATH } }];
-  const timeouts = svc.timeout ? { request: gatewayDuration(svc.timeout, "spec.service.timeout") } : undefined;
+  const timeouts = svc.timeout || svc.backendTimeout ? {
+    ...(svc.timeout ? { request: gatewayDuration(svc.timeout, "spec.service.timeout") } : {}),
+    ...(svc.backendTimeout ? { backendRequest: gatewayDuration(svc.backendTimeout, "spec.service.backendTimeout") } : {}),
+  } : undefined;
   const common = headerFilters(canary);
 
   const weighted: HTTPRouteRule = {

@@ -42,11 +42,19 @@ export function sessionCookie(canary: Canary): SessionCookie | undefined {
   const value = createHash("sha256").update(`${canary.metadata.uid ?? canary.metadata.name}/${revision}`).digest("hex").slice(0, 20);
   const name = affinity.cookieName;
   const maxAge = affinity.maxAge ?? DEFAULT_SESSION_AFFINITY_MAX_AGE;
+  // Flagger's cookie attributes; the expiring cookie must name the same Domain and Path to replace it.
+  const attributes = [`Path=${affinity.path || "/"}`];
+  if (affinity.domain) attributes.push(`Domain=${affinity.domain}`);
+  if (affinity.httpOnly === true) attributes.push("HttpOnly");
+  if (affinity.secure === true) attributes.push("Secure");
+  if (affinity.sameSite) attributes.push(`SameSite=${affinity.sameSite}`);
+  if (affinity.partitioned === true) attributes.push("Partitioned");
+  const tail = attributes.join("; ");
   return {
     name,
     value,
-    setCookie: `${name}=${value}; Max-Age=${maxAge}; Path=/`,
-    expireCookie: `${name}=${value}; Max-Age=0; Path=/`,
+    setCookie: `${name}=${value}; Max-Age=${maxAge}; ${tail}`,
+    expireCookie: `${name}=${value}; Max-Age=0; ${tail}`,
     cookieHeaderRegex: `^(.*;\\s*)?${escapeRegex(name)}=${value}(\\s*;.*)?$`,
   };
 }

@@ -81,6 +81,14 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
       affinity.problems.error(affinity.at("cookieName"), "must be a valid cookie name (letters, digits and !#$%&'*+-.^_`|~)");
     }
     affinity.integer("maxAge", { min: 1 });
+    affinity.string("primaryCookieName");
+    for (const attribute of ["domain", "path"]) {
+      const v = affinity.string(attribute);
+      // The value goes into a Set-Cookie header as is.
+      if (v !== undefined && !/^[\x21-\x3a\x3c-\x7e]*$/.test(v)) affinity.problems.error(affinity.at(attribute), "must be printable ASCII without spaces or ';'");
+    }
+    for (const flag of ["httpOnly", "secure", "partitioned"]) affinity.boolean(flag);
+    affinity.string("sameSite", { oneOf: ["Strict", "Lax", "None"] });
     if (requireFeature(a, "sessionAffinity", "sessionAffinity", ctx.router) && usesIterations) {
       a.problems.warn(a.at("sessionAffinity"), "is only used by a progressive canary (stepWeight or stepWeights)");
     }
@@ -124,7 +132,8 @@ function checkStepWeights(a: Fields): number[] | undefined {
 function checkAlerts(a: Fields): void {
   for (const alert of a.objects("alerts") ?? []) {
     alert.string("name", { required: true });
-    alert.string("severity", { oneOf: ALERT_SEVERITIES });
+    // An empty severity is Flagger's way of writing "info".
+    if (alert.value.severity !== "") alert.string("severity", { oneOf: ALERT_SEVERITIES });
     const ref = alert.object("providerRef", { required: true });
     ref?.string("name", { required: true });
     ref?.string("namespace");
@@ -189,5 +198,6 @@ function checkWebhooks(a: Fields): void {
     w.stringMap("metadata");
     w.integer("retries", { min: 0 });
     w.boolean("muteAlert");
+    w.boolean("disableTLS");
   }
 }

@@ -1,6 +1,7 @@
 /** Validation of a whole Canary: references, the service, the router, then the analysis. */
-import { isRouterProvider } from "../features.ts";
-import { API_VERSION, DEFAULT_ROUTER_PROVIDER, KIND_CANARY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
+import { effectiveProvider } from "../providers.ts";
+import { ignoredFields, ignoredRule } from "../provider-fields.ts";
+import { API_VERSION, KIND_CANARY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
 import type { RouterProvider } from "../types.ts";
 import { checkAnalysis } from "./analysis.ts";
 import { checkMatchList } from "./match.ts";
@@ -16,8 +17,12 @@ export interface CanaryValidationOptions {
 export const MAX_SERVICE_NAME_LENGTH = 63 - "-primary".length;
 
 const IANA_SVC_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*$/;
+/** A container port name (what targetPort may name): an IANA service name. */
 const isPortName = (s: string): boolean => s.length <= 15 && IANA_SVC_NAME.test(s) && !s.endsWith("-");
 const PORT_NAME_RULE = "must be an IANA service name (at most 15 lowercase letters, digits and '-', with at least one letter)";
+/** A Service port name: an RFC 1123 label. */
+const isServicePortName = (s: string): boolean => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s);
+const SERVICE_PORT_NAME_RULE = "must be an RFC 1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)";
 
 /** Every problem with a Canary, errors and warnings. Never throws, whatever `obj` is. */
 export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {}): ValidationProblem[] {
@@ -31,7 +36,7 @@ export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {})
   const spec = root.object("spec", { required: true });
   if (spec === undefined) return problems.list;
 
-  const router = checkProvider(spec, opts.defaultProvider ?? DEFAULT_ROUTER_PROVIDER);
+  const router = checkProvider(spec, opts.defaultProvider);
   spec.url("metricsServer");
   const targetName = checkTargetRef(spec);
   checkAutoscalerRef(spec);
@@ -49,22 +54,24 @@ export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {})
   else if (!skipAnalysis && !spec.has("analysis")) {
     problems.warn(spec.at("analysis"), "is not set, so every revision is promoted without checks (set skipAnalysis: true to say so)");
   }
+  // Fields the provider in effect does not act on: accepted, and said so.
+  if (router !== undefined) for (const field of ignoredFields(obj, router)) problems.warn(field.path, ignoredRule(field));
   return problems.list;
 }
 
-function checkProvider(spec: Fields, fallback: RouterProvider): RouterProvider | undefined {
+function checkProvider(spec: Fields, meshProvider: RouterProvider | undefined): RouterProvider | undefined {
   const raw = spec.value.provider;
-  if (raw === undefined || raw === null || raw === "") return fallback;
-  if (typeof raw !== "string") {
+  if (raw !== undefined && raw !== null && typeof raw !== "string") {
     spec.problems.error(spec.at("provider"), "must be a string");
     return undefined;
   }
-  if (!isRouterProvider(raw)) {
+  const provider = effectiveProvider({ spec: spec.value }, meshProvider);
+  if (!provider.known) {
     // An unknown router is an error, never a silent fallback to the default.
-    spec.problems.error(spec.at("provider"), oneOfRule(ROUTER_PROVIDERS));
+    spec.problems.error(spec.at("provider"), `names provider ${provider.name}, which aviary does not serve: ${oneOfRule(ROUTER_PROVIDERS)}`);
     return undefined;
   }
-  return raw;
+  return provider.name as RouterProvider;
 }
 
 function checkTargetRef(spec: Fields): string | undefined {
@@ -111,7 +118,6 @@ function checkIngressRef(spec: Fields, router: RouterProvider | undefined): void
     if (apiVersion !== undefined && apiVersion !== "networking.k8s.io/v1") {
       ref.problems.error(ref.at("apiVersion"), "must be networking.k8s.io/v1");
     }
-    if (router !== undefined && router !== "nginx") spec.problems.warn(spec.at("ingressRef"), "is only used by provider nginx");
   } else if (router === "nginx" && !spec.has("ingressRef")) {
     spec.problems.error(spec.at("ingressRef"), "is required when provider is nginx");
   }
@@ -130,7 +136,7 @@ function checkService(service: Fields, router: RouterProvider | undefined, targe
 
   service.integer("port", { required: true, min: 1, max: 65535 });
   const portName = service.string("portName");
-  if (portName !== undefined && portName !== "" && !isPortName(portName)) service.problems.error(service.at("portName"), PORT_NAME_RULE);
+  if (portName !== undefined && portName !== "" && !isServicePortName(portName)) service.problems.error(service.at("portName"), SERVICE_PORT_NAME_RULE);
   checkTargetPort(service);
   service.boolean("portDiscovery");
   service.string("appProtocol");
@@ -143,6 +149,7 @@ function checkService(service: Fields, router: RouterProvider | undefined, targe
   const rewrite = service.object("rewrite");
   rewrite?.string("uri");
   rewrite?.string("authority");
+  rewrite?.string("type", { oneOf: ["ReplaceFullPath", "ReplacePrefixMatch"] });
   const retries = service.object("retries");
   if (retries !== undefined) {
     retries.integer("attempts", { min: 0 });
@@ -157,6 +164,21 @@ function checkService(service: Fields, router: RouterProvider | undefined, targe
     ops?.stringArray("remove");
   }
   service.object("corsPolicy");
+  service.duration("backendTimeout", { positive: true });
+  service.boolean("delegation");
+  service.boolean("headless");
+  service.string("trafficDistribution");
+  for (const mirror of service.objects("mirror") ?? []) {
+    const ref = mirror.object("backendRef", { required: true });
+    ref?.string("name", { required: true });
+    ref?.integer("port", { min: 1, max: 65535 });
+    if (ref !== undefined && (ref.value.kind ?? "Service") === "Service" && (ref.value.group ?? "") === "" && !ref.has("port")) {
+      ref.problems.error(ref.at("port"), "is required for a Service backend");
+    }
+  }
+  const unmanaged = service.object("unmanagedMetadata");
+  unmanaged?.stringArray("labels");
+  unmanaged?.stringArray("annotations");
   service.object("trafficPolicy");
   service.string("meshName");
   service.stringArray("backends");

@@ -44,11 +44,29 @@ export function validateMetricTemplate(obj: unknown): ValidationProblem[] {
     if (type !== undefined && type !== "cloudwatch" && provider.has("region")) {
       problems.warn(provider.at("region"), "is only used by provider cloudwatch");
     }
+    checkHeaders(provider);
+    provider.string("method", { oneOf: ["GET", "POST"] });
+    provider.string("body");
+    provider.duration("window", { positive: true });
+    for (const [field, only] of [["method", "web"], ["body", "web"], ["window", "cloudwatch"]] as const) {
+      if (type !== undefined && type !== only && provider.has(field)) problems.warn(provider.at(field), `is only used by provider ${only}`);
+    }
+    if (type === "web" && provider.value.method === "GET" && provider.has("body")) problems.error(provider.at("body"), "needs method POST");
   }
 
   const query = spec.string("query", { required: true });
   if (query !== undefined) checkQueryTemplate(spec, query, type);
   return problems.list;
+}
+
+/** Flagger's shape: each header name maps to a list of values. */
+function checkHeaders(provider: Fields): void {
+  const headers = provider.object("headers");
+  if (headers === undefined) return;
+  for (const name of Object.keys(headers.value)) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) headers.problems.error(headers.at(name), "is not a valid HTTP header name");
+    headers.stringArray(name, { required: true });
+  }
 }
 
 function checkQueryTemplate(spec: Fields, query: string, type: string | undefined): void {

@@ -8,7 +8,8 @@ import { withDefaults } from "../../api/defaults.ts";
 import { TerminalError, isTerminal } from "../../ground/errors.ts";
 import type { KindedError } from "../../ground/errors.ts";
 import { ANNOTATION_DESIRED_REPLICAS, API_VERSION, FINALIZER, KIND_CANARY } from "../../api/types.ts";
-import type { Canary, CanaryCondition, CanaryStatus } from "../../api/types.ts";
+import type { Canary, CanaryCondition, CanaryStatus, RouterProvider } from "../../api/types.ts";
+import { effectiveProvider } from "../../api/providers.ts";
 import { errorsOf, formatProblems, validateCanary } from "../../api/validate.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { updateStatus } from "../../kube/status.ts";
@@ -26,6 +27,7 @@ import { splitForStatus } from "./planner/weights.ts";
 import { sameSplit } from "../../ground/split.ts";
 import type { Split } from "../../ground/split.ts";
 import type { Observed, Plan } from "./planner/plan.ts";
+import { withProviderStatus } from "./provider-status.ts";
 
 export interface ReconcilerDeps {
   kube: KubeClient;
@@ -41,6 +43,8 @@ export interface ReconcilerDeps {
   onStatus?: (canary: Canary, status: CanaryStatus) => void;
   /** Called when the Canary no longer exists (metrics drop its series). */
   onGone?: (namespace: string, name: string) => void;
+  /** The router for Canaries without spec.provider (--mesh-provider); default kubernetes. */
+  meshProvider?: RouterProvider;
 }
 
 /** The plan loop: ask, answer, ask again. plan never asks twice for the same kind. */
@@ -69,13 +73,14 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       return {};
     }
 
-    const problems = errorsOf(validateCanary(stored));
+    const problems = errorsOf(validateCanary(stored, { defaultProvider: deps.meshProvider }));
     if (problems.length > 0) {
       await reportInvalid(stored, formatProblems(problems), deps, ref, now, signal);
       log.warn("invalid canary; nothing is touched until it is fixed", { problems: problems.map((p) => `${p.path}: ${p.rule}`) });
       return {};
     }
-    const canary = withDefaults(stored);
+    // From here on spec.provider is the provider in effect: routing, plan and built-in metrics read it.
+    const canary = withDefaults(stored, { defaultProvider: deps.meshProvider });
     if (await syncFinalizer(canary, deps.kube, ref, signal)) return { requeueAfterMs: 0 };
 
     try {
@@ -100,7 +105,8 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
         log.debug("running checks", { checks: need.checks });
         return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal });
       });
-      const status = clearReadyProblem(decision.status, now);
+      const provider = effectiveProvider(stored, deps.meshProvider).name;
+      const status = withProviderStatus(clearReadyProblem(decision.status, now), stored, provider, new Date(now()).toISOString());
       const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };
       await applyActions(decision.actions, ctx);
       await writeStatus(deps.kube, ref, stored, status, signal);

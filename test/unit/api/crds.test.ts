@@ -28,6 +28,10 @@ import type {
   CrossNamespaceObjectReference,
   CustomMetadata,
   GatewayRef,
+  MirrorBackendRef,
+  ProviderObjectReference,
+  ServiceMirror,
+  UnmanagedMetadata,
   HeaderOperations,
   Headers,
   LocalObjectReference,
@@ -111,20 +115,26 @@ const httpMatch = ["name", "uri", "scheme", "method", "authority", "headers", "q
 const CANARY_FIELDS: Record<string, string[]> = {
   spec: keysOf<CanarySpec>({
     provider: true, metricsServer: true, targetRef: true, autoscalerRef: true, ingressRef: true, service: true, analysis: true,
-    progressDeadlineSeconds: true, skipAnalysis: true, suspend: true, revertOnDeletion: true,
+    progressDeadlineSeconds: true, skipAnalysis: true, suspend: true, revertOnDeletion: true, routeRef: true, upstreamRef: true,
   }),
   "spec.targetRef": localRef,
   "spec.ingressRef": localRef,
+  "spec.routeRef": localRef,
+  "spec.upstreamRef": keysOf<ProviderObjectReference>({ apiVersion: true, kind: true, name: true, namespace: true }),
   "spec.autoscalerRef": keysOf<AutoscalerReference>({ apiVersion: true, kind: true, name: true, primaryScalerQueries: true, primaryScalerReplicas: true }),
   "spec.autoscalerRef.primaryScalerReplicas": keysOf<ScalerReplicas>({ minReplicas: true, maxReplicas: true }),
   "spec.service": keysOf<CanaryService>({
     name: true, port: true, portName: true, targetPort: true, portDiscovery: true, appProtocol: true, timeout: true, gateways: true,
     gatewayRefs: true, hosts: true, match: true, rewrite: true, retries: true, headers: true, corsPolicy: true, trafficPolicy: true,
-    meshName: true, backends: true, apex: true, primary: true, canary: true,
+    meshName: true, backends: true, apex: true, primary: true, canary: true, backendTimeout: true, delegation: true, headless: true,
+    trafficDistribution: true, mirror: true, unmanagedMetadata: true,
   }),
+  "spec.service.mirror[]": keysOf<ServiceMirror>({ backendRef: true }),
+  "spec.service.mirror[].backendRef": keysOf<MirrorBackendRef>({ group: true, kind: true, name: true, namespace: true, port: true }),
+  "spec.service.unmanagedMetadata": keysOf<UnmanagedMetadata>({ labels: true, annotations: true }),
   "spec.service.gatewayRefs[]": keysOf<GatewayRef>({ group: true, kind: true, namespace: true, name: true, sectionName: true, port: true }),
   "spec.service.match[]": httpMatch,
-  "spec.service.rewrite": ["uri", "authority"],
+  "spec.service.rewrite": ["uri", "authority", "type"],
   "spec.service.retries": ["attempts", "perTryTimeout", "retryOn"],
   "spec.service.headers": keysOf<Headers>({ request: true, response: true }),
   "spec.service.headers.request": headerOps,
@@ -139,7 +149,9 @@ const CANARY_FIELDS: Record<string, string[]> = {
     alerts: true, metrics: true, webhooks: true,
   }),
   "spec.analysis.match[]": httpMatch,
-  "spec.analysis.sessionAffinity": keysOf<SessionAffinity>({ cookieName: true, maxAge: true }),
+  "spec.analysis.sessionAffinity": keysOf<SessionAffinity>({
+    cookieName: true, maxAge: true, primaryCookieName: true, domain: true, path: true, httpOnly: true, secure: true, sameSite: true, partitioned: true,
+  }),
   "spec.analysis.alerts[]": keysOf<CanaryAlert>({ name: true, severity: true, providerRef: true }),
   "spec.analysis.alerts[].providerRef": crossRef,
   "spec.analysis.metrics[]": keysOf<CanaryMetric>({
@@ -147,11 +159,12 @@ const CANARY_FIELDS: Record<string, string[]> = {
   }),
   "spec.analysis.metrics[].thresholdRange": keysOf<ThresholdRange>({ min: true, max: true }),
   "spec.analysis.metrics[].templateRef": crossRef,
-  "spec.analysis.webhooks[]": keysOf<CanaryWebhook>({ name: true, type: true, url: true, timeout: true, metadata: true, retries: true, muteAlert: true }),
+  "spec.analysis.webhooks[]": keysOf<CanaryWebhook>({ name: true, type: true, url: true, timeout: true, metadata: true, retries: true, muteAlert: true, disableTLS: true }),
   status: keysOf<CanaryStatus>({
     phase: true, canaryWeight: true, failedChecks: true, iterations: true, lastAppliedSpec: true, lastPromotedSpec: true, trackedConfigs: true,
     previousSessionAffinityCookie: true, lastTransitionTime: true, conditions: true, observedGeneration: true, lastAnalysis: true,
-    analysisStartedAt: true, lastCheckTime: true, providerErrors: true, canaryRevision: true,
+    analysisStartedAt: true, lastCheckTime: true, providerErrors: true, canaryRevision: true, sessionAffinityCookie: true,
+    primarySessionAffinityCookie: true, lastTrackedRevision: true, provider: true,
   }),
   "status.conditions[]": keysOf<CanaryCondition>({ type: true, status: true, reason: true, message: true, lastUpdateTime: true, lastTransitionTime: true }),
   "status.lastAnalysis[]": keysOf<AnalysisResult>({ name: true, kind: true, query: true, value: true, min: true, max: true, verdict: true, message: true, time: true }),
@@ -159,7 +172,9 @@ const CANARY_FIELDS: Record<string, string[]> = {
 
 const METRIC_TEMPLATE_FIELDS: Record<string, string[]> = {
   spec: keysOf<MetricTemplateSpec>({ provider: true, query: true }),
-  "spec.provider": keysOf<MetricTemplateProvider>({ type: true, address: true, secretRef: true, insecureSkipVerify: true, region: true }),
+  "spec.provider": keysOf<MetricTemplateProvider>({
+    type: true, address: true, secretRef: true, insecureSkipVerify: true, region: true, headers: true, method: true, body: true, window: true,
+  }),
   "spec.provider.secretRef": keysOf<SecretReference>({ name: true }),
   "status.conditions[]": keysOf<CanaryCondition>({ type: true, status: true, reason: true, message: true, lastUpdateTime: true, lastTransitionTime: true }),
 };
@@ -267,6 +282,7 @@ describe("CRDs", () => {
           ["MAXWEIGHT", ".spec.analysis.maxWeight"],
           ["STEPWEIGHT", ".spec.analysis.stepWeight"],
           ["LASTTRANSITIONTIME", ".status.lastTransitionTime"],
+          ["PROVIDER", ".status.provider"],
         ],
       );
       for (const c of crd.spec.versions[0]!.additionalPrinterColumns) {
@@ -288,7 +304,7 @@ describe("CRDs", () => {
       assert.deepEqual(enumAt("status.phase"), [...CANARY_PHASES]);
       assert.deepEqual(enumAt("spec.analysis.webhooks[].type"), ["", ...WEBHOOK_TYPES]);
       assert.deepEqual(enumAt("spec.analysis.metrics[].onNoData"), [...ON_NO_DATA_POLICIES]);
-      assert.deepEqual(enumAt("spec.analysis.alerts[].severity"), [...ALERT_SEVERITIES]);
+      assert.deepEqual(enumAt("spec.analysis.alerts[].severity"), ["", ...ALERT_SEVERITIES]);
       assert.deepEqual(enumAt("status.lastAnalysis[].verdict"), [...ANALYSIS_VERDICTS]);
       assert.deepEqual(schemaAt(rootOf(load("metrictemplates.yaml")), "spec.provider.type").enum, [...METRIC_PROVIDER_TYPES]);
       assert.deepEqual(schemaAt(rootOf(load("alertproviders.yaml")), "spec.type").enum, [...ALERT_PROVIDER_TYPES]);

@@ -18,7 +18,7 @@ const warnings = (obj: unknown): string[] => warningsOf(validateCanary(obj)).map
 
 const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd";
 const AB_ROUTERS = "gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx";
-const PORT_NAME_RULE = "must be an IANA service name (at most 15 lowercase letters, digits and '-', with at least one letter)";
+const PORT_NAME_RULE = "must be an RFC 1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)";
 const SERVICE_NAME_RULE = "must be a lowercase RFC 1035 label of at most 55 characters, so that <name>-primary is a valid Service name";
 
 interface InvalidCase {
@@ -29,7 +29,8 @@ interface InvalidCase {
 }
 
 const invalid: InvalidCase[] = [
-  { name: "unknown router provider", base: istioCanary, changes: { "spec.provider": "traefik" }, expected: [`spec.provider: must be one of: ${PROVIDERS}`] },
+  { name: "unknown router provider", base: istioCanary, changes: { "spec.provider": "traefik" }, expected: [`spec.provider: names provider traefik, which aviary does not serve: must be one of: ${PROVIDERS}`] },
+  { name: "port name longer than a DNS label", base: istioCanary, changes: { "spec.service.portName": "a".repeat(64) }, expected: [`spec.service.portName: ${PORT_NAME_RULE}`] },
   { name: "provider of the wrong type", base: istioCanary, changes: { "spec.provider": 7 }, expected: ["spec.provider: must be a string"] },
   { name: "Flagger apiVersion left unchanged", base: istioCanary, changes: { apiVersion: "flagger.app/v1beta1" }, expected: ["apiVersion: must be aviary.dev/v1beta1"] },
   { name: "missing targetRef", base: istioCanary, changes: { "spec.targetRef": undefined }, expected: ["spec.targetRef: is required"] },
@@ -238,7 +239,7 @@ describe("validateCanary", () => {
       "spec.analysis.webhooks.0.url": "ftp://x",
     });
     assert.deepEqual(errors(doc), [
-      `spec.provider: must be one of: ${PROVIDERS}`,
+      `spec.provider: names provider traefik, which aviary does not serve: must be one of: ${PROVIDERS}`,
       "spec.service.port: must be between 1 and 65535",
       "spec.analysis.stepWeight: must be between 1 and 100",
       "spec.analysis.webhooks[0].url: must be an http or https URL",
@@ -293,7 +294,7 @@ describe("validateCanary", () => {
       ],
       ["query beside templateRef", edits(istioCanary(), { "spec.analysis.metrics.1.query": "up" }), ["spec.analysis.metrics[1].query: is ignored when templateRef is set"]],
       ["legacy threshold beside thresholdRange", edits(istioCanary(), { "spec.analysis.metrics.0.threshold": 99 }), ["spec.analysis.metrics[0].threshold: is ignored when thresholdRange is set"]],
-      ["ingressRef with istio", edits(istioCanary(), { "spec.ingressRef": { name: "podinfo" } }), ["spec.ingressRef: is only used by provider nginx"]],
+      ["ingressRef with istio", edits(istioCanary(), { "spec.ingressRef": { name: "podinfo" } }), ["spec.ingressRef: is not supported by provider istio; ignored (honoured by nginx)"]],
     ];
     for (const [name, doc, expected] of cases) {
       it(name, () => {

@@ -59,8 +59,19 @@ describe("cli report: get table", () => {
 
   it("adds the namespace first with -A and the analysis settings with -o wide", () => {
     const lines = canaryTable([a, b], now, { namespaces: true, wide: true }).split("\n");
-    assert.match(lines[0]!, /^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITION +TARGET +INTERVAL +MAXWEIGHT +STEPWEIGHT$/);
+    assert.match(lines[0]!, /^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITION +TARGET +INTERVAL +MAXWEIGHT +STEPWEIGHT +PROVIDER$/);
     assert.match(lines[1]!, /^alpha +api /);
     assert.match(lines[2]!, /^shop +podinfo +Succeeded +0 +0 +125m +podinfo +1m +50 +10$/);
+  });
+
+  it("shows the provider the controller reported, which for a Canary without spec.provider is --mesh-provider's", () => {
+    const c = canary({ phase: "Initialized", provider: "gatewayapi" });
+    delete c.spec.provider;
+    assert.match(statusReport(c, now, { bar: false }), /^Provider: +gatewayapi$/m);
+    assert.doesNotMatch(statusReport(c, now, { bar: false }), /Ignored/);
+    const message = "spec.service.delegation is not supported by provider gatewayapi; ignored";
+    const ignoring = canary({ phase: "Initialized", provider: "gatewayapi", conditions: [{ type: "Unsupported", status: "True", reason: "FieldsIgnored", message }] });
+    assert.match(statusReport(ignoring, now, { bar: false }), /^Ignored: +spec\.service\.delegation is not supported by provider gatewayapi; ignored$/m);
+    assert.match(canaryTable([c], now, { namespaces: false, wide: true }).split("\n")[1]!, / gatewayapi$/);
   });
 });

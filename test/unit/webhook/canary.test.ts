@@ -78,7 +78,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
     const [subject, ...lines] = message.split("\n");
     assert.equal(subject, "Canary shop/podinfo is invalid:");
     assert.equal(lines.length, 3, message);
-    assert.match(lines[0] ?? "", /^spec\.provider: must be one of/);
+    assert.match(lines[0] ?? "", /^spec\.provider: names provider \w+, which aviary does not serve: must be one of/);
     assert.match(lines[1] ?? "", /^spec\.analysis\.interval: must be a duration/);
     assert.equal(lines[2], "spec.analysis.stepWeight: must be between 1 and 100");
   });
@@ -97,6 +97,16 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
       "spec.analysis.metrics[0].templateRef: metrictemplate shop/error-rate does not exist (yet)",
       "spec.analysis.alerts[0].providerRef: alertprovider ops/slack does not exist (yet)",
     ]);
+  });
+
+  it("admits a Canary without spec.provider under --mesh-provider, warning about each field that provider ignores", async () => {
+    const flaggerStyle = canary("podinfo", { provider: undefined, service: { port: 9898, gatewayRefs: [{ name: "edge" }], delegation: true } });
+    const result = await createCanaryValidator({ lookups: lookups(complete), defaultProvider: "gatewayapi" }).handle(create(flaggerStyle), ctx());
+    assert.equal(result.allowed, true, result.message);
+    assert.deepEqual(result.warnings, ["spec.service.delegation: is not supported by provider gatewayapi; ignored"]);
+    const without = await createCanaryValidator({ lookups: lookups(complete) }).handle(create(flaggerStyle), ctx());
+    assert.equal(without.allowed, false);
+    assert.match(without.message ?? "", /spec\.analysis\.stepWeight: is not supported by provider kubernetes/);
   });
 
   it("turns a failed lookup into a warning, not a denial", async () => {

@@ -1,0 +1,49 @@
+{{/* The release's full name: every namespaced object and the cluster role are named after it. */}}
+{{- define "aviary.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" -}}
+{{- else if contains (default .Chart.Name .Values.nameOverride) .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (default .Chart.Name .Values.nameOverride) | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "aviary.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "aviary.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "aviary.labels" -}}
+app.kubernetes.io/name: aviary
+app.kubernetes.io/part-of: aviary
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "aviary.selectorLabels" -}}
+app.kubernetes.io/name: aviary
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{- define "aviary.replicas" -}}
+{{- if .Values.leaderElection.enabled -}}{{ int .Values.leaderElection.replicaCount }}{{- else -}}1{{- end -}}
+{{- end -}}
+
+{{/* Values Flagger's chart has that aviary cannot honour: refused, never ignored. */}}
+{{- define "aviary.refuseUnsupported" -}}
+{{- if .Values.slack.url -}}
+{{- fail "slack.url: aviary has no controller-wide notifier; create an AlertProvider of type slack and list it in each Canary's spec.analysis.alerts" -}}
+{{- end -}}
+{{- if .Values.msteams.url -}}
+{{- fail "msteams.url: aviary has no controller-wide notifier; create an AlertProvider of type msteams and list it in each Canary's spec.analysis.alerts" -}}
+{{- end -}}
+{{- if not (has (default "kubernetes" .Values.meshProvider) (list "kubernetes" "gatewayapi" "gatewayapi:v1" "appmesh" "appmesh:v1beta2" "istio" "nginx" "smi" "linkerd")) -}}
+{{- fail (printf "meshProvider: aviary does not serve provider %s (kubernetes, gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd)" .Values.meshProvider) -}}
+{{- end -}}
+{{- end -}}
