@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createDatadogProvider } from "../../../src/metrics/datadog.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, Reply } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer, Reply } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const secret = { datadog_api_key: "api-key-123", datadog_application_key: "app-key-456" };
 const NOW = new Date("2025-01-01T00:10:00Z");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createNewRelicProvider } from "../../../src/metrics/newrelic.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, Reply } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer, Reply } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const secret = { newrelic_account_id: "1234567", newrelic_query_key: "NRAK-abc" };
 const results = (rows: unknown[]): Reply => ({ body: { data: { actor: { account: { nrql: { results: rows } } } } } });

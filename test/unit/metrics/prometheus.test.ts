@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createPrometheusProvider } from "../../../src/metrics/prometheus.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, Reply } from "./local-server.ts";
-import { closedPort, startLocalServer } from "./local-server.ts";
+import type { LocalServer, Reply } from "../../support/local-server.ts";
+import { closedPort, startLocalServer } from "../../support/local-server.ts";
 
 const vector = (...values: string[]): Reply => ({
   body: {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createWebProvider } from "../../../src/metrics/web.ts";
 import type { MetricProviderSpec } from "../../../src/metrics/types.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 describe("metrics/web", () => {
   let server: LocalServer;

@@ -5,8 +5,8 @@ import { alertAdmits, createAlertDispatcher } from "../../../src/notifier/dispat
 import type { AlertDispatcherDeps } from "../../../src/notifier/dispatcher.ts";
 import { CHECK_FAILED, NOW, alertProvider, canaryWith, secret } from "./fixtures.ts";
 import { FakeKube } from "../../support/fake-kube.ts";
-import { startServer } from "./local-server.ts";
-import type { LocalServer } from "./local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
 
 const alert = (name: string, provider: string, severity?: AlertSeverity, namespace?: string): CanaryAlert => {
   const a: CanaryAlert = { name, providerRef: namespace ? { name: provider, namespace } : { name: provider } };
@@ -33,7 +33,7 @@ describe("notifier/dispatcher", () => {
   const parsedLogs = () => logs.map((l) => JSON.parse(l) as Record<string, unknown>);
 
   beforeEach(async () => {
-    server = await startServer();
+    server = await startLocalServer();
     kube = new FakeKube();
     logs = [];
     counted = [];
@@ -87,19 +87,19 @@ describe("notifier/dispatcher", () => {
     kube.put(alertProvider("shared", { type: "webhook", address: `${server.origin}/shared` }, "platform"));
     const problems = await dispatcher().dispatch(canaryWith([alert("a", "local"), alert("b", "shared", undefined, "platform")]), CHECK_FAILED);
     assert.deepEqual(problems, []);
-    assert.deepEqual(server.requests.map((r) => r.url).sort(), ["/local", "/shared"]);
+    assert.deepEqual(server.requests.map((r) => r.target).sort(), ["/local", "/shared"]);
     const providers = bodies().map((b) => (b.metadata as Record<string, string>).provider).sort();
     assert.deepEqual(providers, ["platform/shared", "test/local"]);
   });
 
   it("takes the address, proxy and token from the Secret, over the spec", async () => {
-    const proxy = await startServer(() => ({ status: 200 }));
+    const proxy = await startLocalServer(() => ({ status: 200 }));
     try {
       kube.put(alertProvider("hooks", { type: "webhook", address: "http://placeholder.invalid/x", secretRef: { name: "hook-secret" } }));
       kube.put(secret("hook-secret", { address: "http://alerts.example.invalid/hook/SECRETPATH\n", proxy: proxy.origin, token: "tok-abcdef" }));
       assert.deepEqual(await dispatcher().dispatch(canaryWith([alert("a", "hooks")]), CHECK_FAILED), []);
       assert.equal(proxy.requests.length, 1);
-      assert.equal(proxy.requests[0]!.url, "http://alerts.example.invalid/hook/SECRETPATH");
+      assert.equal(proxy.requests[0]!.target, "http://alerts.example.invalid/hook/SECRETPATH");
       assert.equal(proxy.requests[0]!.headers.authorization, "Bearer tok-abcdef");
       assert.ok(kube.gets.some((g) => g.kind === "Secret" && g.namespace === "test" && g.name === "hook-secret"));
     } finally {

@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { elideSecrets, postJson, redactAddress } from "../../../src/notifier/http.ts";
 import { NotifierError } from "../../../src/notifier/types.ts";
-import { closedPort, startServer } from "./local-server.ts";
-import type { LocalServer } from "./local-server.ts";
+import { closedPort, startLocalServer } from "../../support/local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
 
 async function rejection(p: Promise<unknown>): Promise<NotifierError> {
   try {
@@ -20,7 +20,7 @@ async function rejection(p: Promise<unknown>): Promise<NotifierError> {
 describe("notifier/http", () => {
   let server: LocalServer;
   beforeEach(async () => {
-    server = await startServer();
+    server = await startLocalServer();
   });
   afterEach(async () => {
     await server.close();
@@ -62,7 +62,7 @@ describe("notifier/http", () => {
   });
 
   it("does not follow a redirect (it would turn the POST into a GET elsewhere)", async () => {
-    server.handle((req) => (req.url === "/old" ? { status: 301, headers: { location: "/new" } } : { status: 200 }));
+    server.handle((req) => (req.target === "/old" ? { status: 301, headers: { location: "/new" } } : { status: 200 }));
     const err = await rejection(postJson({ url: `${server.origin}/old`, body: {}, timeoutMs: 2000 }));
     assert.equal(err.status, 301);
     assert.equal(server.requests.length, 1);
@@ -103,14 +103,14 @@ describe("notifier/http", () => {
   });
 
   it("goes through the given proxy (and only that one)", async () => {
-    const proxy = await startServer(() => ({ status: 200, text: "via proxy" }));
+    const proxy = await startLocalServer(() => ({ status: 200, text: "via proxy" }));
     try {
       const target = "http://alerts.example.invalid:8080/hook/SECRET";
       const res = await postJson({ url: target, proxy: proxy.origin, body: { via: "proxy" }, timeoutMs: 2000 });
       assert.equal(res.body, "via proxy");
       assert.equal(proxy.requests.length, 1);
       // A forward proxy receives the absolute URL of the target.
-      assert.equal(proxy.requests[0]!.url, target);
+      assert.equal(proxy.requests[0]!.target, target);
       assert.equal(proxy.requests[0]!.headers.host, "alerts.example.invalid:8080");
       assert.deepEqual(proxy.requests[0]!.json(), { via: "proxy" });
       assert.equal(server.requests.length, 0);
@@ -142,7 +142,7 @@ describe("notifier/http", () => {
   });
 
   it("times out through a proxy too, naming the proxy without its credentials", async () => {
-    const proxy = await startServer(() => ({ hang: true }));
+    const proxy = await startLocalServer(() => ({ hang: true }));
     try {
       const withCreds = proxy.origin.replace("http://", "http://user:pw@");
       const err = await rejection(postJson({ url: "http://alerts.example.invalid/h", proxy: withCreds, body: {}, timeoutMs: 150 }));

@@ -5,8 +5,8 @@ import { buildAlertMessage } from "../../../src/notifier/message.ts";
 import { createSlackNotifier } from "../../../src/notifier/slack.ts";
 import { createWebhookNotifier } from "../../../src/notifier/webhook.ts";
 import { NOW, canaryWith, checkFailedMessage } from "./fixtures.ts";
-import { startServer } from "./local-server.ts";
-import type { LocalServer } from "./local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
 
 type Json = Record<string, unknown>;
 const asObj = (v: unknown): Json => {
@@ -22,7 +22,7 @@ const asArr = (v: unknown): unknown[] => {
 describe("notifier providers (payloads against a local receiver)", () => {
   let server: LocalServer;
   beforeEach(async () => {
-    server = await startServer();
+    server = await startLocalServer();
   });
   afterEach(async () => {
     await server.close();
@@ -35,7 +35,7 @@ describe("notifier providers (payloads against a local receiver)", () => {
       assert.equal(server.requests.length, 1);
       const req = server.requests[0]!;
       assert.equal(req.method, "POST");
-      assert.equal(req.url, "/services/T000/B000/XXXX");
+      assert.equal(req.target, "/services/T000/B000/XXXX");
       assert.equal(req.headers["content-type"], "application/json");
       const body = asObj(req.json());
       assert.deepEqual(Object.keys(body).sort(), ["attachments", "channel", "text", "username"]);

@@ -1,6 +1,9 @@
 /**
- * Small local HTTP(S) servers on 127.0.0.1 that speak a provider's documented response
- * format, recording every request so tests can assert what was sent.
+ * The one local HTTP(S) server of the unit tier: listens on 127.0.0.1, records every request,
+ * and answers as the test's handler says (a JSON body, raw text, a status, headers, or
+ * never, for timeouts). Metric providers, notifiers and forward-proxy tests use it; the
+ * Kubernetes client's wire tests use test/unit/kube/local-server.ts, which speaks the API
+ * server's own paths on top of plain routes.
  */
 import http from "node:http";
 import https from "node:https";
@@ -10,17 +13,23 @@ import forge from "node-forge";
 
 export interface RecordedRequest {
   method: string;
+  /** The request target as sent: a path, or an absolute URL when it came through a proxy. */
+  target: string;
   path: string;
   url: URL;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body parsed as JSON. */
+  json(): unknown;
 }
 
 export interface Reply {
   status?: number;
+  /** Sent as JSON. */
   body?: unknown;
-  /** Raw text body, sent as is (for malformed answers). */
+  /** Sent as is (for malformed answers and plain-text endpoints). */
   text?: string;
+  headers?: Record<string, string>;
   /** Never answer (for timeouts). */
   hang?: boolean;
 }
@@ -28,14 +37,17 @@ export interface Reply {
 export type Handler = (req: RecordedRequest) => Reply;
 
 export interface LocalServer {
+  /** `http(s)://127.0.0.1:<port>` */
   url: string;
+  /** The same as `url`. */
+  origin: string;
   requests: RecordedRequest[];
   /** Replaces the handler, e.g. per test. */
   handle(handler: Handler): void;
   close(): Promise<void>;
 }
 
-export async function startLocalServer(handler: Handler, opts: { tls?: boolean } = {}): Promise<LocalServer> {
+export async function startLocalServer(handler: Handler = () => ({ status: 200, text: "ok" }), opts: { tls?: boolean } = {}): Promise<LocalServer> {
   let current = handler;
   const requests: RecordedRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
@@ -43,30 +55,28 @@ export async function startLocalServer(handler: Handler, opts: { tls?: boolean }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      const recorded: RecordedRequest = {
-        method: req.method ?? "",
-        path: url.pathname,
-        url,
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-      };
+      const body = Buffer.concat(chunks).toString("utf8");
+      const target = req.url ?? "/";
+      const url = new URL(target, "http://127.0.0.1");
+      const recorded: RecordedRequest = { method: req.method ?? "", target, path: url.pathname, url, headers: req.headers, body, json: () => JSON.parse(body) as unknown };
       requests.push(recorded);
       const reply = current(recorded);
       if (reply.hang) {
         hanging.add(res);
         return;
       }
-      const text = reply.text ?? JSON.stringify(reply.body ?? {});
-      res.writeHead(reply.status ?? 200, { "content-type": "application/json" });
-      res.end(text);
+      const json = reply.text === undefined && reply.body !== undefined;
+      res.writeHead(reply.status ?? 200, { "content-type": json ? "application/json" : "text/plain", ...reply.headers });
+      res.end(reply.text ?? (json ? JSON.stringify(reply.body) : ""));
     });
   };
   const server = opts.tls ? https.createServer(selfSignedCert(), listener) : http.createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
+  const origin = `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`;
   return {
-    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${port}`,
+    url: origin,
+    origin,
     requests,
     handle: (h) => {
       current = h;
