@@ -13,6 +13,7 @@ import type { Logger } from "../observability/logger.ts";
 import { configRefKey, configRefs } from "./canary/config-refs.ts";
 import { primaryDeploymentName } from "../ground/identity.ts";
 import { createWorkQueue } from "./workqueue.ts";
+import { createGeneratedWatch } from "./generated-watch.ts";
 import type { KeyHandler, WorkQueue } from "./workqueue.ts";
 
 export interface ControllerOptions {
@@ -110,6 +111,8 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, transform: slimConfig, onEvent: onConfig("ConfigMap") });
   const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, transform: slimConfig, onEvent: onConfig("Secret") });
   const informers = [canaries, deployments, configMaps, secrets];
+  // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
+  const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key) });
 
   return {
     get queue() {
@@ -117,6 +120,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     },
     start() {
       for (const i of informers) i.start();
+      generated.start().catch((err: unknown) => log.warn("could not watch generated objects; hand edits are restored at the next resync", { err }));
     },
     startWorkers() {
       if (running) return;
@@ -142,7 +146,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     },
     async stop() {
       await this.stopWorkers();
-      await Promise.all(informers.map((i) => i.stop()));
+      await Promise.all([...informers.map((i) => i.stop()), generated.stop()]);
     },
     ready: () => informers.every((i) => i.hasSynced()),
     waitForSync: async (signal) => {

@@ -15,7 +15,7 @@ import type { KubeClient } from "../../kube/types.ts";
 import type { Router } from "../../router/types.ts";
 import { RouteStateError } from "../../router/types.ts";
 import { hashConfigData, hashPodTemplate, revisionOf } from "../../ground/hash.ts";
-import { configRefKey, configRefs } from "./config-refs.ts";
+import { configRefKey, configRefs, requiredConfigRefs } from "./config-refs.ts";
 import { primaryDeploymentName } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
 import type { Deployment } from "../../ground/workloads.ts";
@@ -57,6 +57,7 @@ export function workloadState(d: Deployment): WorkloadState {
   };
   const revision = d.metadata.annotations?.[ANNOTATION_REVISION];
   if (revision !== undefined) state.revision = revision;
+  if (d.metadata.deletionTimestamp !== undefined) state.deleting = true;
   return state;
 }
 
@@ -80,6 +81,12 @@ export interface ObserveDeps {
    * them through `router.reconcile`: they are not read a second time.
    */
   routes?: Split | null;
+  /** The namespace is being deleted (read by the reconciler before anything is written). */
+  namespaceTerminating?: boolean;
+  /** Generated objects still missing after the reconciler's restore (`Service/<name>`). */
+  missingObjects?: string[];
+  /** Keys Secret content with aviary's own key (see kube/hash-key.ts); the Canary's uid when absent. */
+  secretHashKey?: string;
 }
 
 export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
@@ -91,9 +98,11 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
   ]);
 
   const trackedConfigs: Record<string, string> = {};
+  const missingConfigs: string[] = [];
   if (target) {
     // Secret content is hashed with a key so the status never holds a plain hash of a secret.
-    const secretKey = canary.metadata.uid ?? `${ns}/${canary.metadata.name}`;
+    const secretKey = deps.secretHashKey ?? canary.metadata.uid ?? `${ns}/${canary.metadata.name}`;
+    const required = new Set(requiredConfigRefs(target.spec.template).map(configRefKey));
     const configs = await Promise.all(
       configRefs(target.spec.template).map(async (r) => ({
         ref: r,
@@ -101,7 +110,10 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
       })),
     );
     for (const { ref: r, obj } of configs) {
-      if (!obj) continue;
+      if (!obj || obj.metadata.deletionTimestamp !== undefined) {
+        if (required.has(configRefKey(r))) missingConfigs.push(configRefKey(r));
+        continue;
+      }
       trackedConfigs[configRefKey(r)] = hashConfigData(obj, r.kind === "Secret" ? { key: secretKey } : {});
     }
   }
@@ -118,6 +130,9 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     checks: {},
     requests: requestsOf(canary),
     deleting: canary.metadata.deletionTimestamp !== undefined,
+    namespaceTerminating: deps.namespaceTerminating === true,
+    missingConfigs,
+    missingObjects: deps.missingObjects ?? [],
   };
   return { observed, target };
 }
