@@ -14,6 +14,7 @@ import { configRefKey, configRefs } from "./canary/config-refs.ts";
 import { primaryDeploymentName } from "../ground/identity.ts";
 import { createWorkQueue } from "./workqueue.ts";
 import { createGeneratedWatch } from "./generated-watch.ts";
+import { reconcileFailureLevel } from "./failure-level.ts";
 import type { KeyHandler, WorkQueue } from "./workqueue.ts";
 
 export interface ControllerOptions {
@@ -129,7 +130,9 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       for (const c of canaries.list()) queue.add(objectKey(c));
       running = queue.run(opts.reconcile, workers, (key, err) => {
         opts.onError?.(key, err);
-        log.error("reconcile failed; retrying with backoff", { key, err });
+        // numRequeues counts the failures before this one.
+        const failures = queue.numRequeues(key) + 1;
+        log[reconcileFailureLevel(err, failures)]("reconcile failed; retrying with backoff", { key, err, failures });
       });
       resync = setInterval(() => {
         for (const c of canaries.list()) queue.add(objectKey(c));
