@@ -14,13 +14,15 @@ import type { Canary } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/types.ts";
 import type { Router } from "../../router/types.ts";
 import { RouteStateError } from "../../router/types.ts";
-import { hashConfigData, hashPodTemplate, revisionOf } from "../../ground/hash.ts";
+import { hashPodTemplate, revisionOf } from "../../ground/hash.ts";
 import { configRefKey, configRefs, requiredConfigRefs } from "./config-refs.ts";
 import { primaryDeploymentName } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
 import type { Deployment } from "../../ground/workloads.ts";
 import type { Observed, Requests, WorkloadState } from "./planner/plan.ts";
 import type { Split } from "../../ground/split.ts";
+import type { HashKeys } from "../../kube/hash-key.ts";
+import { secretHashing } from "./tracked-configs.ts";
 
 export interface Observation {
   observed: Observed;
@@ -85,8 +87,8 @@ export interface ObserveDeps {
   namespaceTerminating?: boolean;
   /** Generated objects still missing after the reconciler's restore (`Service/<name>`). */
   missingObjects?: string[];
-  /** Keys Secret content with aviary's own key (see kube/hash-key.ts); the Canary's uid when absent. */
-  secretHashKey?: string;
+  /** aviary's own keys for Secret content (kube/hash-key.ts); the Canary's uid when absent (tests). */
+  hashKeys?: HashKeys;
 }
 
 export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
@@ -97,11 +99,9 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     deps.kube.get<Deployment>(ref(primaryDeploymentName(canary)), { signal }),
   ]);
 
-  const trackedConfigs: Record<string, string> = {};
   const missingConfigs: string[] = [];
+  const contents: { key: string; kind: "ConfigMap" | "Secret"; obj: ConfigMapOrSecret }[] = [];
   if (target) {
-    // Secret content is hashed with a key so the status never holds a plain hash of a secret.
-    const secretKey = deps.secretHashKey ?? canary.metadata.uid ?? `${ns}/${canary.metadata.name}`;
     const required = new Set(requiredConfigRefs(target.spec.template).map(configRefKey));
     const configs = await Promise.all(
       configRefs(target.spec.template).map(async (r) => ({
@@ -114,10 +114,14 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
         if (required.has(configRefKey(r))) missingConfigs.push(configRefKey(r));
         continue;
       }
-      trackedConfigs[configRefKey(r)] = hashConfigData(obj, r.kind === "Secret" ? { key: secretKey } : {});
+      contents.push({ key: configRefKey(r), kind: r.kind, obj });
     }
   }
   const targetState = target ? workloadState(target) : null;
+  // Secret content is hashed with a key only aviary holds, so the status never lets a reader
+  // test guesses of a Secret; each hash records the id of its key (tracked-configs.ts).
+  const hashing = secretHashing(canary, contents, targetState?.templateHash ?? "", deps.hashKeys);
+  const trackedConfigs = hashing.trackedConfigs;
   const routes = deps.routes !== undefined ? deps.routes : await readRoutes(canary, deps.router, signal);
   const observed: Observed = {
     now: deps.now(),
@@ -126,6 +130,7 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     primary: primary ? workloadState(primary) : null,
     revision: targetState ? revisionOf(targetState.templateHash, trackedConfigs) : "",
     trackedConfigs,
+    ...(hashing.rekeyedFrom !== undefined ? { rekeyedFrom: hashing.rekeyedFrom } : {}),
     routes,
     checks: {},
     requests: requestsOf(canary),

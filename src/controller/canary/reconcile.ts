@@ -23,6 +23,7 @@ import { observe } from "./observe.ts";
 import { namespaceTerminating, restoreConfigCopies, restoreServices } from "./restore.ts";
 import type { RestoreResult } from "./restore.ts";
 import type { Deployment } from "../../ground/workloads.ts";
+import type { HashKeys } from "../../kube/hash-key.ts";
 import { plan } from "./planner/plan.ts";
 import { runShapeOf } from "./planner/strategy.ts";
 import { splitForStatus } from "./planner/weights.ts";
@@ -43,10 +44,10 @@ export interface ReconcilerDeps {
   /** Called after every reconcile with the Canary's new status (metrics, CLI watchers). */
   onStatus?: (canary: Canary, status: CanaryStatus) => void;
   /**
-   * The key Secret content is hashed with for status.trackedConfigs (kube/hash-key.ts); the
+   * The keys Secret content is hashed with for status.trackedConfigs (kube/hash-key.ts); the
    * Canary's uid when absent.
    */
-  secretHashKey?: () => string;
+  hashKeys?: HashKeys;
   /** Called when the Canary no longer exists (metrics drop its series). */
   onGone?: (namespace: string, name: string) => void;
 }
@@ -107,7 +108,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
           log.info("route objects restored to aviary's desired state", { router: router.name });
         }
       }
-      const { observed, target } = await observe(canary, { kube: deps.kube, router, now, routes, namespaceTerminating: terminating, missingObjects: restored.missing, ...(deps.secretHashKey ? { secretHashKey: deps.secretHashKey() } : {}) }, signal);
+      const { observed, target } = await observe(canary, { kube: deps.kube, router, now, routes, namespaceTerminating: terminating, missingObjects: restored.missing, ...(deps.hashKeys ? { hashKeys: deps.hashKeys } : {}) }, signal);
       // A config copy holds promoted content: it is rebuilt from its source only while the
       // target carries the promoted revision (then the source has exactly that content).
       if (!terminating && target !== null && canary.spec.suspend !== true && IDLE_PHASES.has(canary.status?.phase ?? "") && observed.revision === canary.status?.lastPromotedSpec && observed.missingConfigs?.length === 0) {

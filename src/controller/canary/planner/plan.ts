@@ -19,6 +19,7 @@
  * plan never asks again for a kind that is answered, so a reconcile calls it at most three times.
  */
 import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../api/types.ts";
+import type { CanaryStatus } from "../../../api/types.ts";
 import { buildContext, checkDueAt, emit, finish, gateKinds, need, newDraft, parseTime, say, unanswered } from "./context.ts";
 import { followDesiredReplicas, primaryReplicas, userReplicas } from "./replicas.ts";
 import { notReadyReason } from "./readiness.ts";
@@ -199,8 +200,9 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
  */
 function planIdle(ctx: Ctx, d: Draft): Plan {
   followDesiredReplicas(ctx, d);
-  restorePrimary(ctx, d);
   const s = d.status;
+  rekey(ctx, s);
+  restorePrimary(ctx, d);
   const rev = ctx.o.revision;
   const { requests } = ctx.o;
   const retry = requests.retry === true && s.phase === "Failed";
@@ -224,6 +226,20 @@ function planIdle(ctx: Ctx, d: Draft): Plan {
   const target = ctx.o.target;
   if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
   return finish(ctx, d);
+}
+
+/**
+ * A hash key rotation (tracked-configs.ts): the same content under the new key. Every
+ * revision the status recorded for it moves to the new one; no run, no event.
+ */
+function rekey(ctx: Ctx, s: CanaryStatus): void {
+  const from = ctx.o.rekeyedFrom;
+  if (from === undefined || from !== s.lastAppliedSpec) return;
+  const rev = ctx.o.revision;
+  s.lastAppliedSpec = rev;
+  if (s.lastPromotedSpec === from) s.lastPromotedSpec = rev;
+  if (s.canaryRevision === from) s.canaryRevision = rev;
+  s.trackedConfigs = { ...ctx.o.trackedConfigs };
 }
 
 /**

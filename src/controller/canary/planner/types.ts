@@ -82,6 +82,11 @@ export interface Observed {
   /** Content hashes of the configs the target references, keyed `ConfigMap/<name>`/`Secret/<name>`. */
   trackedConfigs: Record<string, string>;
   /**
+   * The hash key changed (a rotation) and nothing else did: `revision` is what the status's
+   * revision `rekeyedFrom` is under the new key. plan moves its records over, without a run.
+   */
+  rekeyedFrom?: string;
+  /**
    * The split the router's objects carry, after this reconcile corrected them to the
    * status (see ground/split.ts); null when they cannot be read (missing).
    */
