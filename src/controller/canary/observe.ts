@@ -23,6 +23,7 @@ import type { Observed, Requests, WorkloadState } from "./planner/plan.ts";
 import type { Split } from "../../ground/split.ts";
 import type { HashKeys } from "../../kube/hash-key.ts";
 import { secretHashing } from "./tracked-configs.ts";
+import { buildPrimaryDeployment } from "./objects.ts";
 
 export interface Observation {
   observed: Observed;
@@ -131,6 +132,7 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     revision: targetState ? revisionOf(targetState.templateHash, trackedConfigs) : "",
     trackedConfigs,
     ...(hashing.rekeyedFrom !== undefined ? { rekeyedFrom: hashing.rekeyedFrom } : {}),
+    primaryTemplateDrifted: target !== null && primary !== null && primaryDrifted(canary, target, primary, contents.map((c) => c.key)),
     routes,
     checks: {},
     requests: requestsOf(canary),
@@ -140,6 +142,16 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     missingObjects: deps.missingObjects ?? [],
   };
   return { observed, target };
+}
+
+/**
+ * The primary's pod template differs from the one aviary builds from the target with the
+ * configs that exist (their `-primary` copies). Compared by the same hash as revisions.
+ */
+function primaryDrifted(canary: Canary, target: Deployment, primary: Deployment, presentConfigs: readonly string[]): boolean {
+  const copied = configRefs(target.spec.template).filter((r) => presentConfigs.includes(configRefKey(r)));
+  const built = buildPrimaryDeployment({ target, canary, replicas: 0, copiedConfigs: copied });
+  return hashPodTemplate(built.spec.template) !== hashPodTemplate(primary.spec.template);
 }
 
 /** null when the route object is missing or no longer points at aviary's Services. */

@@ -127,6 +127,19 @@ describe("canary engine: deletions are not revisions", function () {
       console.log(`      podinfo-canary restored ${Date.now() - deletedAt} ms after its deletion`);
     });
 
+    it("restores a hand-edited primary (no webhook to deny it) within 2 s, once", async () => {
+      assert.ok(!(await events(ns.name, "podinfo")).some((e) => e.reason === "ObjectRestored"), "nothing was restored before the edit");
+      const promoted = (await getDeployment(ns.name, "podinfo-primary")).spec.template.spec.containers[0]?.image;
+      await kubectlOk(["set", "image", "deployment/podinfo-primary", "app=podinfo:hacked", "-n", ns.name]);
+      await eventually("the primary's image restored", async () => {
+        const d = await getDeployment(ns.name, "podinfo-primary");
+        return d.spec.template.spec.containers[0]?.image === promoted ? true : undefined;
+      }, 2_000, 50);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const restored = (await events(ns.name, "podinfo")).filter((e) => e.reason === "ObjectRestored");
+      assert.equal(restored.reduce((n, e) => n + (e.count ?? 1), 0), 1, JSON.stringify(restored));
+    });
+
     it("restores a hand-edited route in one write, straight to the status split", async () => {
       assert.deepEqual(await routeWeights(ns.name, "podinfo"), { primary: 100, canary: 0 });
       const watch = watchRoute(ns.name, "podinfo");

@@ -138,12 +138,20 @@ export function holdForMissingObjects(ctx: Ctx, d: Draft): Plan | null {
 }
 
 /**
- * An idle Canary whose primary was deleted: when the target carries the promoted revision,
- * the primary is built again from it (the idempotent `initialize` action creates only what
- * is missing). Otherwise the primary comes back with the next promotion.
+ * An idle Canary whose primary was deleted or whose pod template was edited by hand: when
+ * the target carries the promoted revision, the primary is built again from it (a missing
+ * one through the idempotent `initialize` action, which creates only what is missing; an
+ * edited one by copying the target in again, as a promotion does). Otherwise the primary
+ * comes back with the next promotion.
  */
 export function restorePrimary(ctx: Ctx, d: Draft): void {
-  if (ctx.o.primary !== null || ctx.o.revision !== ctx.prev.lastPromotedSpec) return;
-  d.actions.push({ type: "initialize", revision: ctx.o.revision, replicas: primaryReplicas(ctx) });
-  emit(d, "ObjectMissing", "info", `${ctx.primaryName} was missing: re-created from ${ctx.targetName}, which carries the promoted revision ${ctx.o.revision}`);
+  const rev = ctx.o.revision;
+  if (rev !== ctx.prev.lastPromotedSpec || (ctx.o.missingConfigs ?? []).length > 0) return;
+  if (ctx.o.primary === null) {
+    d.actions.push({ type: "initialize", revision: rev, replicas: primaryReplicas(ctx) });
+    emit(d, "ObjectRestored", "info", `${ctx.primaryName} was missing: re-created from ${ctx.targetName}, which carries the promoted revision ${rev}`);
+  } else if (ctx.o.primaryTemplateDrifted === true) {
+    d.actions.push({ type: "promote", revision: rev, replicas: primaryReplicas(ctx), configs: Object.keys(ctx.o.trackedConfigs).sort() });
+    emit(d, "ObjectRestored", "info", `${ctx.primaryName} was edited by hand: its pod template is restored from ${ctx.targetName}, which carries the promoted revision ${rev}`);
+  }
 }

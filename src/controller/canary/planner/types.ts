@@ -109,6 +109,12 @@ export interface Observed {
    */
   missingConfigs?: string[];
   /**
+   * The primary's pod template is not what aviary builds from the target (edited by hand,
+   * e.g. while the admission webhook was down). Only meaningful while the target carries the
+   * promoted revision. Absent: false.
+   */
+  primaryTemplateDrifted?: boolean;
+  /**
    * Generated objects a run routes to (`Service/<name>`) that are missing after this
    * reconcile tried to restore them. No weight moves while one is. Absent: none.
    */
@@ -123,6 +129,7 @@ export const EVENT_REASONS = [
   "TargetDeleted",
   "ConfigMissing",
   "ObjectMissing",
+  "ObjectRestored",
   "NewRevision",
   "Retrying",
   "RevisionReverted",

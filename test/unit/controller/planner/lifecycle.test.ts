@@ -130,7 +130,23 @@ describe("plan: deletions are not revisions", () => {
     run(w);
     assert.equal(actions(w, "initialize").length, 1);
     assert.equal(w.primary!.revision, "rev1");
-    assert.ok(!events(w).includes("NewRevision"));
+    assert.deepEqual(events(w), ["ObjectRestored"]);
+  });
+
+  it("copies the target into a hand-edited primary again while the target carries the promoted revision", () => {
+    const w = initialized(canaryRun());
+    const o = observe(w);
+    o.primaryTemplateDrifted = true;
+    const p = plan(o);
+    assert.equal(p.kind, "act");
+    if (p.kind !== "act") return;
+    assert.deepEqual(p.actions.filter((a) => a.type === "promote"), [{ type: "promote", revision: "rev1", replicas: 2, configs: [] }]);
+    // Not during a run: the primary then keeps the promoted revision, which the target no longer carries.
+    deploy(w, "rev2");
+    const running = observe(w);
+    running.primaryTemplateDrifted = true;
+    const q = plan(running);
+    assert.ok(q.kind !== "act" || !q.actions.some((a) => a.type === "promote"));
   });
 });
 
