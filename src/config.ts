@@ -7,6 +7,7 @@ import { isRouterProvider } from "./api/features.ts";
 import { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./api/types.ts";
 import type { RouterProvider } from "./api/types.ts";
 import type { Level } from "./observability/logger.ts";
+import { DEFAULT_HASH_KEY_SECRET } from "./kube/hash-key.ts";
 
 export interface Config {
   kubeconfig: string | undefined;
@@ -36,6 +37,8 @@ export interface Config {
   leaseName: string;
   leaseNamespace: string;
   leaseDurationMs: number;
+  /** The Secret, in the lease namespace (aviary's own), holding the key for Secret content hashes. */
+  hashKeySecret: string;
   /** Annotation prefix of the nginx router's canary Ingress. */
   nginxAnnotationPrefix: string;
   /** Users whose requests the replica guard and the generated-object guard let through. */
@@ -76,6 +79,9 @@ Flags:
   --lease-name NAME        (default aviary-leader)
   --lease-namespace NS     (default aviary-system) [AVIARY_LEASE_NAMESPACE]
   --lease-duration SECS    (default 15)
+  --hash-key-secret NAME   Secret in the lease namespace holding the key that hashes Secret
+                           content in Canary statuses; created on first start
+                           [AVIARY_HASH_KEY_SECRET] (default aviary-config-hash-key)
   --self-user NAME         aviary's own user, let through the guards (repeatable)
   --nginx-annotation-prefix PREFIX
                            annotation prefix of the canary Ingress (default nginx.ingress.kubernetes.io)
@@ -120,6 +126,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "lease-name": { type: "string" },
       "lease-namespace": { type: "string" },
       "lease-duration": { type: "string" },
+      "hash-key-secret": { type: "string" },
       "self-user": { type: "string", multiple: true },
       "nginx-annotation-prefix": { type: "string" },
       identity: { type: "string" },
@@ -170,6 +177,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     leaseName: values["lease-name"] ?? "aviary-leader",
     leaseNamespace: values["lease-namespace"] ?? env.AVIARY_LEASE_NAMESPACE ?? "aviary-system",
     leaseDurationMs: int("lease-duration", values["lease-duration"], 15, 2) * 1000,
+    hashKeySecret: values["hash-key-secret"] ?? env.AVIARY_HASH_KEY_SECRET ?? DEFAULT_HASH_KEY_SECRET,
     selfUsers: values["self-user"] ?? [],
     nginxAnnotationPrefix: values["nginx-annotation-prefix"] ?? "nginx.ingress.kubernetes.io",
     identity: values.identity ?? env.POD_NAME ?? `${hostname}-${pid}`,

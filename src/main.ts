@@ -35,6 +35,7 @@ import { whoAmI } from "./kube/identity.ts";
 import { readSecretData } from "./kube/secrets.ts";
 import { createExternalMetricsReader } from "./kube/external-metrics.ts";
 import { startDashboard } from "./dashboard/run.ts";
+import { loadHashKeys } from "./kube/hash-key.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -77,8 +78,11 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     },
   });
   const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
+  // Read once at start: a rotated key takes effect at the next start (kube/hash-key.ts).
+  const hashKeys = config.controller ? await loadHashKeys(client, config.leaseNamespace, config.hashKeySecret, log) : undefined;
   const reconcile = createCanaryReconciler({
     kube: reconcileKube, routers, checks, events, alerts, logger: log, meshProvider: config.meshProvider,
+    ...(hashKeys ? { hashKeys } : {}),
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });

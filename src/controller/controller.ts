@@ -13,6 +13,8 @@ import type { Logger } from "../observability/logger.ts";
 import { configRefKey, configRefs } from "./canary/config-refs.ts";
 import { primaryDeploymentName } from "../ground/identity.ts";
 import { createWorkQueue } from "./workqueue.ts";
+import { createGeneratedWatch } from "./generated-watch.ts";
+import { reconcileFailureLevel } from "./failure-level.ts";
 import type { KeyHandler, WorkQueue } from "./workqueue.ts";
 
 export interface ControllerOptions {
@@ -156,6 +158,8 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("ConfigMap") });
   const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("Secret") });
   const informers = [canaries, deployments, configMaps, secrets, ...(opts.informers ?? [])];
+  // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
+  const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key) });
 
   return {
     get queue() {
@@ -163,6 +167,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     },
     start() {
       for (const i of informers) i.start();
+      generated.start().catch((err: unknown) => log.warn("could not watch generated objects; hand edits are restored at the next resync", { err }));
     },
     startWorkers() {
       if (running) return;
@@ -171,7 +176,9 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       for (const c of canaries.list()) queue.add(objectKey(c));
       running = queue.run(opts.reconcile, workers, (key, err) => {
         opts.onError?.(key, err);
-        log.error("reconcile failed; retrying with backoff", { key, err });
+        // numRequeues counts the failures before this one.
+        const failures = queue.numRequeues(key) + 1;
+        log[reconcileFailureLevel(err, failures)]("reconcile failed; retrying with backoff", { key, err, failures });
       });
       resync = setInterval(() => {
         for (const c of canaries.list()) queue.add(objectKey(c));
@@ -188,7 +195,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     },
     async stop() {
       await this.stopWorkers();
-      await Promise.all(informers.map((i) => i.stop()));
+      await Promise.all([...informers.map((i) => i.stop()), generated.stop()]);
     },
     ready: () => informers.every((i) => i.hasSynced()),
     waitForSync: async (signal) => {

@@ -20,6 +20,7 @@ import type { CanaryLookups } from "./validate/canary.ts";
 import { createAlertProviderValidator, createCanaryValidator, createMetricTemplateValidator } from "./validate/canary.ts";
 import type { ManualEdit } from "./validate/generated.ts";
 import { createGeneratedObjectGuard } from "./validate/generated.ts";
+import { createScaleGuard } from "./validate/scale.ts";
 
 export interface WebhookConfig {
   /** Default "0.0.0.0". */
@@ -122,6 +123,13 @@ export async function startWebhook(config: WebhookConfig, deps: WebhookDeps, sig
         systemUsers: config.systemUsers,
         systemGroups: config.systemGroups,
         onManualEdit: deps.onManualEdit,
+      }),
+      createScaleGuard({
+        aviaryUsers: config.aviaryUsers,
+        ...(config.systemGroups ? { systemGroups: config.systemGroups } : {}),
+        // Without a client nothing can be read, and a scale is never blocked on a guess.
+        getDeployment: async (namespace, name, signal) =>
+          deps.kube ? deps.kube.get({ apiVersion: "apps/v1", kind: "Deployment", namespace, name }, { signal }) : null,
       }),
     ],
     tls: bundle,

@@ -13,7 +13,8 @@ import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { Router } from "../../router/types.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import type { Action } from "./planner/plan.ts";
-import { buildConfigCopy, configRefs } from "./config-refs.ts";
+import { buildConfigCopy, configRefKey, configRefs } from "./config-refs.ts";
+import { ALL_TO_PRIMARY } from "../../ground/split.ts";
 import { buildPrimaryDeployment, buildServices } from "./objects.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
@@ -49,7 +50,7 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
     case "initialize":
       return initialize(ctx, action.revision, action.replicas);
     case "promote":
-      return promote(ctx, action.revision, action.replicas);
+      return promote(ctx, action.revision, action.replicas, action.configs);
     case "scaleTarget":
       return scale(ctx, ctx.canary.spec.targetRef.name, action.replicas);
     case "scalePrimary":
@@ -113,14 +114,21 @@ function requireTarget(ctx: ApplyContext): Deployment {
   return ctx.target;
 }
 
-/** Copies every ConfigMap/Secret the target references to `<name>-primary`; returns the copied refs. */
-async function copyConfigs(ctx: ApplyContext, target: Deployment): Promise<ConfigRef[]> {
+/**
+ * Copies every ConfigMap/Secret the target references to `<name>-primary`; returns the copied
+ * refs. A config in `required` (the ones a promotion was analysed with) that is missing fails
+ * the copy: the primary must never be left pointing at an original instead of its copy.
+ */
+async function copyConfigs(ctx: ApplyContext, target: Deployment, required: readonly string[] = []): Promise<ConfigRef[]> {
   const ns = target.metadata.namespace;
   const owner = canaryOwnerReference(ctx.canary);
   const copied: ConfigRef[] = [];
   for (const ref of configRefs(target.spec.template)) {
     const source = await ctx.kube.get<ConfigMapOrSecret>({ apiVersion: "v1", kind: ref.kind, namespace: ns, name: ref.name }, { signal: ctx.signal });
-    if (!source) continue; // an optional reference; the pods see the same absence
+    if (!source) {
+      if (required.includes(configRefKey(ref))) throw new RevisionMovedError(`${configRefKey(ref)} disappeared during the promotion of deployment/${target.metadata.name}`);
+      continue; // an optional reference; the pods see the same absence
+    }
     await ctx.kube.apply(buildConfigCopy(source, owner, managedLabels(ctx.canary)), { signal: ctx.signal, force: true });
     copied.push(ref);
   }
@@ -143,8 +151,10 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
   const services = buildServices(ctx.canary, target);
   // The three Services do not depend on each other: one round trip instead of three.
   await Promise.all([services.primary, services.canary, services.apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
-  // Route objects exist before the primary so a mesh's sidecar injection finds them.
-  await ctx.router.reconcile(ctx.canary, ctx.signal);
+  // Route objects exist before the primary so a mesh's sidecar injection finds them. The
+  // split is given: without one a router keeps what it reads, and a hand-edited route would
+  // first be written back with its edited weights, then corrected.
+  await ctx.router.reconcile(ctx.canary, ctx.signal, { ...ALL_TO_PRIMARY });
   const existing = await ctx.kube.get<Deployment>(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
   if (existing) return; // never overwrite a primary that already serves: only promotion changes it
   const copied = await copyConfigs(ctx, target);
@@ -162,13 +172,13 @@ function primaryFor(ctx: ApplyContext, target: Deployment, revision: string, rep
   return primary;
 }
 
-async function promote(ctx: ApplyContext, revision: string, replicas: number | null): Promise<void> {
+async function promote(ctx: ApplyContext, revision: string, replicas: number | null, configs: readonly string[]): Promise<void> {
   const target = requireTarget(ctx);
   if (ctx.revision !== revision) {
     // The target changed between plan and apply; the next reconcile sees the new revision.
     throw new RevisionMovedError(`target deployment/${target.metadata.name} moved from revision ${revision} to ${ctx.revision} during promotion`);
   }
-  const copied = await copyConfigs(ctx, target);
+  const copied = await copyConfigs(ctx, target, configs);
   await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
   // Services keep following the selector; re-apply them in case the Canary's ports changed.
   const services = buildServices(ctx.canary, target);

@@ -45,14 +45,14 @@ interface TemplateRefs { spec?: PodSpecRefs; [f: string]: unknown }
  * Visits every place a pod template names a ConfigMap or Secret. `rename` returns the
  * name to store there (the same name leaves it untouched). Works on a clone it returns.
  */
-function mapConfigNames<T>(template: T, rename: (ref: ConfigRef) => string): T {
+function mapConfigNames<T>(template: T, rename: (ref: ConfigRef, optional: boolean) => string): T {
   const copy = structuredClone(template) as TemplateRefs;
   const spec = copy.spec;
   if (spec === undefined) return copy as T;
   const visit = (kind: ConfigKind, holder: Record<string, unknown> | undefined, field: string): void => {
     const name = holder?.[field];
     if (holder === undefined || typeof name !== "string" || name === "") return;
-    holder[field] = rename({ kind, name });
+    holder[field] = rename({ kind, name }, holder.optional === true);
   };
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? []), ...(spec.ephemeralContainers ?? [])]) {
     for (const e of c.envFrom ?? []) {
@@ -87,6 +87,19 @@ export function configRefs(podTemplate: unknown): ConfigRef[] {
     return ref.name;
   });
   return [...seen.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}
+
+/**
+ * The references a pod cannot start without: those that at least one use does not mark
+ * `optional: true`. Same order as configRefs.
+ */
+export function requiredConfigRefs(podTemplate: unknown): ConfigRef[] {
+  const required = new Map<string, ConfigRef>();
+  mapConfigNames(podTemplate, (ref, optional) => {
+    if (!optional) required.set(configRefKey(ref), ref);
+    return ref.name;
+  });
+  return configRefs(podTemplate).filter((r) => required.has(configRefKey(r)));
 }
 
 /**

@@ -14,13 +14,16 @@ import type { Canary } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/types.ts";
 import type { Router } from "../../router/types.ts";
 import { RouteStateError } from "../../router/types.ts";
-import { hashConfigData, hashPodTemplate, revisionOf } from "../../ground/hash.ts";
-import { configRefKey, configRefs } from "./config-refs.ts";
+import { hashPodTemplate, revisionOf } from "../../ground/hash.ts";
+import { configRefKey, configRefs, requiredConfigRefs } from "./config-refs.ts";
 import { primaryDeploymentName } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
 import type { Deployment } from "../../ground/workloads.ts";
 import type { Observed, Requests, WorkloadState } from "./planner/plan.ts";
 import type { Split } from "../../ground/split.ts";
+import type { HashKeys } from "../../kube/hash-key.ts";
+import { secretHashing } from "./tracked-configs.ts";
+import { buildPrimaryDeployment } from "./objects.ts";
 
 export interface Observation {
   observed: Observed;
@@ -57,6 +60,7 @@ export function workloadState(d: Deployment): WorkloadState {
   };
   const revision = d.metadata.annotations?.[ANNOTATION_REVISION];
   if (revision !== undefined) state.revision = revision;
+  if (d.metadata.deletionTimestamp !== undefined) state.deleting = true;
   return state;
 }
 
@@ -80,6 +84,12 @@ export interface ObserveDeps {
    * them through `router.reconcile`: they are not read a second time.
    */
   routes?: Split | null;
+  /** The namespace is being deleted (read by the reconciler before anything is written). */
+  namespaceTerminating?: boolean;
+  /** Generated objects still missing after the reconciler's restore (`Service/<name>`). */
+  missingObjects?: string[];
+  /** aviary's own keys for Secret content (kube/hash-key.ts); the Canary's uid when absent (tests). */
+  hashKeys?: HashKeys;
 }
 
 export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
@@ -90,10 +100,10 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     deps.kube.get<Deployment>(ref(primaryDeploymentName(canary)), { signal }),
   ]);
 
-  const trackedConfigs: Record<string, string> = {};
+  const missingConfigs: string[] = [];
+  const contents: { key: string; kind: "ConfigMap" | "Secret"; obj: ConfigMapOrSecret }[] = [];
   if (target) {
-    // Secret content is hashed with a key so the status never holds a plain hash of a secret.
-    const secretKey = canary.metadata.uid ?? `${ns}/${canary.metadata.name}`;
+    const required = new Set(requiredConfigRefs(target.spec.template).map(configRefKey));
     const configs = await Promise.all(
       configRefs(target.spec.template).map(async (r) => ({
         ref: r,
@@ -101,11 +111,18 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
       })),
     );
     for (const { ref: r, obj } of configs) {
-      if (!obj) continue;
-      trackedConfigs[configRefKey(r)] = hashConfigData(obj, r.kind === "Secret" ? { key: secretKey } : {});
+      if (!obj || obj.metadata.deletionTimestamp !== undefined) {
+        if (required.has(configRefKey(r))) missingConfigs.push(configRefKey(r));
+        continue;
+      }
+      contents.push({ key: configRefKey(r), kind: r.kind, obj });
     }
   }
   const targetState = target ? workloadState(target) : null;
+  // Secret content is hashed with a key only aviary holds, so the status never lets a reader
+  // test guesses of a Secret; each hash records the id of its key (tracked-configs.ts).
+  const hashing = secretHashing(canary, contents, targetState?.templateHash ?? "", deps.hashKeys);
+  const trackedConfigs = hashing.trackedConfigs;
   const routes = deps.routes !== undefined ? deps.routes : await readRoutes(canary, deps.router, signal);
   const observed: Observed = {
     now: deps.now(),
@@ -114,12 +131,27 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     primary: primary ? workloadState(primary) : null,
     revision: targetState ? revisionOf(targetState.templateHash, trackedConfigs) : "",
     trackedConfigs,
+    ...(hashing.rekeyedFrom !== undefined ? { rekeyedFrom: hashing.rekeyedFrom } : {}),
+    primaryTemplateDrifted: target !== null && primary !== null && primaryDrifted(canary, target, primary, contents.map((c) => c.key)),
     routes,
     checks: {},
     requests: requestsOf(canary),
     deleting: canary.metadata.deletionTimestamp !== undefined,
+    namespaceTerminating: deps.namespaceTerminating === true,
+    missingConfigs,
+    missingObjects: deps.missingObjects ?? [],
   };
   return { observed, target };
+}
+
+/**
+ * The primary's pod template differs from the one aviary builds from the target with the
+ * configs that exist (their `-primary` copies). Compared by the same hash as revisions.
+ */
+function primaryDrifted(canary: Canary, target: Deployment, primary: Deployment, presentConfigs: readonly string[]): boolean {
+  const copied = configRefs(target.spec.template).filter((r) => presentConfigs.includes(configRefKey(r)));
+  const built = buildPrimaryDeployment({ target, canary, replicas: 0, copiedConfigs: copied });
+  return hashPodTemplate(built.spec.template) !== hashPodTemplate(primary.spec.template);
 }
 
 /** null when the route object is missing or no longer points at aviary's Services. */

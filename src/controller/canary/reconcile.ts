@@ -21,6 +21,10 @@ import type { HandlerResult } from "../workqueue.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import { applyActions } from "./apply.ts";
 import { observe } from "./observe.ts";
+import { namespaceTerminating, restoreConfigCopies, restoreServices } from "./restore.ts";
+import type { RestoreResult } from "./restore.ts";
+import type { Deployment } from "../../ground/workloads.ts";
+import type { HashKeys } from "../../kube/hash-key.ts";
 import { plan } from "./planner/plan.ts";
 import { runShapeOf } from "./planner/strategy.ts";
 import { splitForStatus } from "./planner/weights.ts";
@@ -41,6 +45,11 @@ export interface ReconcilerDeps {
   alerts?: AlertDispatcher;
   /** Called after every reconcile with the Canary's new status (metrics, CLI watchers). */
   onStatus?: (canary: Canary, status: CanaryStatus) => void;
+  /**
+   * The keys Secret content is hashed with for status.trackedConfigs (kube/hash-key.ts); the
+   * Canary's uid when absent.
+   */
+  hashKeys?: HashKeys;
   /** Called when the Canary no longer exists (metrics drop its series). */
   onGone?: (namespace: string, name: string) => void;
   /** The router for Canaries without spec.provider (--mesh-provider); default kubernetes. */
@@ -85,11 +94,16 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
 
     try {
       const router = deps.routers.get(canary.spec.provider);
+      // A namespace being deleted loses its objects in no particular order; nothing is
+      // restored or created in it (the API server would refuse), and plan starts nothing.
+      const terminating = await namespaceTerminating(deps.kube, namespace, signal);
+      const restored = terminating ? { restored: [], missing: [] } : await restoreGenerated(canary, deps.kube, signal);
+      if (restored.restored.length > 0) log.info("generated objects restored", { objects: restored.restored });
       // The status owns the weights (ground/split.ts): route objects are brought back to the
       // split it implies, and to the rest of their content, in one write; that read is the
       // only one, and what it found tells whether they had drifted.
       let routes: Split | null | undefined;
-      if (keepsRoutes(canary)) {
+      if (!terminating && keepsRoutes(canary)) {
         const want = splitForStatus(runShapeOf(canary), canary.status ?? {});
         const { changed, split } = await router.reconcile(canary, signal, want);
         routes = split?.now ?? null;
@@ -99,7 +113,13 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
           log.info("route objects restored to aviary's desired state", { router: router.name });
         }
       }
-      const { observed, target } = await observe(canary, { kube: deps.kube, router, now, routes }, signal);
+      const { observed, target } = await observe(canary, { kube: deps.kube, router, now, routes, namespaceTerminating: terminating, missingObjects: restored.missing, ...(deps.hashKeys ? { hashKeys: deps.hashKeys } : {}) }, signal);
+      // A config copy holds promoted content: it is rebuilt from its source only while the
+      // target carries the promoted revision (then the source has exactly that content).
+      if (!terminating && target !== null && canary.spec.suspend !== true && IDLE_PHASES.has(canary.status?.phase ?? "") && observed.revision === canary.status?.lastPromotedSpec && observed.missingConfigs?.length === 0) {
+        const copies = await restoreConfigCopies(deps.kube, canary, target, signal);
+        if (copies.length > 0) log.info("generated objects restored", { objects: copies });
+      }
       if (await adoptUserScale(canary, observed, deps.kube, signal)) log.info("the idle target was scaled by hand: that is the new desired size", { replicas: observed.target?.desiredReplicas });
       const decision = await decide(observed, async (need) => {
         log.debug("running checks", { checks: need.checks });
@@ -128,6 +148,19 @@ function splitKey(key: string): [string, string] {
   const i = key.indexOf("/");
   if (i <= 0) throw new TerminalError(`bad work-queue key "${key}": want namespace/name`);
   return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/**
+ * After initialization, while the Canary is not being deleted: the generated Services are
+ * put back before plan looks. Suspended Canaries only have missing Services reported.
+ */
+async function restoreGenerated(canary: Canary, kube: KubeClient, signal: AbortSignal): Promise<RestoreResult> {
+  const phase = canary.status?.phase;
+  if (phase === undefined || phase === "Initializing" || canary.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
+  const target = await kube.get<Deployment>({ apiVersion: "apps/v1", kind: "Deployment", namespace: canary.metadata.namespace ?? "default", name: canary.spec.targetRef.name }, { signal });
+  if (target === null || target.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
+  const write = canary.spec.suspend !== true;
+  return restoreServices(kube, canary, target, write, signal);
 }
 
 /** After initialization, while the Canary is neither suspended nor being deleted. */

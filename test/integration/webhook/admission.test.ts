@@ -1,7 +1,7 @@
 /**
  * The admission webhook against the real API server, registered by URL the way a local run
  * does it: revision stamps, the replica guard for Helm/GitOps re-applies, `kubectl scale` of
- * an idle target, validation of Canaries, protected generated objects, and deploys that go
+ * an idle target and of a generated primary, validation of Canaries, protected generated objects, and deploys that go
  * on while the webhook is down.
  */
 import assert from "node:assert/strict";
@@ -137,6 +137,17 @@ describe("admission webhook (registered by URL)", function () {
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, new RegExp(`podinfo-primary is managed by canary ${ns.name}/podinfo; change deployment/podinfo`));
     assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2.0.0");
+  });
+
+  it("denies `kubectl scale` of the generated primary, naming the Deployment to scale; the HPA controller passes", async () => {
+    const before = (await getDeployment(ns.name, "podinfo-primary")).spec.replicas;
+    const r = await kubectl(["scale", "deployment/podinfo-primary", "--replicas=7", "-n", ns.name, ...AS_USER]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`podinfo-primary is managed by canary ${ns.name}/podinfo; scale deployment/podinfo instead`));
+    assert.equal((await getDeployment(ns.name, "podinfo-primary")).spec.replicas, before);
+    const hpa = ["--as=system:serviceaccount:kube-system:horizontal-pod-autoscaler", "--as-group=system:masters"];
+    // Admitted (kubectlOk throws on a denial); without spec.autoscalerRef aviary then sizes it back.
+    await kubectlOk(["scale", "deployment/podinfo-primary", `--replicas=${before + 1}`, "-n", ns.name, ...hpa]);
   });
 
   for (const [name, manifest, field] of invalidCanaries()) {

@@ -10,6 +10,7 @@ import type { AdmissionHandler } from "../../../src/webhook/admission.ts";
 import { createDeploymentMutator } from "../../../src/webhook/mutate/deployment.ts";
 import { createAlertProviderValidator, createCanaryValidator, createMetricTemplateValidator } from "../../../src/webhook/validate/canary.ts";
 import { createGeneratedObjectGuard } from "../../../src/webhook/validate/generated.ts";
+import { createScaleGuard } from "../../../src/webhook/validate/scale.ts";
 import { kustomizationFiles, loadManifests, MANIFESTS, only, ROOT } from "./manifests.ts";
 
 const NAMESPACE = "aviary-system";
@@ -166,6 +167,7 @@ describe("install manifests", () => {
       createMetricTemplateValidator(),
       createAlertProviderValidator(),
       createGeneratedObjectGuard({ aviaryUsers: [SELF] }),
+      createScaleGuard({ aviaryUsers: [SELF], getDeployment: async () => null }),
     ];
 
     it("call exactly the routes the webhook server registers, each with its handler's failurePolicy", () => {
@@ -218,6 +220,12 @@ describe("install manifests", () => {
       for (const r of ["deployments", "services"]) assert.ok(resources.includes(r), r);
       assert.ok(!resources.includes("secrets") && !resources.includes("configmaps"), "Secret contents are never sent to the webhook");
       assert.ok(generated.matchConditions?.some((c) => c.expression.includes(`'${SELF}'`)), "aviary's own writes skip the call");
+      const scale = byPath.get("/validate/scale")!;
+      assert.equal(scale.failurePolicy, "Ignore");
+      assert.deepEqual(scale.rules.map((r) => [r.apiGroups, r.operations, r.resources]), [[["apps"], ["UPDATE"], ["deployments/scale"]]]);
+      assert.equal(scale.objectSelector, undefined, "a Scale has no labels: an objectSelector would never match");
+      const conditions = (scale.matchConditions ?? []).map((c) => c.expression).join(" ");
+      for (const skip of [SELF, "system:serviceaccount:kube-system:horizontal-pod-autoscaler", "system:kube-controller-manager"]) assert.ok(conditions.includes(`'${skip}'`), skip);
     });
   });
 

@@ -24,7 +24,7 @@ export const CERT_SECRET = "aviary-webhook-cert";
 export const LEASE_NAME = "aviary-leader";
 export const WEBHOOK_CONFIGURATION = "aviary";
 
-const routeVerbs = ["get", "list", "create", "patch", "update", "delete"];
+const routeVerbs = ["get", "list", "watch", "create", "patch", "update", "delete"];
 const route = (group: string, resource: string, why: string): Operation[] =>
   routeVerbs.map((verb) => ({ verb, group, resource, scope: "any", why }));
 
@@ -39,7 +39,8 @@ export const REQUIRED: readonly Operation[] = [
     verb, group: "apps", resource: "deployments", scope: "any", why: "targets (informer, label patch) and the -primary (server-side apply, revert)",
   })),
   { verb: "patch", group: "apps", resource: "deployments/scale", scope: "any", why: "canary and target sizes" },
-  ...["get", "create", "patch", "delete"].map((verb): Operation => ({ verb, group: "", resource: "services", scope: "any", why: "apex, -primary, -canary Services" })),
+  ...["get", "list", "watch", "create", "patch", "delete"].map((verb): Operation => ({ verb, group: "", resource: "services", scope: "any", why: "apex, -primary, -canary Services (watched to restore hand deletions)" })),
+  { verb: "get", group: "", resource: "namespaces", scope: "cluster", why: "a Canary in a namespace being deleted starts nothing" },
   ...["configmaps", "secrets"].flatMap((resource) =>
     ["get", "list", "watch", "create", "patch"].map((verb): Operation => ({ verb, group: "", resource, scope: "any", why: "config tracking and -primary copies" })),
   ),

@@ -39,14 +39,15 @@ describe("install RBAC", () => {
     }
   });
 
-  it("grants no verb that escalates privileges, and nothing on RBAC, pods, nodes or namespaces", () => {
+  it("grants no verb that escalates privileges, nothing on RBAC, pods or nodes, and only get on namespaces", () => {
     const all = [...clusterRole.rules, ...role.rules];
     for (const rule of all) {
       for (const verb of ["escalate", "bind", "impersonate", "deletecollection", "*"]) assert.ok(!rule.verbs.includes(verb), `${verb} in ${JSON.stringify(rule)}`);
       assert.ok(!(rule.apiGroups ?? []).includes("rbac.authorization.k8s.io"), JSON.stringify(rule));
-      for (const resource of ["pods", "pods/exec", "nodes", "namespaces", "serviceaccounts/token"]) {
+      for (const resource of ["pods", "pods/exec", "nodes", "serviceaccounts/token"]) {
         assert.ok(!(rule.resources ?? []).includes(resource), `${resource} in ${JSON.stringify(rule)}`);
       }
+      if ((rule.resources ?? []).includes("namespaces")) assert.deepEqual(rule.verbs, ["get"], JSON.stringify(rule));
     }
   });
 
@@ -121,6 +122,7 @@ describe("install RBAC", () => {
       AlertProvider: [["aviary.dev", "alertproviders"]],
       Deployment: [["apps", "deployments"]],
       Service: [["", "services"]],
+      Namespace: [["", "namespaces"]],
       ConfigMap: [["", "configmaps"]],
       Secret: [["", "secrets"]],
       Event: [["", "events"]],

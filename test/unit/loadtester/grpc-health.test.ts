@@ -7,7 +7,7 @@ import { startLoadTester } from "../../../src/loadtester/server.ts";
 import type { LoadTester } from "../../../src/loadtester/server.ts";
 import type { RunReport } from "../../../src/loadtester/runs.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
-import { closedPort } from "../metrics/local-server.ts";
+import { closedPort } from "../../support/local-server.ts";
 
 /** A plaintext HTTP/2 gRPC health server on 127.0.0.1 answering with `status` (1 SERVING, 2 NOT_SERVING). */
 async function startHealthServer(status: () => number) {

@@ -4,8 +4,8 @@ import { startLoadTester } from "../../../src/loadtester/server.ts";
 import type { LoadTester, LoadTesterOptions } from "../../../src/loadtester/server.ts";
 import type { RunReport } from "../../../src/loadtester/runs.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
-import { closedPort, startLocalServer } from "../metrics/local-server.ts";
-import type { LocalServer } from "../metrics/local-server.ts";
+import { closedPort, startLocalServer } from "../../support/local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
 
 const quiet = createLogger({ write: () => undefined });
 

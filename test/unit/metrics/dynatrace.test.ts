@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createDynatraceProvider } from "../../../src/metrics/dynatrace.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, Reply } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer, Reply } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const NOW = new Date("2025-03-01T12:00:00Z");
 const SELECTOR = "builtin:service.response.time:filter(eq(dt.entity.service,SERVICE-ABCDEFG0123456789)):percentile(95)";

@@ -5,8 +5,8 @@ import type { ExternalMetricsReader } from "../../../src/kube/external-metrics.t
 import { createExternalMetricsProvider, parseExternalMetricsQuery } from "../../../src/metrics/externalmetrics.ts";
 import { parseQuantity } from "../../../src/metrics/quantity.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, Reply } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer, Reply } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const PATH = "/apis/external.metrics.k8s.io/v1beta1/namespaces/test/podinfo_error_rate";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createGraphiteProvider } from "../../../src/metrics/graphite.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, Reply } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer, Reply } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const series = (...list: Array<{ target: string; datapoints: Array<[number | string | null, number]> }>): Reply => ({ body: list });
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createInfluxDbProvider } from "../../../src/metrics/influxdb.ts";
 import { parseAnnotatedCsv } from "../../../src/metrics/influxdb-csv.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const FLUX = `from(bucket: "default")
 |> range(start: -2h)

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { createSplunkProvider, parseServerSentEvents, realmUrl } from "../../../src/metrics/splunk.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const NOW = new Date("2025-03-01T12:00:00Z");
 const PROGRAM = "data('spans.count', filter=filter('sf_service', 'podinfo') and filter('sf_error', 'true')).sum().publish()";

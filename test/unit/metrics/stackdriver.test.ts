@@ -4,8 +4,8 @@ import type { GoogleTokenCache } from "../../../src/metrics/google-auth.ts";
 import { MONITORING_READ_SCOPE } from "../../../src/metrics/google-auth.ts";
 import { createStackdriverProvider } from "../../../src/metrics/stackdriver.ts";
 import { MetricConfigError, MultipleValuesError, NoValuesError, ProviderError } from "../../../src/metrics/types.ts";
-import type { LocalServer, RecordedRequest, Reply } from "./local-server.ts";
-import { startLocalServer } from "./local-server.ts";
+import type { LocalServer, RecordedRequest, Reply } from "../../support/local-server.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 const MQL = `fetch k8s_container
 | metric 'istio.io/service/server/response_latencies'

@@ -63,6 +63,7 @@ describe("startWebhook", function () {
         "/validate/metrictemplates",
         "/validate/alertproviders",
         "/validate/generated",
+        "/validate/scale",
       ]);
 
       const labels = { app: "podinfo", "aviary.dev/canary": "podinfo" };

@@ -19,12 +19,14 @@
  * plan never asks again for a kind that is answered, so a reconcile calls it at most three times.
  */
 import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../api/types.ts";
+import type { CanaryStatus } from "../../../api/types.ts";
 import { buildContext, checkDueAt, emit, finish, gateKinds, need, newDraft, parseTime, say, unanswered } from "./context.ts";
 import { followDesiredReplicas, primaryReplicas, userReplicas } from "./replicas.ts";
 import { notReadyReason } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
 import { beginProgressing, runStep, startRun } from "./run.ts";
+import { holdForMissingConfigs, holdForMissingObjects, planMissingTarget, planNamespaceTeardown, restorePrimary } from "./lifecycle.ts";
 import type { Observed, Plan } from "./types.ts";
 
 export { CHECK_KINDS, EVENT_REASONS } from "./types.ts";
@@ -43,11 +45,16 @@ export type {
 export function plan(observed: Observed): Plan {
   const ctx = buildContext(observed);
   const d = newDraft(ctx);
+  // Deletions are not revisions: a namespace, a target or a config going away starts no
+  // run, rolls nothing back and alerts no one (lifecycle.ts).
+  if (observed.namespaceTerminating === true) return planNamespaceTeardown(ctx, d);
   if (observed.deleting) return planDeletion(ctx, d);
   if (observed.canary.spec.suspend === true) return planSuspended(ctx, d);
   const phase = ctx.prev.phase;
   const initializing = phase === undefined || phase === "Initializing";
-  if (observed.target === null) return planMissingTarget(ctx, d, initializing);
+  if (observed.target === null || observed.target.deleting === true) return planMissingTarget(ctx, d, initializing);
+  const held = holdForMissingConfigs(ctx, d, initializing);
+  if (held !== null) return held;
   if (initializing) return planInitialization(ctx, d);
   switch (phase) {
     case "Waiting":
@@ -145,31 +152,6 @@ function planSuspended(ctx: Ctx, d: Draft): Plan {
   return finish(ctx, d);
 }
 
-function planMissingTarget(ctx: Ctx, d: Draft, initializing: boolean): Plan {
-  const s = d.status;
-  const missing = `target Deployment ${ctx.targetName} does not exist`;
-  if (initializing) {
-    s.phase = "Initializing";
-    d.manageRoutes = false;
-    say(ctx, d, `waiting for the ${missing}`, { reason: "WaitingForTarget", severity: "warn" });
-    d.requeueAfterMs = ctx.intervalMs;
-    return finish(ctx, d);
-  }
-  switch (s.phase) {
-    case "Waiting":
-    case "Progressing":
-    case "WaitingPromotion":
-      return rollback(ctx, d, `the ${missing} any more`, false);
-    case "Promoting":
-      return promotionStep(ctx, d);
-    case "Finalising":
-      return finalisingStep(ctx, d);
-    default:
-      say(ctx, d, `waiting for the ${missing}`, { reason: "WaitingForTarget", severity: "warn" });
-      return finish(ctx, d);
-  }
-}
-
 /**
  * Initialization: create the primary and wait for it; then scale the target to zero and
  * record the primary's revision as applied and promoted. The first revision is promoted
@@ -219,6 +201,8 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
 function planIdle(ctx: Ctx, d: Draft): Plan {
   followDesiredReplicas(ctx, d);
   const s = d.status;
+  rekey(ctx, s);
+  restorePrimary(ctx, d);
   const rev = ctx.o.revision;
   const { requests } = ctx.o;
   const retry = requests.retry === true && s.phase === "Failed";
@@ -242,6 +226,20 @@ function planIdle(ctx: Ctx, d: Draft): Plan {
   const target = ctx.o.target;
   if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
   return finish(ctx, d);
+}
+
+/**
+ * A hash key rotation (tracked-configs.ts): the same content under the new key. Every
+ * revision the status recorded for it moves to the new one; no run, no event.
+ */
+function rekey(ctx: Ctx, s: CanaryStatus): void {
+  const from = ctx.o.rekeyedFrom;
+  if (from === undefined || from !== s.lastAppliedSpec) return;
+  const rev = ctx.o.revision;
+  s.lastAppliedSpec = rev;
+  if (s.lastPromotedSpec === from) s.lastPromotedSpec = rev;
+  if (s.canaryRevision === from) s.canaryRevision = rev;
+  s.trackedConfigs = { ...ctx.o.trackedConfigs };
 }
 
 /**
@@ -331,5 +329,5 @@ function planRunning(ctx: Ctx, d: Draft): Plan {
   }
   if (ctx.o.canary.spec.skipAnalysis === true) return promoteNow(ctx, d, "analysis is skipped (skipAnalysis)");
   if (requests.paused === true) return holdPaused(ctx, d, `the run of revision ${rev} is held`);
-  return runStep(ctx, d);
+  return holdForMissingObjects(ctx, d) ?? runStep(ctx, d);
 }

@@ -23,14 +23,41 @@ import { CUT_OVER_WEIGHT, IDLE_WEIGHT, nextPromotionWeight, splitForStatus } fro
 export function promoteNow(ctx: Ctx, d: Draft, why: string): Plan {
   const s = d.status;
   const rev = revisionOfRun(ctx, s);
+  const unfit = promotionUnfit(ctx, rev, s.trackedConfigs ?? {});
+  if (unfit !== null) {
+    d.message = `not promoting revision ${rev}: ${unfit}`;
+    d.requeueAfterMs = ctx.pollMs;
+    return finish(ctx, d);
+  }
   if (ctx.shiftsWeights && ctx.strategy !== "canary" && (s.iterations ?? 0) > 0) s.canaryWeight = CUT_OVER_WEIGHT;
   s.phase = "Promoting";
   delete s.lastCheckTime;
-  d.actions.push({ type: "promote", revision: rev, replicas: primaryReplicas(ctx) });
+  d.actions.push({ type: "promote", revision: rev, replicas: primaryReplicas(ctx), configs: Object.keys(s.trackedConfigs ?? {}).sort() });
   emit(d, "Promoting", "info", `copying revision ${rev} into ${ctx.primaryName}: ${why}`);
   d.message = `promoting revision ${rev}: ${why}`;
   d.requeueAfterMs = ctx.pollMs;
   return finish(ctx, d);
+}
+
+/**
+ * The promotion invariant: a promotion never writes a primary whose tracked references are
+ * not the `-primary` copies of the content the run analysed. So the target must carry the
+ * run's revision, every config the run tracked must exist with the content hash recorded
+ * when the run started (`analysed`, status.trackedConfigs), and no required config may be missing
+ * (the primary would keep pointing at the original instead of a copy). Returns why not,
+ * or null when the promotion may go ahead.
+ */
+export function promotionUnfit(ctx: Ctx, rev: string, analysed: Readonly<Record<string, string>>): string | null {
+  const o = ctx.o;
+  if (o.target === null || o.target.deleting === true) return `target Deployment ${ctx.targetName} is gone`;
+  if (o.revision !== rev) return `the target carries revision ${o.revision}, not the analysed ${rev}`;
+  const missing = o.missingConfigs ?? [];
+  if (missing.length > 0) return `${missing.join(", ")} ${missing.length === 1 ? "does" : "do"} not exist`;
+  const seen = o.trackedConfigs;
+  const keys = [...new Set([...Object.keys(analysed), ...Object.keys(seen)])].sort();
+  const moved = keys.filter((k) => analysed[k] !== seen[k]);
+  if (moved.length > 0) return `${moved.join(", ")} ${moved.length === 1 ? "is" : "are"} not the content the run analysed`;
+  return null;
 }
 
 /** Promoting: wait for the primary to run the revision, then route traffic back to it. */

@@ -54,5 +54,6 @@ export function ensureCanaryScaled(ctx: Ctx, d: Draft): void {
 
 /** The canary goes back to zero once a run ends (promoted or rolled back). */
 export function scaleCanaryDown(ctx: Ctx, d: Draft): void {
-  if (ctx.o.target !== null && ctx.o.target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
+  const t = ctx.o.target;
+  if (t !== null && t.deleting !== true && t.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
 }

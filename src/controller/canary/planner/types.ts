@@ -52,6 +52,8 @@ export interface WorkloadState {
   /** The Progressing condition has reason ProgressDeadlineExceeded. */
   progressDeadlineExceeded: boolean;
   templateHash: string;
+  /** metadata.deletionTimestamp is set: the Deployment is going away, whatever its template says. */
+  deleting?: boolean;
   /**
    * The `aviary.dev/revision` annotation in metadata. For the primary it is stamped by the
    * `initialize` and `promote` actions and tells which revision the primary carries.
@@ -80,6 +82,11 @@ export interface Observed {
   /** Content hashes of the configs the target references, keyed `ConfigMap/<name>`/`Secret/<name>`. */
   trackedConfigs: Record<string, string>;
   /**
+   * The hash key changed (a rotation) and nothing else did: `revision` is what the status's
+   * revision `rekeyedFrom` is under the new key. plan moves its records over, without a run.
+   */
+  rekeyedFrom?: string;
+  /**
    * The split the router's objects carry, after this reconcile corrected them to the
    * status (see ground/split.ts); null when they cannot be read (missing).
    */
@@ -90,6 +97,28 @@ export interface Observed {
   requests: Requests;
   /** metadata.deletionTimestamp is set. */
   deleting: boolean;
+  /**
+   * The Canary's namespace is being deleted: everything in it is going away, in no
+   * particular order, so nothing that disappears is a revision. Absent: false.
+   */
+  namespaceTerminating?: boolean;
+  /**
+   * Keys (`Secret/<name>`) of the ConfigMaps/Secrets the target's template requires (a
+   * reference not marked `optional`) that do not exist. Their absence is not a revision:
+   * pods of such a template cannot start. Absent: none.
+   */
+  missingConfigs?: string[];
+  /**
+   * The primary's pod template is not what aviary builds from the target (edited by hand,
+   * e.g. while the admission webhook was down). Only meaningful while the target carries the
+   * promoted revision. Absent: false.
+   */
+  primaryTemplateDrifted?: boolean;
+  /**
+   * Generated objects a run routes to (`Service/<name>`) that are missing after this
+   * reconcile tried to restore them. No weight moves while one is. Absent: none.
+   */
+  missingObjects?: string[];
 }
 
 /** Reasons of the Kubernetes Events plan emits. */
@@ -97,6 +126,10 @@ export const EVENT_REASONS = [
   "Initializing",
   "Initialized",
   "WaitingForTarget",
+  "TargetDeleted",
+  "ConfigMissing",
+  "ObjectMissing",
+  "ObjectRestored",
   "NewRevision",
   "Retrying",
   "RevisionReverted",
@@ -136,9 +169,11 @@ export type Action =
    * into the primary, plus its configs as `-primary` copies; stamp aviary.dev/revision =
    * `revision` on the primary; set replicas (null: the autoscaler owns them). If the
    * target no longer carries `revision`, fail the action (retryable): plan will see the
-   * new revision on the next reconcile.
+   * new revision on the next reconcile. `configs`: the keys of the configs the revision was
+   * analysed with; each must be copied, and a missing one fails the action (retryable)
+   * rather than leave the primary pointing at a config that is not its `-primary` copy.
    */
-  | { type: "promote"; revision: string; replicas: number | null }
+  | { type: "promote"; revision: string; replicas: number | null; configs: string[] }
   /** Scale the target (the canary) through the scale subresource. */
   | { type: "scaleTarget"; replicas: number }
   /**

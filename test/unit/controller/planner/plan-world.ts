@@ -29,6 +29,8 @@ export interface SimDeployment {
   readyDelayMs: number | null;
   changedAt: number;
   progressDeadlineExceeded: boolean;
+  /** metadata.deletionTimestamp is set. */
+  deleting?: boolean;
 }
 
 export interface World {
@@ -42,6 +44,11 @@ export interface World {
   routerApplies: boolean;
   requests: Requests;
   deleting: boolean;
+  namespaceTerminating: boolean;
+  /** Required configs of the target that do not exist (`Secret/<name>`). */
+  missingConfigs: string[];
+  /** Generated Services missing after the reconciler's restore. */
+  missingObjects: string[];
   answers: Partial<Record<CheckKind, (w: World) => CheckOutcome>>;
   /** Every check run, with the time and the canary weight at that moment. */
   checks: { at: number; kind: CheckKind; weight: number }[];
@@ -96,6 +103,9 @@ export function newWorld(canary: Canary, opts: { target?: boolean } = {}): World
     routerApplies: true,
     requests: {},
     deleting: false,
+    namespaceTerminating: false,
+    missingConfigs: [],
+    missingObjects: [],
     answers: {},
     checks: [],
     log: [],
@@ -122,6 +132,7 @@ function view(d: SimDeployment | null, now: number): WorkloadState | null {
     templateHash: d.templateHash,
   };
   if (d.revision !== undefined) state.revision = d.revision;
+  if (d.deleting === true) state.deleting = true;
   return state;
 }
 
@@ -137,6 +148,9 @@ export function observe(w: World): Observed {
     checks: {},
     requests: { ...w.requests },
     deleting: w.deleting,
+    namespaceTerminating: w.namespaceTerminating,
+    missingConfigs: [...w.missingConfigs],
+    missingObjects: [...w.missingObjects],
   };
 }
 
@@ -167,6 +181,7 @@ function applyAction(w: World, a: Action): void {
     case "promote":
       assert.ok(w.target !== null && w.primary !== null, "promote needs target and primary");
       assert.equal(w.target.templateHash, a.revision, "promote must copy the revision plan decided on");
+      assert.deepEqual(a.configs, Object.keys(w.trackedConfigs).sort(), "promote copies exactly the configs the run analysed");
       w.primary.templateHash = w.target.templateHash;
       w.primary.revision = a.revision;
       if (a.replicas !== null) w.primary.specReplicas = a.replicas;

@@ -66,7 +66,7 @@ describe("plan: initialization", () => {
     step(w);
     assert.equal(phase(w), "Initializing");
     assert.deepEqual(events(w), ["WaitingForTarget"]);
-    assert.match(w.canary.status!.conditions![0]!.message!, /target Deployment podinfo does not exist/);
+    assert.match(w.canary.status!.conditions![0]!.message!, /^waiting for target Deployment podinfo: it does not exist$/);
     assert.equal(actions(w, "initialize").length, 0);
   });
 
@@ -310,13 +310,14 @@ describe("plan: revisions during a run", () => {
     assert.deepEqual(events(w), ["RevisionReverted"]);
   });
 
-  it("rolls back when the target is deleted during a run", () => {
+  it("cancels the run, without a rollback, when the target is deleted during a run", () => {
     const w = initialized(canaryRun());
     deploy(w, "rev2");
     run(w, (x) => x.canary.status?.canaryWeight === 20);
     w.target = null;
     run(w);
-    assert.equal(phase(w), "Failed");
+    assert.equal(phase(w), "Succeeded");
+    assert.equal(w.canary.status!.lastAppliedSpec, "rev1", "the promoted revision is what the primary serves");
     assert.deepEqual(w.routes, { primary: 100, canary: 0, mirror: false });
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * Watches on the objects aviary generates — the Services and every router's route objects —
+ * selected by the label `app.kubernetes.io/managed-by: aviary`, so that one deleted or edited
+ * by hand wakes its Canary (label `aviary.dev/canary`) at once and the reconcile restores
+ * it, instead of waiting for the periodic resync. The primary Deployment and the `-primary`
+ * config copies are already seen by the Deployment, ConfigMap and Secret watches.
+ *
+ * Route kinds whose CRD is not installed are not watched (checked once at start; a CRD
+ * installed later is picked up at the next start), and none of these watches gates
+ * readiness: they only make restores faster.
+ */
+import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
+import type { ClusterClient } from "../kube/client.ts";
+import { createInformer } from "../kube/informer.ts";
+import type { Informer } from "../kube/informer.ts";
+import type { KubeObject } from "../kube/types.ts";
+import type { Logger } from "../observability/logger.ts";
+import { APPMESH_API_VERSION } from "../router/appmesh.ts";
+import { GATEWAY_API_VERSION } from "../router/gatewayapi.ts";
+import { ISTIO_API_VERSION } from "../router/istio.ts";
+import { SMI_API_VERSION } from "../router/smi.ts";
+
+/** Every kind a router writes, plus the Services. */
+export const GENERATED_KINDS: readonly { apiVersion: string; kind: string }[] = [
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
+  { apiVersion: GATEWAY_API_VERSION, kind: "HTTPRoute" },
+  { apiVersion: ISTIO_API_VERSION, kind: "VirtualService" },
+  { apiVersion: ISTIO_API_VERSION, kind: "DestinationRule" },
+  { apiVersion: SMI_API_VERSION, kind: "TrafficSplit" },
+  { apiVersion: APPMESH_API_VERSION, kind: "VirtualNode" },
+  { apiVersion: APPMESH_API_VERSION, kind: "VirtualRouter" },
+  { apiVersion: APPMESH_API_VERSION, kind: "VirtualService" },
+];
+
+export const GENERATED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+
+/** The Canary key a generated object belongs to, from its labels; undefined when unlabelled. */
+export function owningCanaryKey(obj: KubeObject): string | undefined {
+  const name = obj.metadata.labels?.[LABEL_CANARY];
+  const ns = obj.metadata.namespace;
+  return name && ns ? `${ns}/${name}` : undefined;
+}
+
+export interface GeneratedWatchOptions {
+  client: ClusterClient;
+  logger: Logger;
+  namespace?: string | undefined;
+  /** Called with the owning Canary's key on every change after the first list. */
+  enqueue: (key: string) => void;
+}
+
+export interface GeneratedWatch {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const slim = (o: KubeObject): KubeObject => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  metadata: {
+    name: o.metadata.name,
+    ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}),
+    ...(o.metadata.labels?.[LABEL_CANARY] !== undefined ? { labels: { [LABEL_CANARY]: o.metadata.labels[LABEL_CANARY] } } : {}),
+  },
+});
+
+export function createGeneratedWatch(opts: GeneratedWatchOptions): GeneratedWatch {
+  const informers: Informer<KubeObject>[] = [];
+  let stopped = false;
+  return {
+    async start() {
+      for (const k of GENERATED_KINDS) {
+        try {
+          await opts.client.discovery.resource(k.apiVersion, k.kind);
+        } catch {
+          continue; // CRD not installed: nothing of that kind can exist
+        }
+        if (stopped) return;
+        const informer = createInformer<KubeObject>({
+          client: opts.client, apiVersion: k.apiVersion, kind: k.kind, namespace: opts.namespace, logger: opts.logger,
+          labelSelector: GENERATED_SELECTOR,
+          transform: slim,
+          onEvent: (e) => {
+            // The first list is what exists: the Canary watch already enqueues every Canary once.
+            if (e.type === "added" && !informer.hasSynced()) return;
+            const key = owningCanaryKey(e.object);
+            if (key !== undefined) opts.enqueue(key);
+          },
+        });
+        informers.push(informer);
+        informer.start();
+      }
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(informers.map((i) => i.stop()));
+    },
+  };
+}
