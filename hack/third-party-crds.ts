@@ -3,7 +3,11 @@
  * those projects (downloaded by hack/cluster into the module cache), and prints them as one
  * multi-document YAML stream ready for `kubectl apply --server-side`.
  *
- * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir>
+ * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir> <keda dir>
+ *
+ * App Mesh's CRDs come from the controller's Helm chart inside the eks-charts module (the
+ * controller's own module does not ship them); KEDA's ScaledObject (autoscalerRef) from
+ * KEDA's module.
  *
  * SMI publishes its TrafficSplit CRD only as apiextensions.k8s.io/v1beta1, which API servers
  * stopped serving in 1.22; it is converted here to v1 field by field (the schema is the same
@@ -56,9 +60,9 @@ function toV1(crd: V1beta1Crd): Doc {
   };
 }
 
-const [gatewayApi, eksCharts, istioApi, smiSdk] = process.argv.slice(2);
-if (!gatewayApi || !eksCharts || !istioApi || !smiSdk) {
-  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go>");
+const [gatewayApi, eksCharts, istioApi, smiSdk, keda] = process.argv.slice(2);
+if (!gatewayApi || !eksCharts || !istioApi || !smiSdk || !keda) {
+  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go> <keda>");
   process.exit(2);
 }
 
@@ -68,5 +72,6 @@ const crds: Doc[] = [
   ...readCrds(join(eksCharts, "stable/appmesh-controller/crds/crds.yaml")),
   ...readCrds(join(istioApi, "kubernetes/customresourcedefinitions.gen.yaml"), (n) => n.endsWith(".networking.istio.io")),
   ...readCrds(join(smiSdk, "crds/split.yaml")).map((d) => toV1(d as unknown as V1beta1Crd)),
+  ...readCrds(join(keda, "config/crd/bases/keda.sh_scaledobjects.yaml")),
 ];
 process.stdout.write(crds.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));

@@ -86,9 +86,11 @@ function checkAutoscalerRef(spec: Fields): void {
   const ref = spec.object("autoscalerRef");
   if (ref === undefined) return;
   ref.string("name", { required: true });
-  ref.string("kind", { oneOf: ["HorizontalPodAutoscaler"] });
+  const kind = ref.string("kind", { oneOf: ["HorizontalPodAutoscaler", "ScaledObject"] });
   const apiVersion = ref.string("apiVersion");
-  if (apiVersion !== undefined && !/^autoscaling\/v\d/.test(apiVersion)) {
+  if (kind === "ScaledObject") {
+    if (apiVersion !== undefined && apiVersion !== "keda.sh/v1alpha1") ref.problems.error(ref.at("apiVersion"), "must be keda.sh/v1alpha1 for kind ScaledObject");
+  } else if (apiVersion !== undefined && !/^autoscaling\/v\d/.test(apiVersion)) {
     ref.problems.error(ref.at("apiVersion"), "must be an autoscaling API version (autoscaling/v2)");
   }
   ref.stringMap("primaryScalerQueries");

@@ -1,6 +1,6 @@
 /**
- * The routers write Gateway API, App Mesh, Istio and SMI objects; these tests prove that the
- * real CRD schemas are installed: the API server rejects an object that breaks the schema and
+ * The routers write Gateway API, App Mesh, Istio and SMI objects, and autoscalerRef copies
+ * KEDA ScaledObjects; these tests prove that the real CRD schemas are installed: the API server rejects an object that breaks the schema and
  * stores one that follows it.
  */
 import assert from "node:assert/strict";
@@ -77,6 +77,18 @@ const cases: Case[] = [
       spec: { backends: [{ service: "podinfo-primary" }] },
     },
     rejection: /service|weight/,
+  },
+  {
+    name: "KEDA ScaledObject (v1alpha1)",
+    valid: {
+      apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "podinfo" },
+      spec: { scaleTargetRef: { name: "podinfo-primary" }, minReplicaCount: 1, maxReplicaCount: 3, triggers: [{ type: "cpu", metadata: { value: "50" } }] },
+    },
+    invalid: {
+      apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "broken" },
+      spec: { scaleTargetRef: { name: "podinfo-primary" } },
+    },
+    rejection: /triggers/,
   },
 ];
 
