@@ -9,7 +9,7 @@
 import type { RouterFeature } from "./features.ts";
 
 /** The router implementations (router/<name>.ts). */
-export type RouterImplementation = "kubernetes" | "gatewayapi" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd";
+export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
 export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes";
@@ -29,6 +29,9 @@ export const PROVIDER_TABLE = {
   kubernetes: { router: "kubernetes", features: [], builtins: "kubernetes" },
   gatewayapi: GATEWAY,
   "gatewayapi:v1": GATEWAY,
+  // The same router writing HTTPRoute gateway.networking.k8s.io/v1beta1, for controllers
+  // that do not serve v1 yet.
+  "gatewayapi:v1beta1": { ...GATEWAY, router: "gatewayapi-v1beta1" },
   appmesh: APPMESH,
   "appmesh:v1beta2": APPMESH,
   istio: { router: "istio", features: ["weights", "abMatch", "mirroring", "sessionAffinity"], builtins: "istio" },

@@ -2,6 +2,7 @@
 import { isRouterProvider } from "../features.ts";
 import { API_VERSION, DEFAULT_ROUTER_PROVIDER, KIND_CANARY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
 import type { RouterProvider } from "../types.ts";
+import { providerEntry } from "../providers.ts";
 import { checkAnalysis } from "./analysis.ts";
 import { checkMatchList } from "./match.ts";
 import { checkTypeMeta, Fields, isDnsLabel, isDnsSubdomain, isRecord, oneOfRule, Problems } from "./problems.ts";
@@ -191,7 +192,7 @@ function checkGatewayRefs(service: Fields, router: RouterProvider | undefined): 
     ref.string("sectionName");
     ref.integer("port", { min: 1, max: 65535 });
   }
-  if (router === "gatewayapi" || router === "gatewayapi:v1") {
+  if (router !== undefined && providerEntry(router).router.startsWith("gatewayapi")) {
     const refs = service.value.gatewayRefs;
     if (refs === undefined || refs === null) {
       service.problems.error(service.at("gatewayRefs"), `is required when provider is ${router} (the HTTPRoute's parent Gateways)`);

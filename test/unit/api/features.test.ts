@@ -11,6 +11,7 @@ describe("router features", () => {
       kubernetes: [],
       gatewayapi: ["weights", "abMatch", "mirroring", "sessionAffinity"],
       "gatewayapi:v1": ["weights", "abMatch", "mirroring", "sessionAffinity"],
+      "gatewayapi:v1beta1": ["weights", "abMatch", "mirroring", "sessionAffinity"],
       appmesh: ["weights", "abMatch"],
       "appmesh:v1beta2": ["weights", "abMatch"],
       istio: ["weights", "abMatch", "mirroring", "sessionAffinity"],
@@ -21,7 +22,7 @@ describe("router features", () => {
   });
 
   it("lists the routers that support a feature", () => {
-    assert.deepEqual(routersSupporting("mirroring"), ["gatewayapi", "gatewayapi:v1", "istio"]);
+    assert.deepEqual(routersSupporting("mirroring"), ["gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]);
   });
 
   it("resolves an empty provider to the default and an unknown one to nothing", () => {

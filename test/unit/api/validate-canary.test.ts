@@ -16,8 +16,8 @@ import {
 const errors = (obj: unknown): string[] => errorsOf(validateCanary(obj)).map(formatProblem);
 const warnings = (obj: unknown): string[] => warningsOf(validateCanary(obj)).map(formatProblem);
 
-const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd";
-const AB_ROUTERS = "gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx";
+const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd";
+const AB_ROUTERS = "gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx";
 const PORT_NAME_RULE = "must be an IANA service name (at most 15 lowercase letters, digits and '-', with at least one letter)";
 const SERVICE_NAME_RULE = "must be a lowercase RFC 1035 label of at most 55 characters, so that <name>-primary is a valid Service name";
 
@@ -136,14 +136,14 @@ const invalid: InvalidCase[] = [
     name: "mirroring with nginx",
     base: nginxCanary,
     changes: { "spec.analysis.mirror": true },
-    expected: ["spec.analysis.mirror: is not supported by provider nginx: traffic mirroring needs one of gatewayapi, gatewayapi:v1, istio"],
+    expected: ["spec.analysis.mirror: is not supported by provider nginx: traffic mirroring needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio"],
   },
   { name: "nginx without ingressRef", base: nginxCanary, changes: { "spec.ingressRef": undefined }, expected: ["spec.ingressRef: is required when provider is nginx"] },
   {
     name: "weights with the kubernetes router",
     base: blueGreenCanary,
     changes: { "spec.analysis.iterations": undefined, "spec.analysis.stepWeight": 10 },
-    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd; use iterations for blue/green`],
+    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd; use iterations for blue/green`],
   },
   {
     name: "analysis without a strategy",
@@ -191,7 +191,7 @@ const invalid: InvalidCase[] = [
     name: "session affinity with App Mesh",
     base: appMeshCanary,
     changes: { "spec.analysis.sessionAffinity": { cookieName: "canary" } },
-    expected: ["spec.analysis.sessionAffinity: is not supported by provider appmesh: session affinity needs one of gatewayapi, gatewayapi:v1, istio"],
+    expected: ["spec.analysis.sessionAffinity: is not supported by provider appmesh: session affinity needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio"],
   },
   { name: "session affinity without a cookie name", base: gatewayApiCanary, changes: { "spec.analysis.sessionAffinity.cookieName": undefined }, expected: ["spec.analysis.sessionAffinity.cookieName: is required"] },
   { name: "negative progress deadline", base: istioCanary, changes: { "spec.progressDeadlineSeconds": -1 }, expected: ["spec.progressDeadlineSeconds: must be at least 1"] },
@@ -255,7 +255,7 @@ describe("validateCanary", () => {
     const doc = edits(istioCanary(), { "spec.provider": "" });
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "istio" })), []);
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "kubernetes" })).map(formatProblem), [
-      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd; use iterations for blue/green",
+      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd; use iterations for blue/green",
     ]);
   });
 
