@@ -9,10 +9,10 @@
 import type { RouterFeature } from "./features.ts";
 
 /** The router implementations (router/<name>.ts). */
-export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd";
+export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
-export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes";
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour";
 
 export interface ProviderEntry {
   router: RouterImplementation;
@@ -39,6 +39,8 @@ export const PROVIDER_TABLE = {
   // TrafficSplit carries weights only; the mesh behind SMI is Linkerd's telemetry.
   smi: { router: "smi", features: ["weights"], builtins: "linkerd" },
   linkerd: { router: "linkerd", features: ["weights"], builtins: "linkerd" },
+  // HTTPProxy service weights; Contour's Envoy reports per upstream cluster.
+  contour: { router: "contour", features: ["weights"], builtins: "contour" },
 } as const satisfies Record<string, ProviderEntry>;
 
 export type RouterProvider = keyof typeof PROVIDER_TABLE;

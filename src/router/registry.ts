@@ -6,6 +6,7 @@
 import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "../api/providers.ts";
 import type { RouterImplementation } from "../api/providers.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
+import { createContourRouter } from "./contour.ts";
 import { GATEWAY_API_V1BETA1, createGatewayApiRouter } from "./gatewayapi.ts";
 import { createIstioRouter } from "./istio.ts";
 import { createKubernetesRouter } from "./kubernetes.ts";
@@ -26,6 +27,7 @@ const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   appmesh: (deps) => createAppMeshRouter(deps),
   smi: (deps) => createSmiRouter(deps),
   linkerd: (deps) => createSmiRouter(deps, { name: "linkerd" }),
+  contour: (deps) => createContourRouter(deps),
 };
 
 export interface RouterRegistryOptions {

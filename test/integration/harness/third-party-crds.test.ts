@@ -1,5 +1,5 @@
 /**
- * The routers write Gateway API, App Mesh, Istio and SMI objects, and autoscalerRef copies
+ * The routers write Gateway API, App Mesh, Istio, SMI and Contour objects, and autoscalerRef copies
  * KEDA ScaledObjects; these tests prove that the real CRD schemas are installed: the API server rejects an object that breaks the schema and
  * stores one that follows it.
  */
@@ -89,6 +89,18 @@ const cases: Case[] = [
       spec: { scaleTargetRef: { name: "podinfo-primary" } },
     },
     rejection: /triggers/,
+  },
+  {
+    name: "Contour HTTPProxy (projectcontour.io/v1)",
+    valid: {
+      apiVersion: "projectcontour.io/v1", kind: "HTTPProxy", metadata: { name: "podinfo" },
+      spec: { routes: [{ conditions: [{ prefix: "/" }], services: [{ name: "podinfo-primary", port: 9898, weight: 90 }, { name: "podinfo-canary", port: 9898, weight: 10 }] }] },
+    },
+    invalid: {
+      apiVersion: "projectcontour.io/v1", kind: "HTTPProxy", metadata: { name: "broken" },
+      spec: { routes: [{ services: [{ name: "podinfo-primary", weight: 90 }] }] },
+    },
+    rejection: /port/,
   },
 ];
 

@@ -18,6 +18,7 @@ describe("router features", () => {
       nginx: ["weights", "abMatch"],
       smi: ["weights"],
       linkerd: ["weights"],
+      contour: ["weights"],
     });
   });
 
@@ -29,7 +30,7 @@ describe("router features", () => {
     assert.equal(resolveRouterProvider(undefined), "kubernetes");
     assert.equal(resolveRouterProvider("", "istio"), "istio");
     assert.equal(resolveRouterProvider("appmesh:v1beta2"), "appmesh:v1beta2");
-    assert.equal(resolveRouterProvider("contour"), undefined);
+    assert.equal(resolveRouterProvider("ambassador"), undefined);
     assert.equal(resolveRouterProvider(3), undefined);
     assert.equal(isRouterProvider("Istio"), false);
   });

@@ -134,6 +134,7 @@ describe("install RBAC", () => {
       VirtualRouter: [["appmesh.k8s.aws", "virtualrouters"]],
       TrafficSplit: [["split.smi-spec.io", "trafficsplits"]],
       Ingress: [["networking.k8s.io", "ingresses"]],
+      HTTPProxy: [["projectcontour.io", "httpproxies"]],
       HorizontalPodAutoscaler: [["autoscaling", "horizontalpodautoscalers"]],
       ScaledObject: [["keda.sh", "scaledobjects"]],
     };
