@@ -9,10 +9,10 @@
 import type { RouterFeature } from "./features.ts";
 
 /** The router implementations (router/<name>.ts). */
-export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour";
+export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
-export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour";
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik";
 
 export interface ProviderEntry {
   router: RouterImplementation;
@@ -41,6 +41,8 @@ export const PROVIDER_TABLE = {
   linkerd: { router: "linkerd", features: ["weights"], builtins: "linkerd" },
   // HTTPProxy service weights; Contour's Envoy reports per upstream cluster.
   contour: { router: "contour", features: ["weights"], builtins: "contour" },
+  // A weighted TraefikService; Traefik's own service metrics.
+  traefik: { router: "traefik", features: ["weights"], builtins: "traefik" },
 } as const satisfies Record<string, ProviderEntry>;
 
 export type RouterProvider = keyof typeof PROVIDER_TABLE;

@@ -7,6 +7,7 @@ import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "../ap
 import type { RouterImplementation } from "../api/providers.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
 import { createContourRouter } from "./contour.ts";
+import { createTraefikRouter } from "./traefik.ts";
 import { GATEWAY_API_V1BETA1, createGatewayApiRouter } from "./gatewayapi.ts";
 import { createIstioRouter } from "./istio.ts";
 import { createKubernetesRouter } from "./kubernetes.ts";
@@ -28,6 +29,7 @@ const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   smi: (deps) => createSmiRouter(deps),
   linkerd: (deps) => createSmiRouter(deps, { name: "linkerd" }),
   contour: (deps) => createContourRouter(deps),
+  traefik: (deps) => createTraefikRouter(deps),
 };
 
 export interface RouterRegistryOptions {

@@ -1,5 +1,5 @@
 /**
- * The routers write Gateway API, App Mesh, Istio, SMI and Contour objects, and autoscalerRef copies
+ * The routers write Gateway API, App Mesh, Istio, SMI, Contour and Traefik objects, and autoscalerRef copies
  * KEDA ScaledObjects; these tests prove that the real CRD schemas are installed: the API server rejects an object that breaks the schema and
  * stores one that follows it.
  */
@@ -101,6 +101,18 @@ const cases: Case[] = [
       spec: { routes: [{ services: [{ name: "podinfo-primary", weight: 90 }] }] },
     },
     rejection: /port/,
+  },
+  {
+    name: "Traefik TraefikService (traefik.io/v1alpha1)",
+    valid: {
+      apiVersion: "traefik.io/v1alpha1", kind: "TraefikService", metadata: { name: "podinfo" },
+      spec: { weighted: { services: [{ name: "podinfo-primary", port: 9898, weight: 90 }, { name: "podinfo-canary", port: 9898, weight: 10 }] } },
+    },
+    invalid: {
+      apiVersion: "traefik.io/v1alpha1", kind: "TraefikService", metadata: { name: "broken" },
+      spec: { weighted: { services: [{ port: 9898, weight: 90 }] } },
+    },
+    rejection: /name/,
   },
 ];
 

@@ -19,6 +19,7 @@ describe("router features", () => {
       smi: ["weights"],
       linkerd: ["weights"],
       contour: ["weights"],
+      traefik: ["weights"],
     });
   });
 

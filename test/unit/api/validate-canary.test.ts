@@ -16,7 +16,7 @@ import {
 const errors = (obj: unknown): string[] => errorsOf(validateCanary(obj)).map(formatProblem);
 const warnings = (obj: unknown): string[] => warningsOf(validateCanary(obj)).map(formatProblem);
 
-const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour";
+const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik";
 const AB_ROUTERS = "gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx";
 const PORT_NAME_RULE = "must be an IANA service name (at most 15 lowercase letters, digits and '-', with at least one letter)";
 const SERVICE_NAME_RULE = "must be a lowercase RFC 1035 label of at most 55 characters, so that <name>-primary is a valid Service name";
@@ -29,7 +29,7 @@ interface InvalidCase {
 }
 
 const invalid: InvalidCase[] = [
-  { name: "unknown router provider", base: istioCanary, changes: { "spec.provider": "traefik" }, expected: [`spec.provider: must be one of: ${PROVIDERS}`] },
+  { name: "unknown router provider", base: istioCanary, changes: { "spec.provider": "ambassador" }, expected: [`spec.provider: must be one of: ${PROVIDERS}`] },
   { name: "provider of the wrong type", base: istioCanary, changes: { "spec.provider": 7 }, expected: ["spec.provider: must be a string"] },
   { name: "Flagger apiVersion left unchanged", base: istioCanary, changes: { apiVersion: "flagger.app/v1beta1" }, expected: ["apiVersion: must be aviary.dev/v1beta1"] },
   { name: "missing targetRef", base: istioCanary, changes: { "spec.targetRef": undefined }, expected: ["spec.targetRef: is required"] },
@@ -143,7 +143,7 @@ const invalid: InvalidCase[] = [
     name: "weights with the kubernetes router",
     base: blueGreenCanary,
     changes: { "spec.analysis.iterations": undefined, "spec.analysis.stepWeight": 10 },
-    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour; use iterations for blue/green`],
+    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik; use iterations for blue/green`],
   },
   {
     name: "analysis without a strategy",
@@ -229,7 +229,7 @@ describe("validateCanary", () => {
 
   it("reports every problem at once, not only the first", () => {
     const doc = edits(istioCanary(), {
-      "spec.provider": "traefik",
+      "spec.provider": "ambassador",
       "spec.service.port": -1,
       "spec.analysis.stepWeight": 0,
       "spec.analysis.webhooks.0.url": "ftp://x",
@@ -255,7 +255,7 @@ describe("validateCanary", () => {
     const doc = edits(istioCanary(), { "spec.provider": "" });
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "istio" })), []);
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "kubernetes" })).map(formatProblem), [
-      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour; use iterations for blue/green",
+      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik; use iterations for blue/green",
     ]);
   });
 

@@ -54,6 +54,7 @@ export const REQUIRED: readonly Operation[] = [
   ...route("split.smi-spec.io", "trafficsplits", "smi router"),
   ...route("networking.k8s.io", "ingresses", "nginx router"),
   ...route("projectcontour.io", "httpproxies", "contour router"),
+  ...route("traefik.io", "traefikservices", "traefik router"),
   ...["get", "list", "watch", "create", "patch"].map((verb): Operation => ({ verb, group: "autoscaling", resource: "horizontalpodautoscalers", scope: "any", why: "autoscalerRef: the primary's HPA copy, and the informer" })),
   ...["get", "create", "patch"].map((verb): Operation => ({ verb, group: "keda.sh", resource: "scaledobjects", scope: "any", why: "autoscalerRef: the primary's ScaledObject copy, pausing the target's" })),
   ...["mutatingwebhookconfigurations", "validatingwebhookconfigurations"].flatMap((resource) =>

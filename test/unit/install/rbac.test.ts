@@ -135,6 +135,7 @@ describe("install RBAC", () => {
       TrafficSplit: [["split.smi-spec.io", "trafficsplits"]],
       Ingress: [["networking.k8s.io", "ingresses"]],
       HTTPProxy: [["projectcontour.io", "httpproxies"]],
+      TraefikService: [["traefik.io", "traefikservices"]],
       HorizontalPodAutoscaler: [["autoscaling", "horizontalpodautoscalers"]],
       ScaledObject: [["keda.sh", "scaledobjects"]],
     };
