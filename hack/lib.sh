@@ -16,6 +16,12 @@ GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.4.0}"
 EKS_CHARTS_VERSION="${EKS_CHARTS_VERSION:-v0.0.243-0.20260821194545-743f98a89b5b}"
 ISTIO_API_VERSION="${ISTIO_API_VERSION:-v1.27.0}"
 SMI_VERSION="${SMI_VERSION:-v0.5.0}"
+# KEDA's ScaledObject (autoscalerRef). v2.19 is the newest release whose go.mod this Go builds.
+KEDA_VERSION="${KEDA_VERSION:-v2.19.0}"
+# Contour's HTTPProxy (contour router), from the examples/contour CRD bundle in its module.
+CONTOUR_VERSION="${CONTOUR_VERSION:-v1.33.0}"
+# Traefik's TraefikService (traefik router), from the CRD reference in its module's docs.
+TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"
 
 CP_BIN="$AVIARY_CACHE/control-plane/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 CP_LOGS="$AVIARY_CACHE/logs"

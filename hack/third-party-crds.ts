@@ -3,7 +3,12 @@
  * those projects (downloaded by hack/cluster into the module cache), and prints them as one
  * multi-document YAML stream ready for `kubectl apply --server-side`.
  *
- * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir>
+ * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir> <keda dir> <contour dir> <traefik dir>
+ *
+ * App Mesh's CRDs come from the controller's Helm chart inside the eks-charts module (the
+ * controller's own module does not ship them); KEDA's ScaledObject (autoscalerRef) from
+ * KEDA's module; Contour's HTTPProxy from the CRD bundle of Contour's module; Traefik's TraefikService
+ * from the CRD reference in Traefik's module.
  *
  * SMI publishes its TrafficSplit CRD only as apiextensions.k8s.io/v1beta1, which API servers
  * stopped serving in 1.22; it is converted here to v1 field by field (the schema is the same
@@ -56,9 +61,9 @@ function toV1(crd: V1beta1Crd): Doc {
   };
 }
 
-const [gatewayApi, eksCharts, istioApi, smiSdk] = process.argv.slice(2);
-if (!gatewayApi || !eksCharts || !istioApi || !smiSdk) {
-  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go>");
+const [gatewayApi, eksCharts, istioApi, smiSdk, keda, contour, traefik] = process.argv.slice(2);
+if (!gatewayApi || !eksCharts || !istioApi || !smiSdk || !keda || !contour || !traefik) {
+  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go> <keda> <contour> <traefik>");
   process.exit(2);
 }
 
@@ -68,5 +73,8 @@ const crds: Doc[] = [
   ...readCrds(join(eksCharts, "stable/appmesh-controller/crds/crds.yaml")),
   ...readCrds(join(istioApi, "kubernetes/customresourcedefinitions.gen.yaml"), (n) => n.endsWith(".networking.istio.io")),
   ...readCrds(join(smiSdk, "crds/split.yaml")).map((d) => toV1(d as unknown as V1beta1Crd)),
+  ...readCrds(join(keda, "config/crd/bases/keda.sh_scaledobjects.yaml")),
+  ...readCrds(join(contour, "examples/contour/01-crds.yaml"), (n) => n === "httpproxies.projectcontour.io"),
+  ...readCrds(join(traefik, "docs/content/reference/dynamic-configuration/traefik.io_traefikservices.yaml")),
 ];
 process.stdout.write(crds.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));

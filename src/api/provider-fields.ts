@@ -21,7 +21,8 @@ export interface ProviderField {
   about: string;
 }
 
-const GATEWAYAPI: readonly RouterProvider[] = ["gatewayapi", "gatewayapi:v1"];
+const GATEWAYAPI: readonly RouterProvider[] = ["gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1"];
+const CONTOUR: readonly RouterProvider[] = ["contour"];
 const APPMESH: readonly RouterProvider[] = ["appmesh", "appmesh:v1beta2"];
 const ISTIO: readonly RouterProvider[] = ["istio"];
 const NGINX: readonly RouterProvider[] = ["nginx"];
@@ -31,9 +32,9 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   { path: "spec.ingressRef", honouredBy: NGINX, about: "the Ingress the canary Ingress is cloned from" },
   { path: "spec.routeRef", honouredBy: [], about: "APISIX route (provider apisix)" },
   { path: "spec.upstreamRef", honouredBy: [], about: "Gloo upstream (provider gloo)" },
-  { path: "spec.service.timeout", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI], about: "request timeout of the route" },
+  { path: "spec.service.timeout", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI, ...CONTOUR], about: "request timeout of the route" },
   { path: "spec.service.backendTimeout", honouredBy: GATEWAYAPI, about: "timeout of each backend request (HTTPRoute timeouts.backendRequest)" },
-  { path: "spec.service.retries", honouredBy: [...ISTIO, ...APPMESH], about: "retry policy" },
+  { path: "spec.service.retries", honouredBy: [...ISTIO, ...APPMESH, ...CONTOUR], about: "retry policy" },
   { path: "spec.service.rewrite", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI], about: "URI and authority rewrite (App Mesh: only the no-op rewrite to the matched prefix)" },
   { path: "spec.service.headers", honouredBy: [...ISTIO, ...GATEWAYAPI], about: "request and response header operations" },
   { path: "spec.service.corsPolicy", honouredBy: ISTIO, about: "CORS policy" },
@@ -41,7 +42,7 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   { path: "spec.service.gateways", honouredBy: ISTIO, about: "Istio gateways of the VirtualService" },
   { path: "spec.service.gatewayRefs", honouredBy: GATEWAYAPI, about: "parent Gateways of the HTTPRoute" },
   { path: "spec.service.hosts", honouredBy: [...ISTIO, ...GATEWAYAPI], about: "host names of the route" },
-  { path: "spec.service.match", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI], about: "request match of the route" },
+  { path: "spec.service.match", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI, ...CONTOUR], about: "request match of the route (Contour: the first URI prefix)" },
   { path: "spec.service.mirror", honouredBy: GATEWAYAPI, about: "extra mirror backends (HTTPRoute RequestMirror filters)" },
   { path: "spec.service.meshName", honouredBy: APPMESH, about: "App Mesh mesh name" },
   { path: "spec.service.backends", honouredBy: APPMESH, about: "App Mesh virtual-node backends" },

@@ -9,10 +9,10 @@
 import type { RouterFeature } from "./features.ts";
 
 /** The router implementations (router/<name>.ts). */
-export type RouterImplementation = "kubernetes" | "gatewayapi" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd";
+export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
-export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes";
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik";
 
 export interface ProviderEntry {
   router: RouterImplementation;
@@ -29,6 +29,9 @@ export const PROVIDER_TABLE = {
   kubernetes: { router: "kubernetes", features: [], builtins: "kubernetes" },
   gatewayapi: GATEWAY,
   "gatewayapi:v1": GATEWAY,
+  // The same router writing HTTPRoute gateway.networking.k8s.io/v1beta1, for controllers
+  // that do not serve v1 yet.
+  "gatewayapi:v1beta1": { ...GATEWAY, router: "gatewayapi-v1beta1" },
   appmesh: APPMESH,
   "appmesh:v1beta2": APPMESH,
   istio: { router: "istio", features: ["weights", "abMatch", "mirroring", "sessionAffinity"], builtins: "istio" },
@@ -36,6 +39,10 @@ export const PROVIDER_TABLE = {
   // TrafficSplit carries weights only; the mesh behind SMI is Linkerd's telemetry.
   smi: { router: "smi", features: ["weights"], builtins: "linkerd" },
   linkerd: { router: "linkerd", features: ["weights"], builtins: "linkerd" },
+  // HTTPProxy service weights; Contour's Envoy reports per upstream cluster.
+  contour: { router: "contour", features: ["weights"], builtins: "contour" },
+  // A weighted TraefikService; Traefik's own service metrics.
+  traefik: { router: "traefik", features: ["weights"], builtins: "traefik" },
 } as const satisfies Record<string, ProviderEntry>;
 
 export type RouterProvider = keyof typeof PROVIDER_TABLE;

@@ -1,5 +1,6 @@
 /**
- * The canary controller: informers on Canaries, Deployments, ConfigMaps and Secrets whose
+ * The canary controller: informers on Canaries, Deployments, ConfigMaps, Secrets and
+ * HorizontalPodAutoscalers whose
  * handlers only map a change to the Canary keys it concerns and enqueue them; a work queue
  * feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
  */
@@ -11,7 +12,7 @@ import type { Informer, InformerEvent } from "../kube/informer.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { configRefKey, configRefs } from "./canary/config-refs.ts";
-import { primaryDeploymentName } from "../ground/identity.ts";
+import { primaryAutoscalerName, primaryDeploymentName } from "../ground/identity.ts";
 import { createWorkQueue } from "./workqueue.ts";
 import { createGeneratedWatch } from "./generated-watch.ts";
 import { reconcileFailureLevel } from "./failure-level.ts";
@@ -36,6 +37,10 @@ export interface ControllerOptions {
   informers?: readonly Informer<KubeObject>[];
 }
 
+interface SlimHpa extends KubeObject {
+  spec: string;
+}
+
 /** What the Deployment cache keeps: enough to map a change to its Canary. */
 interface SlimDeployment extends KubeObject {
   configs: string[];
@@ -43,6 +48,8 @@ interface SlimDeployment extends KubeObject {
 interface SlimCanary extends KubeObject {
   target: string;
   primary: string;
+  /** `autoscalerRef.name` when it names an HPA; "" otherwise. */
+  hpa: string;
   /** What reconcile reacts to, besides the spec's generation: requests, finalizers, deletion. */
   intent: string;
 }
@@ -91,7 +98,9 @@ function canaryTransform(o: KubeObject): SlimCanary {
   const m = trimForCache(o).metadata;
   const intent = JSON.stringify([m.annotations ?? {}, m.labels ?? {}, m.finalizers ?? [], m.deletionTimestamp ?? null]);
   const metadata = { ...slimMeta(o), ...(m.generation !== undefined ? { generation: m.generation } : {}) };
-  return { apiVersion: o.apiVersion, kind: o.kind, metadata, target, primary: target ? primaryDeploymentName(c) : "", intent };
+  const scaler = c.spec?.autoscalerRef;
+  const hpa = scaler && scaler.kind !== "ScaledObject" ? (scaler.name ?? "") : "";
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata, target, primary: target ? primaryDeploymentName(c) : "", hpa, intent };
 }
 
 export function createCanaryController(opts: ControllerOptions): CanaryController {
@@ -157,7 +166,23 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   // the few that a target references. Secrets can be megabytes each (TLS bundles, dockerconfigs).
   const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("ConfigMap") });
   const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("Secret") });
-  const informers = [canaries, deployments, configMaps, secrets, ...(opts.informers ?? [])];
+  // An HPA's spec edit or its `-primary` copy's removal: the Canary whose autoscalerRef names
+  // it keeps the copy in step. HPAs carry no generation, so the cache keeps the spec as text
+  // to tell a spec edit from the HPA controller's status writes (every 15 s).
+  const hpas = createInformer<SlimHpa>({
+    client, apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", namespace, logger: log,
+    transform: (o) => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), spec: JSON.stringify(o.spec ?? null) }),
+    onEvent: (e) => {
+      if (e.type === "added" && !canaries.hasSynced()) return;
+      if (e.type === "updated" && e.old?.spec === e.object.spec) return;
+      const ns = e.object.metadata.namespace ?? "";
+      const name = e.object.metadata.name;
+      for (const c of canaries.list(ns)) {
+        if (c.hpa !== "" && (c.hpa === name || primaryAutoscalerName(c.hpa) === name)) queue.add(objectKey(c));
+      }
+    },
+  });
+  const informers = [canaries, deployments, configMaps, secrets, hpas, ...(opts.informers ?? [])];
   // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
   const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key) });
 

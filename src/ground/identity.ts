@@ -1,6 +1,7 @@
 /**
  * The identity of everything aviary generates for a Canary: names and suffixes
- * (`<target>-primary`, `<svc>`, `<svc>-primary`, `<svc>-canary`, `<config>-primary`), the
+ * (`<target>-primary`, `<svc>`, `<svc>-primary`, `<svc>-canary`, `<config>-primary`,
+ * `<autoscaler>-primary`), the
  * labels that mark an object as aviary's, the owner reference that lets the garbage
  * collector remove it with the Canary, and the selector label suffixed for the primary.
  *
@@ -46,6 +47,9 @@ export const primaryDeploymentName = (canary: Canary): string => canary.spec.tar
 
 /** The name of the primary's copy of a ConfigMap or Secret the target references. */
 export const primaryConfigName = (name: string): string => name + PRIMARY_SUFFIX;
+
+/** The primary's copy of the HorizontalPodAutoscaler or ScaledObject `autoscalerRef` names. */
+export const primaryAutoscalerName = (name: string): string => name + PRIMARY_SUFFIX;
 
 /** The controller owner reference every generated object carries, so deleting the Canary collects them. */
 export function canaryOwnerReference(canary: Canary): OwnerReference {

@@ -19,6 +19,12 @@
  *   selects the requests the canary upstream served.
  * - linkerd, smi: the Linkerd proxy's `response_total{namespace, deployment, direction,
  *   classification}` and `response_latency_ms_bucket`, inbound side.
+ * - contour: Contour's Envoy, `envoy_cluster_upstream_rq{envoy_cluster_name, envoy_response_code}`
+ *   and `envoy_cluster_upstream_rq_time_bucket` (milliseconds); Contour names the upstream
+ *   cluster `<namespace>/<service>/<port>/<hash>`, exported with `_` for `/`.
+ * - traefik: `traefik_service_requests_total{service, code}` and
+ *   `traefik_service_request_duration_seconds_bucket`; the Kubernetes CRD provider names a
+ *   Service `<namespace>-<service>-<port>@kubernetescrd`.
  * - kubernetes, gatewayapi: the application's own metrics. aviary's demo app exports
  *   exactly these, and any app that follows them works with the built-ins:
  *     http_requests_total{status="<HTTP status code>"}               counter
@@ -59,6 +65,8 @@ const ISTIO = `reporter="destination", destination_workload_namespace="{{ namesp
 const APPMESH = `kubernetes_namespace="{{ namespace }}", kubernetes_pod_name=~"${DEPLOYMENT_POD}"`;
 const NGINX = `namespace="{{ namespace }}", ingress="{{ ingress }}", canary!=""`;
 const LINKERD = `namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"`;
+const CONTOUR = `envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+"`;
+const TRAEFIK = `service=~"{{ namespace }}-{{ service }}-canary-[0-9a-zA-Z-]+@kubernetescrd"`;
 const APP = `namespace="{{ namespace }}", pod=~"${DEPLOYMENT_POD}"`;
 
 const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric, string>>>> = {
@@ -77,6 +85,14 @@ const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric
   linkerd: {
     "request-success-rate": successRate("response_total", LINKERD, `classification="failure"`),
     "request-duration": p99("response_latency_ms_bucket", LINKERD, false),
+  },
+  contour: {
+    "request-success-rate": successRate("envoy_cluster_upstream_rq", CONTOUR, `envoy_response_code=~"5.."`),
+    "request-duration": p99("envoy_cluster_upstream_rq_time_bucket", CONTOUR, false),
+  },
+  traefik: {
+    "request-success-rate": successRate("traefik_service_requests_total", TRAEFIK, `code=~"5.."`),
+    "request-duration": p99("traefik_service_request_duration_seconds_bucket", TRAEFIK, true),
   },
   kubernetes: {
     "request-success-rate": successRate("http_requests_total", APP, `status=~"5.."`),

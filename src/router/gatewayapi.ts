@@ -14,9 +14,11 @@ import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
 import type { Split } from "../ground/split.ts";
 
 export const GATEWAY_API_VERSION = `${GATEWAY_GROUP}/v1`;
+/** `gatewayapi:v1beta1`: the same HTTPRoute at the version older controllers serve. */
+export const GATEWAY_API_V1BETA1 = `${GATEWAY_GROUP}/v1beta1`;
 
 export interface GatewayApiRouterOptions {
-  /** The HTTPRoute apiVersion; default `gateway.networking.k8s.io/v1`. */
+  /** The HTTPRoute apiVersion; default `gateway.networking.k8s.io/v1` (v1beta1 has the same schema). */
   apiVersion?: string;
 }
 

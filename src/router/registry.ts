@@ -6,7 +6,9 @@
 import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "../api/providers.ts";
 import type { RouterImplementation } from "../api/providers.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
-import { createGatewayApiRouter } from "./gatewayapi.ts";
+import { createContourRouter } from "./contour.ts";
+import { createTraefikRouter } from "./traefik.ts";
+import { GATEWAY_API_V1BETA1, createGatewayApiRouter } from "./gatewayapi.ts";
 import { createIstioRouter } from "./istio.ts";
 import { createKubernetesRouter } from "./kubernetes.ts";
 import { createNginxRouter } from "./nginx.ts";
@@ -20,11 +22,14 @@ type RouterFactory = (deps: RouterDeps, opts: RouterRegistryOptions) => Router;
 const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   kubernetes: createKubernetesRouter,
   gatewayapi: (deps) => createGatewayApiRouter(deps),
+  "gatewayapi-v1beta1": (deps) => createGatewayApiRouter(deps, { apiVersion: GATEWAY_API_V1BETA1 }),
   istio: (deps) => createIstioRouter(deps),
   nginx: (deps, opts) => createNginxRouter(deps, opts.nginx),
   appmesh: (deps) => createAppMeshRouter(deps),
   smi: (deps) => createSmiRouter(deps),
   linkerd: (deps) => createSmiRouter(deps, { name: "linkerd" }),
+  contour: (deps) => createContourRouter(deps),
+  traefik: (deps) => createTraefikRouter(deps),
 };
 
 export interface RouterRegistryOptions {

@@ -3,6 +3,7 @@ import { effectiveProvider } from "../providers.ts";
 import { ignoredFields, ignoredRule } from "../provider-fields.ts";
 import { API_VERSION, KIND_CANARY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
 import type { RouterProvider } from "../types.ts";
+import { providerEntry } from "../providers.ts";
 import { checkAnalysis } from "./analysis.ts";
 import { checkMatchList } from "./match.ts";
 import { checkTypeMeta, Fields, isDnsLabel, isDnsSubdomain, isRecord, oneOfRule, Problems } from "./problems.ts";
@@ -93,9 +94,11 @@ function checkAutoscalerRef(spec: Fields): void {
   const ref = spec.object("autoscalerRef");
   if (ref === undefined) return;
   ref.string("name", { required: true });
-  ref.string("kind", { oneOf: ["HorizontalPodAutoscaler"] });
+  const kind = ref.string("kind", { oneOf: ["HorizontalPodAutoscaler", "ScaledObject"] });
   const apiVersion = ref.string("apiVersion");
-  if (apiVersion !== undefined && !/^autoscaling\/v\d/.test(apiVersion)) {
+  if (kind === "ScaledObject") {
+    if (apiVersion !== undefined && apiVersion !== "keda.sh/v1alpha1") ref.problems.error(ref.at("apiVersion"), "must be keda.sh/v1alpha1 for kind ScaledObject");
+  } else if (apiVersion !== undefined && !/^autoscaling\/v\d/.test(apiVersion)) {
     ref.problems.error(ref.at("apiVersion"), "must be an autoscaling API version (autoscaling/v2)");
   }
   ref.stringMap("primaryScalerQueries");
@@ -211,7 +214,7 @@ function checkGatewayRefs(service: Fields, router: RouterProvider | undefined): 
     ref.string("sectionName");
     ref.integer("port", { min: 1, max: 65535 });
   }
-  if (router === "gatewayapi" || router === "gatewayapi:v1") {
+  if (router !== undefined && providerEntry(router).router.startsWith("gatewayapi")) {
     const refs = service.value.gatewayRefs;
     if (refs === undefined || refs === null) {
       service.problems.error(service.at("gatewayRefs"), `is required when provider is ${router} (the HTTPRoute's parent Gateways)`);

@@ -20,6 +20,7 @@ import type { RouterRegistry } from "../../router/registry.ts";
 import type { HandlerResult } from "../workqueue.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import { applyActions } from "./apply.ts";
+import { syncPrimaryAutoscaler } from "./autoscaler.ts";
 import { observe } from "./observe.ts";
 import { namespaceTerminating, restoreConfigCopies, restoreServices } from "./restore.ts";
 import type { RestoreResult } from "./restore.ts";
@@ -129,6 +130,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       const status = withProviderStatus(clearReadyProblem(decision.status, now), stored, provider, new Date(now()).toISOString());
       const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };
       await applyActions(decision.actions, ctx);
+      if (keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
       await writeStatus(deps.kube, ref, stored, status, signal);
       deps.onStatus?.(canary, status);
       if (decision.status.phase !== stored.status?.phase) {
@@ -167,6 +169,12 @@ async function restoreGenerated(canary: Canary, kube: KubeClient, signal: AbortS
 function keepsRoutes(canary: Canary): boolean {
   const phase = canary.status?.phase;
   return phase !== undefined && phase !== "Initializing" && canary.spec.suspend !== true && canary.metadata.deletionTimestamp === undefined;
+}
+
+/** The primary's autoscaler copy follows the primary: once it exists, until the Canary goes. */
+function keepsAutoscaler(canary: Canary, observed: Observed, actions: readonly { type: string }[]): boolean {
+  if (canary.spec.autoscalerRef === undefined || canary.spec.suspend === true || canary.metadata.deletionTimestamp !== undefined) return false;
+  return observed.primary !== null || actions.some((a) => a.type === "initialize");
 }
 
 const IDLE_PHASES: ReadonlySet<string> = new Set(["Initialized", "Succeeded", "Failed"]);

@@ -19,6 +19,8 @@ const RESOURCES: Record<string, string> = {
   VirtualNode: "virtualnodes.appmesh.k8s.aws",
   Ingress: "ingresses.networking.k8s.io",
   HTTPRoute: "httproutes.gateway.networking.k8s.io",
+  HTTPProxy: "httpproxies.projectcontour.io",
+  TraefikService: "traefikservices.traefik.io",
   Service: "services",
 };
 

@@ -1,6 +1,6 @@
 /**
- * The routers write Gateway API, App Mesh, Istio and SMI objects; these tests prove that the
- * real CRD schemas are installed: the API server rejects an object that breaks the schema and
+ * The routers write Gateway API, App Mesh, Istio, SMI, Contour and Traefik objects, and autoscalerRef copies
+ * KEDA ScaledObjects; these tests prove that the real CRD schemas are installed: the API server rejects an object that breaks the schema and
  * stores one that follows it.
  */
 import assert from "node:assert/strict";
@@ -77,6 +77,42 @@ const cases: Case[] = [
       spec: { backends: [{ service: "podinfo-primary" }] },
     },
     rejection: /service|weight/,
+  },
+  {
+    name: "KEDA ScaledObject (v1alpha1)",
+    valid: {
+      apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "podinfo" },
+      spec: { scaleTargetRef: { name: "podinfo-primary" }, minReplicaCount: 1, maxReplicaCount: 3, triggers: [{ type: "cpu", metadata: { value: "50" } }] },
+    },
+    invalid: {
+      apiVersion: "keda.sh/v1alpha1", kind: "ScaledObject", metadata: { name: "broken" },
+      spec: { scaleTargetRef: { name: "podinfo-primary" } },
+    },
+    rejection: /triggers/,
+  },
+  {
+    name: "Contour HTTPProxy (projectcontour.io/v1)",
+    valid: {
+      apiVersion: "projectcontour.io/v1", kind: "HTTPProxy", metadata: { name: "podinfo" },
+      spec: { routes: [{ conditions: [{ prefix: "/" }], services: [{ name: "podinfo-primary", port: 9898, weight: 90 }, { name: "podinfo-canary", port: 9898, weight: 10 }] }] },
+    },
+    invalid: {
+      apiVersion: "projectcontour.io/v1", kind: "HTTPProxy", metadata: { name: "broken" },
+      spec: { routes: [{ services: [{ name: "podinfo-primary", weight: 90 }] }] },
+    },
+    rejection: /port/,
+  },
+  {
+    name: "Traefik TraefikService (traefik.io/v1alpha1)",
+    valid: {
+      apiVersion: "traefik.io/v1alpha1", kind: "TraefikService", metadata: { name: "podinfo" },
+      spec: { weighted: { services: [{ name: "podinfo-primary", port: 9898, weight: 90 }, { name: "podinfo-canary", port: 9898, weight: 10 }] } },
+    },
+    invalid: {
+      apiVersion: "traefik.io/v1alpha1", kind: "TraefikService", metadata: { name: "broken" },
+      spec: { weighted: { services: [{ port: 9898, weight: 90 }] } },
+    },
+    rejection: /name/,
   },
 ];
 

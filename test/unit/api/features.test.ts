@@ -11,24 +11,27 @@ describe("router features", () => {
       kubernetes: [],
       gatewayapi: ["weights", "abMatch", "mirroring", "sessionAffinity"],
       "gatewayapi:v1": ["weights", "abMatch", "mirroring", "sessionAffinity"],
+      "gatewayapi:v1beta1": ["weights", "abMatch", "mirroring", "sessionAffinity"],
       appmesh: ["weights", "abMatch"],
       "appmesh:v1beta2": ["weights", "abMatch"],
       istio: ["weights", "abMatch", "mirroring", "sessionAffinity"],
       nginx: ["weights", "abMatch"],
       smi: ["weights"],
       linkerd: ["weights"],
+      contour: ["weights"],
+      traefik: ["weights"],
     });
   });
 
   it("lists the routers that support a feature", () => {
-    assert.deepEqual(routersSupporting("mirroring"), ["gatewayapi", "gatewayapi:v1", "istio"]);
+    assert.deepEqual(routersSupporting("mirroring"), ["gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]);
   });
 
   it("resolves an empty provider to the default and an unknown one to nothing", () => {
     assert.equal(resolveRouterProvider(undefined), "kubernetes");
     assert.equal(resolveRouterProvider("", "istio"), "istio");
     assert.equal(resolveRouterProvider("appmesh:v1beta2"), "appmesh:v1beta2");
-    assert.equal(resolveRouterProvider("contour"), undefined);
+    assert.equal(resolveRouterProvider("ambassador"), undefined);
     assert.equal(resolveRouterProvider(3), undefined);
     assert.equal(isRouterProvider("Istio"), false);
   });

@@ -33,7 +33,7 @@ describe("the provider in effect", () => {
   });
 
   it("never falls back from an unknown spec.provider", () => {
-    assert.deepEqual(effectiveProvider({ spec: { provider: "contour" } }, "istio"), { name: "contour", known: false, source: "spec" });
+    assert.deepEqual(effectiveProvider({ spec: { provider: "gloo" } }, "istio"), { name: "gloo", known: false, source: "spec" });
   });
 
   it("decides validation: a weighted canary without spec.provider is valid under a meshed default, rejected naming kubernetes without one", () => {
@@ -59,9 +59,9 @@ describe("--mesh-provider", () => {
   });
 
   it("refuses an unknown provider at start-up, naming the flag and the choices", () => {
-    assert.throws(() => parse(["--mesh-provider", "traefik"]), (err: unknown) => {
+    assert.throws(() => parse(["--mesh-provider", "gloo"]), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /^--mesh-provider: must be one of kubernetes, .*istio.*, got "traefik"$/);
+      assert.match(err.message, /^--mesh-provider: must be one of kubernetes, .*istio.*, got "gloo"$/);
       return true;
     });
   });

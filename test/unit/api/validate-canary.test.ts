@@ -16,8 +16,8 @@ import {
 const errors = (obj: unknown): string[] => errorsOf(validateCanary(obj)).map(formatProblem);
 const warnings = (obj: unknown): string[] => warningsOf(validateCanary(obj)).map(formatProblem);
 
-const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd";
-const AB_ROUTERS = "gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx";
+const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik";
+const AB_ROUTERS = "gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx";
 const PORT_NAME_RULE = "must be an RFC 1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)";
 const SERVICE_NAME_RULE = "must be a lowercase RFC 1035 label of at most 55 characters, so that <name>-primary is a valid Service name";
 
@@ -29,7 +29,7 @@ interface InvalidCase {
 }
 
 const invalid: InvalidCase[] = [
-  { name: "unknown router provider", base: istioCanary, changes: { "spec.provider": "traefik" }, expected: [`spec.provider: names provider traefik, which aviary does not serve: must be one of: ${PROVIDERS}`] },
+  { name: "unknown router provider", base: istioCanary, changes: { "spec.provider": "ambassador" }, expected: [`spec.provider: names provider ambassador, which aviary does not serve: must be one of: ${PROVIDERS}`] },
   { name: "port name longer than a DNS label", base: istioCanary, changes: { "spec.service.portName": "a".repeat(64) }, expected: [`spec.service.portName: ${PORT_NAME_RULE}`] },
   { name: "provider of the wrong type", base: istioCanary, changes: { "spec.provider": 7 }, expected: ["spec.provider: must be a string"] },
   { name: "Flagger apiVersion left unchanged", base: istioCanary, changes: { apiVersion: "flagger.app/v1beta1" }, expected: ["apiVersion: must be aviary.dev/v1beta1"] },
@@ -137,14 +137,14 @@ const invalid: InvalidCase[] = [
     name: "mirroring with nginx",
     base: nginxCanary,
     changes: { "spec.analysis.mirror": true },
-    expected: ["spec.analysis.mirror: is not supported by provider nginx: traffic mirroring needs one of gatewayapi, gatewayapi:v1, istio"],
+    expected: ["spec.analysis.mirror: is not supported by provider nginx: traffic mirroring needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio"],
   },
   { name: "nginx without ingressRef", base: nginxCanary, changes: { "spec.ingressRef": undefined }, expected: ["spec.ingressRef: is required when provider is nginx"] },
   {
     name: "weights with the kubernetes router",
     base: blueGreenCanary,
     changes: { "spec.analysis.iterations": undefined, "spec.analysis.stepWeight": 10 },
-    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd; use iterations for blue/green`],
+    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik; use iterations for blue/green`],
   },
   {
     name: "analysis without a strategy",
@@ -192,13 +192,14 @@ const invalid: InvalidCase[] = [
     name: "session affinity with App Mesh",
     base: appMeshCanary,
     changes: { "spec.analysis.sessionAffinity": { cookieName: "canary" } },
-    expected: ["spec.analysis.sessionAffinity: is not supported by provider appmesh: session affinity needs one of gatewayapi, gatewayapi:v1, istio"],
+    expected: ["spec.analysis.sessionAffinity: is not supported by provider appmesh: session affinity needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, istio"],
   },
   { name: "session affinity without a cookie name", base: gatewayApiCanary, changes: { "spec.analysis.sessionAffinity.cookieName": undefined }, expected: ["spec.analysis.sessionAffinity.cookieName: is required"] },
   { name: "negative progress deadline", base: istioCanary, changes: { "spec.progressDeadlineSeconds": -1 }, expected: ["spec.progressDeadlineSeconds: must be at least 1"] },
   { name: "skipAnalysis as a string", base: istioCanary, changes: { "spec.skipAnalysis": "yes" }, expected: ["spec.skipAnalysis: must be true or false"] },
   { name: "metricsServer without a scheme", base: istioCanary, changes: { "spec.metricsServer": "prometheus:9090" }, expected: ["spec.metricsServer: must be an http or https URL"] },
-  { name: "autoscalerRef of another kind", base: appMeshCanary, changes: { "spec.autoscalerRef.kind": "ScaledObject" }, expected: ["spec.autoscalerRef.kind: must be one of: HorizontalPodAutoscaler"] },
+  { name: "autoscalerRef of another kind", base: appMeshCanary, changes: { "spec.autoscalerRef.kind": "VerticalPodAutoscaler" }, expected: ["spec.autoscalerRef.kind: must be one of: HorizontalPodAutoscaler, ScaledObject"] },
+  { name: "ScaledObject at an autoscaling version", base: appMeshCanary, changes: { "spec.autoscalerRef.kind": "ScaledObject" }, expected: ["spec.autoscalerRef.apiVersion: must be keda.sh/v1alpha1 for kind ScaledObject"] },
   { name: "analysis that is not an object", base: istioCanary, changes: { "spec.analysis": "fast" }, expected: ["spec.analysis: must be an object"] },
   { name: "metrics that is not a list", base: istioCanary, changes: { "spec.analysis.metrics": {} }, expected: ["spec.analysis.metrics: must be a list"] },
   { name: "metric that is not an object", base: istioCanary, changes: { "spec.analysis.metrics": [5] }, expected: ["spec.analysis.metrics[0]: must be an object"] },
@@ -233,13 +234,13 @@ describe("validateCanary", () => {
 
   it("reports every problem at once, not only the first", () => {
     const doc = edits(istioCanary(), {
-      "spec.provider": "traefik",
+      "spec.provider": "ambassador",
       "spec.service.port": -1,
       "spec.analysis.stepWeight": 0,
       "spec.analysis.webhooks.0.url": "ftp://x",
     });
     assert.deepEqual(errors(doc), [
-      `spec.provider: names provider traefik, which aviary does not serve: must be one of: ${PROVIDERS}`,
+      `spec.provider: names provider ambassador, which aviary does not serve: must be one of: ${PROVIDERS}`,
       "spec.service.port: must be between 1 and 65535",
       "spec.analysis.stepWeight: must be between 1 and 100",
       "spec.analysis.webhooks[0].url: must be an http or https URL",
@@ -259,7 +260,7 @@ describe("validateCanary", () => {
     const doc = edits(istioCanary(), { "spec.provider": "" });
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "istio" })), []);
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "kubernetes" })).map(formatProblem), [
-      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd; use iterations for blue/green",
+      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik; use iterations for blue/green",
     ]);
   });
 

@@ -56,6 +56,10 @@ export const REQUIRED: readonly Operation[] = [
   ...route("networking.k8s.io", "ingresses", "nginx router"),
   ...["get", "list"].map((verb): Operation => ({ verb, group: "metrics.keptn.sh", resource: "keptnmetrics", scope: "any", why: "keptn metric templates read a KeptnMetric" })),
   ...["get", "create", "delete"].map((verb): Operation => ({ verb, group: "metrics.keptn.sh", resource: "analyses", scope: "any", why: "keptn metric templates run an Analysis" })),
+  ...route("projectcontour.io", "httpproxies", "contour router"),
+  ...route("traefik.io", "traefikservices", "traefik router"),
+  ...["get", "list", "watch", "create", "patch"].map((verb): Operation => ({ verb, group: "autoscaling", resource: "horizontalpodautoscalers", scope: "any", why: "autoscalerRef: the primary's HPA copy, and the informer" })),
+  ...["get", "create", "patch"].map((verb): Operation => ({ verb, group: "keda.sh", resource: "scaledobjects", scope: "any", why: "autoscalerRef: the primary's ScaledObject copy, pausing the target's" })),
   ...["mutatingwebhookconfigurations", "validatingwebhookconfigurations"].flatMap((resource) =>
     ["get", "patch"].map((verb): Operation => ({ verb, group: "admissionregistration.k8s.io", resource, scope: "cluster", name: WEBHOOK_CONFIGURATION, why: "caBundle" })),
   ),

@@ -138,6 +138,10 @@ describe("install RBAC", () => {
       Ingress: [["networking.k8s.io", "ingresses"]],
       KeptnMetric: [["metrics.keptn.sh", "keptnmetrics"]],
       Analysis: [["metrics.keptn.sh", "analyses"]],
+      HTTPProxy: [["projectcontour.io", "httpproxies"]],
+      TraefikService: [["traefik.io", "traefikservices"]],
+      HorizontalPodAutoscaler: [["autoscaling", "horizontalpodautoscalers"]],
+      ScaledObject: [["keda.sh", "scaledobjects"]],
     };
     /** Kinds every authenticated user may use through Kubernetes' default roles. */
     const BY_DEFAULT = new Set(REQUIRED.filter((op) => op.grantedByDefault).map((op) => op.resource));

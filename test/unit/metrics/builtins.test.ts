@@ -22,7 +22,7 @@ describe("metrics/builtins", () => {
   });
 
   it("throws for an unknown router instead of falling back", () => {
-    assert.throws(() => builtinQueryTemplate("request-success-rate", "traefik"), MetricConfigError);
+    assert.throws(() => builtinQueryTemplate("request-success-rate", "ambassador"), MetricConfigError);
   });
 
   it("renders the kubernetes queries over the application's own metrics", () => {

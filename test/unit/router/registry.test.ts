@@ -37,6 +37,7 @@ describe("router registry", () => {
   it("accepts gatewayapi:v1 as an alias of gatewayapi", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     assert.equal(registry.get("gatewayapi:v1"), registry.get("gatewayapi"));
+    assert.notEqual(registry.get("gatewayapi:v1beta1"), registry.get("gatewayapi"), "v1beta1 is its own instance, pinned to HTTPRoute v1beta1");
     // Every provider name validation accepts has a router, and no other name does.
     assert.deepEqual([...registry.names].sort(), [...ROUTER_PROVIDERS].sort());
   });
@@ -50,7 +51,7 @@ describe("router registry", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     for (const name of ["istio-typo", "Kubernetes", "toString", "constructor"]) {
       assert.throws(() => registry.get(name), (err: unknown) =>
-        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd$/.test(err.message));
+        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik$/.test(err.message));
     }
     assert.throws(() => createRouterRegistry({ kube: new FakeKube(), logger }, { defaultProvider: "linkerd2" }), UnknownRouterError);
   });

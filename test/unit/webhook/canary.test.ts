@@ -70,7 +70,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
   });
 
   it("denies with every error as `path: rule`, in one message", async () => {
-    const bad = canary("podinfo", { provider: "traefik", analysis: { interval: "often", stepWeight: 120, maxWeight: 50 } });
+    const bad = canary("podinfo", { provider: "ambassador", analysis: { interval: "often", stepWeight: 120, maxWeight: 50 } });
     const result = await createCanaryValidator({ lookups: lookups(complete) }).handle(create(bad), ctx());
     assert.equal(result.allowed, false);
     assert.equal(result.code, 422);
@@ -125,7 +125,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
   });
 
   it("skips deletes, subresources, objects being deleted and updates that leave the spec alone", async () => {
-    const bad = canary("podinfo", { provider: "traefik" });
+    const bad = canary("podinfo", { provider: "ambassador" });
     const withFinalizer = { ...bad, metadata: { ...bad.metadata, finalizers: ["aviary.dev/finalizer"] } };
     const deleting = { ...bad, metadata: { ...bad.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" } };
     const cases: AdmissionRequest[] = [
@@ -138,7 +138,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
       assert.equal(needsValidation(req), false);
       assert.deepEqual(await createCanaryValidator().handle(req, ctx()), { allowed: true });
     }
-    const changed = admissionRequest("UPDATE", gvk("Canary"), canary("podinfo", { provider: "traefik" }), canary());
+    const changed = admissionRequest("UPDATE", gvk("Canary"), canary("podinfo", { provider: "ambassador" }), canary());
     assert.equal((await createCanaryValidator().handle(changed, ctx())).allowed, false);
   });
 
