@@ -40,18 +40,31 @@ async function render(dir = MANIFESTS): Promise<Obj[]> {
   return parseAllDocuments(out).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => o !== null);
 }
 
-/** `kubectl auth can-i` for one operation, as `user`; true when the authorizer says yes. */
+/**
+ * The API server's authorizer asked directly (a SubjectAccessReview for one operation, as the
+ * service account `user`): true when it allows it. Group and resource are named exactly, so the
+ * answer does not depend on whether a third-party CRD happens to be installed.
+ */
 async function canI(user: string, op: Operation, namespaces: Record<Operation["scope"], string | undefined>): Promise<boolean> {
   const [resource, subresource] = op.resource.split("/");
-  const qualified = op.group === "" ? resource! : `${resource}.${op.group}`;
-  const args = ["auth", "can-i", op.verb, op.name ? `${qualified}/${op.name}` : qualified, `--as=${user}`];
-  if (subresource) args.push(`--subresource=${subresource}`);
   const ns = namespaces[op.scope];
-  if (ns) args.push("-n", ns);
-  const r = await kubectl(args);
-  const answer = r.stdout.trim().split("\n").at(-1);
-  if (answer !== "yes" && answer !== "no") throw new Error(`kubectl ${args.join(" ")}: ${r.stderr || r.stdout}`);
-  return answer === "yes";
+  const [, saNamespace] = user.split(":");
+  const review = {
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SubjectAccessReview",
+    spec: {
+      user,
+      groups: ["system:serviceaccounts", `system:serviceaccounts:${saNamespace}`, "system:authenticated"],
+      resourceAttributes: {
+        verb: op.verb, group: op.group, resource,
+        ...(subresource ? { subresource } : {}),
+        ...(op.name ? { name: op.name } : {}),
+        ...(ns ? { namespace: ns } : {}),
+      },
+    },
+  };
+  const out = await kubectlOk(["create", "-f", "-", "-o", "jsonpath={.status.allowed}"], JSON.stringify(review));
+  return out.trim() === "true";
 }
 
 /** Runs `fn` over `items` with at most `limit` at once (the machine is small and shared). */
