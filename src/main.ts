@@ -29,6 +29,7 @@ import { startWebhook } from "./webhook/run.ts";
 import type { RunningWebhook } from "./webhook/run.ts";
 import { whoAmI } from "./kube/identity.ts";
 import { readSecretData } from "./kube/secrets.ts";
+import { createExternalMetricsReader } from "./kube/external-metrics.ts";
 
 export interface Running {
   stop(): Promise<void>;
@@ -44,7 +45,8 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const metrics = createAviaryMetrics(registry);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
   const routers = createRouterRegistry({ kube: client, logger: log }, { nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
-  const metricProviders = createMetricProviderRegistry();
+  const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
+  const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
   const checks = createCheckRunner({
     metrics: {
       registry: metricProviders,
@@ -141,6 +143,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       }
       await ops.close();
       await client.close();
+      await externalMetrics.close();
     },
   };
 }

@@ -44,7 +44,7 @@ export type { RouterProvider } from "./providers.ts";
 export const TARGET_KINDS = ["Deployment"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
-export const METRIC_PROVIDER_TYPES = ["prometheus", "cloudwatch", "datadog", "newrelic", "web"] as const;
+export const METRIC_PROVIDER_TYPES = ["prometheus", "cloudwatch", "datadog", "newrelic", "web", "graphite", "influxdb", "dynatrace", "splunk", "externalmetrics", "keptn", "stackdriver"] as const;
 export type MetricProviderType = (typeof METRIC_PROVIDER_TYPES)[number];
 
 /** Metrics that need no MetricTemplate: aviary ships a PromQL query per router. */

@@ -229,6 +229,7 @@ async function resolveMetric(
     throw new MetricConfigError(`interval: ${(err as Error).message}`);
   }
   const ctx: TemplateContext = {
+    name: canary.metadata.name,
     namespace,
     target: canary.spec.targetRef.name,
     service: canary.spec.service.name ?? canary.spec.targetRef.name,

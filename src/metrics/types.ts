@@ -1,6 +1,6 @@
 /**
- * The metric-provider port: one small interface per backend (Prometheus, CloudWatch,
- * Datadog, New Relic, any JSON endpoint) and the typed errors every provider speaks.
+ * The metric-provider port: one small interface per backend (METRIC_PROVIDER_TYPES in
+ * src/api/types.ts) and the typed errors every provider speaks.
  *
  * "No data" is an outcome the analysis decides on (onNoData), so it is its own error
  * type and never a zero, a NaN or a crash. Several values where one was expected is a
@@ -22,7 +22,8 @@ export interface MetricProvider {
 
 /**
  * `spec.provider` of a MetricTemplate with the fields aviary reads beyond Flagger's.
- * `headers` are sent with every request (prometheus, datadog, newrelic, web); for `web`,
+ * `headers` are sent with every request of the HTTP providers (all but cloudwatch, keptn and
+ * externalmetrics through the cluster); for `web`,
  * `method` and `body` shape the request and `address` is the endpoint URL; for
  * `cloudwatch`, `address` is an endpoint override and `window` (a duration) is how far
  * back GetMetricData looks.

@@ -1,18 +1,22 @@
 /** Validation of MetricTemplate and AlertProvider objects. */
 import { ALERT_PROVIDER_TYPES, API_VERSION, KIND_ALERT_PROVIDER, KIND_METRIC_TEMPLATE, METRIC_PROVIDER_TYPES } from "../types.ts";
+import { parseQueryTemplate, templateReferences, TemplateSyntaxError, UNCLOSED_ACTION } from "../query-template.ts";
+import type { TemplateNode } from "../query-template.ts";
 import { checkTypeMeta, Fields, isRecord, Problems } from "./problems.ts";
 import type { ValidationProblem } from "./problems.ts";
 
 /** The names a MetricTemplate query may use, besides `variables.<name>` (as src/metrics/template.ts fills them). */
-export const TEMPLATE_VARIABLES = ["namespace", "target", "service", "ingress", "interval"] as const;
+export const TEMPLATE_VARIABLES = ["name", "namespace", "target", "service", "ingress", "interval"] as const;
+/** Go's built-in template functions that a query may call. */
+const TEMPLATE_BUILTINS = ["printf", "print", "urlquery", "index", "len"] as const;
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const VARIABLE_REF = /^variables\.[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** Providers that cannot authenticate without a Secret. */
-const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic"];
+const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace", "splunk", "stackdriver"];
 /** Providers whose API address has no sensible default. */
-const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web"];
+const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web", "graphite", "influxdb", "dynatrace", "splunk"];
 
 function root(obj: unknown, kind: string, problems: Problems): Fields | undefined {
   if (!isRecord(obj)) {
@@ -49,16 +53,16 @@ export function validateMetricTemplate(obj: unknown): ValidationProblem[] {
 
 function checkQueryTemplate(spec: Fields, query: string, type: string | undefined): void {
   const at = spec.at("query");
-  // A `}}` alone is ordinary text (compact JSON ends nested objects with it); a `{{` that no
-  // `}}` closes is a placeholder someone forgot to finish.
-  if (query.replace(PLACEHOLDER, "").includes("{{")) {
-    spec.problems.error(at, "has a {{ without a matching }}");
+  let nodes: TemplateNode[];
+  try {
+    nodes = parseQueryTemplate(query);
+  } catch (err) {
+    if (!(err instanceof TemplateSyntaxError)) throw err;
+    spec.problems.error(at, err.message === UNCLOSED_ACTION ? err.message : `is not a valid template: ${err.message} (at character ${err.offset})`);
     return;
   }
-  const known: readonly string[] = TEMPLATE_VARIABLES;
-  for (const m of query.matchAll(PLACEHOLDER)) {
-    const name = m[1] ?? "";
-    if (!known.includes(name) && !VARIABLE_REF.test(name)) {
+  for (const name of templateReferences(nodes)) {
+    if (!isTemplateName(name)) {
       spec.problems.error(at, `uses {{ ${name} }}, which is not a template variable (use ${TEMPLATE_VARIABLES.join(", ")} or variables.<name>)`);
     }
   }
@@ -71,6 +75,12 @@ function checkQueryTemplate(spec: Fields, query: string, type: string | undefine
       spec.problems.error(at, "must be a JSON list of CloudWatch MetricDataQueries for provider cloudwatch");
     }
   }
+}
+
+/** A name a query may use: a canary fact, a built-in function, `variables` or `variables.<name>`. */
+function isTemplateName(name: string): boolean {
+  if (name === "variables" || VARIABLE_REF.test(name)) return true;
+  return ([...TEMPLATE_VARIABLES, ...TEMPLATE_BUILTINS] as readonly string[]).includes(name);
 }
 
 export function validateAlertProvider(obj: unknown): ValidationProblem[] {

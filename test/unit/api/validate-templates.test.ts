@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { errorsOf, formatProblem, validateAlertProvider, validateMetricTemplate, warningsOf } from "../../../src/api/validate.ts";
 import type { AlertProvider, MetricTemplate } from "../../../src/api/types.ts";
+import { METRIC_PROVIDER_TYPES } from "../../../src/api/types.ts";
 import { edits } from "./edit.ts";
 
 const errors = (problems: ReturnType<typeof validateMetricTemplate>): string[] => errorsOf(problems).map(formatProblem);
@@ -56,7 +57,7 @@ describe("validateMetricTemplate", () => {
   });
 
   const invalid: Array<[string, () => MetricTemplate, Record<string, unknown>, string[]]> = [
-    ["unknown provider type", prometheusTemplate, { "spec.provider.type": "graphite" }, ["spec.provider.type: must be one of: prometheus, cloudwatch, datadog, newrelic, web"]],
+    ["unknown provider type", prometheusTemplate, { "spec.provider.type": "skywalking" }, [`spec.provider.type: must be one of: ${METRIC_PROVIDER_TYPES.join(", ")}`]],
     ["prometheus without an address", prometheusTemplate, { "spec.provider.address": undefined }, ["spec.provider.address: is required"]],
     ["web without an address", prometheusTemplate, { "spec.provider": { type: "web" } }, ["spec.provider.address: is required"]],
     ["address that is not a URL", prometheusTemplate, { "spec.provider.address": "prometheus:9090" }, ["spec.provider.address: must be an http or https URL"]],
@@ -70,7 +71,7 @@ describe("validateMetricTemplate", () => {
       "unknown template variable",
       prometheusTemplate,
       { "spec.query": "up{pod=\"{{ pod }}\"}" },
-      ["spec.query: uses {{ pod }}, which is not a template variable (use namespace, target, service, ingress, interval or variables.<name>)"],
+      ["spec.query: uses {{ pod }}, which is not a template variable (use name, namespace, target, service, ingress, interval or variables.<name>)"],
     ],
     ["cloudwatch query that is not JSON", cloudwatchTemplate, { "spec.query": "SELECT AVG(CPUUtilization)" }, ["spec.query: must be a JSON list of CloudWatch MetricDataQueries for provider cloudwatch"]],
     ["empty region", cloudwatchTemplate, { "spec.provider.region": "" }, ["spec.provider.region: must not be empty"]],
@@ -86,6 +87,20 @@ describe("validateMetricTemplate", () => {
   it("accepts compact CloudWatch JSON, whose nested objects end in }}", () => {
     const compact = '[{"id":"e","returnData":true,"metricStat":{"period":60,"stat":"Sum","metric":{"namespace":"AWS/ApplicationELB","metricName":"HTTPCode_Target_5XX_Count","dimensions":[{"name":"LoadBalancer","value":"{{ variables.lb }}"}]}}}]';
     assert.deepEqual(errors(validateMetricTemplate(edits(cloudwatchTemplate(), { "spec.query": compact }))), []);
+  });
+
+  it("accepts Go template constructs Flagger renders: trim markers, comments, printf pipelines, {{ name }}", () => {
+    const query = '{{- /* canary only */ -}} up{app="{{ target | printf "%s-canary" }}", id="{{ name }}.{{ namespace }}", x="{{ index variables "x" }}"}';
+    assert.deepEqual(errors(validateMetricTemplate(edits(prometheusTemplate(), { "spec.query": query }))), []);
+  });
+
+  it("rejects template data references and unsupported actions, naming them", () => {
+    assert.deepEqual(errors(validateMetricTemplate(edits(prometheusTemplate(), { "spec.query": "up{ns=\"{{ .Namespace }}\"}" }))), [
+      "spec.query: uses {{ .Namespace }}, which is not a template variable (use name, namespace, target, service, ingress, interval or variables.<name>)",
+    ]);
+    assert.deepEqual(errors(validateMetricTemplate(edits(prometheusTemplate(), { "spec.query": "{{ if true }}up{{ end }}" }))), [
+      "spec.query: is not a valid template: {{ if }} actions are not supported in query templates (at character 3)",
+    ]);
   });
 
   it("warns when a region is set for a provider that ignores it", () => {

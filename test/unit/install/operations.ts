@@ -53,6 +53,8 @@ export const REQUIRED: readonly Operation[] = [
   ...route("appmesh.k8s.aws", "virtualservices", "appmesh router"),
   ...route("split.smi-spec.io", "trafficsplits", "smi router"),
   ...route("networking.k8s.io", "ingresses", "nginx router"),
+  ...["get", "list"].map((verb): Operation => ({ verb, group: "metrics.keptn.sh", resource: "keptnmetrics", scope: "any", why: "keptn metric templates read a KeptnMetric" })),
+  ...["get", "create", "delete"].map((verb): Operation => ({ verb, group: "metrics.keptn.sh", resource: "analyses", scope: "any", why: "keptn metric templates run an Analysis" })),
   ...["mutatingwebhookconfigurations", "validatingwebhookconfigurations"].flatMap((resource) =>
     ["get", "patch"].map((verb): Operation => ({ verb, group: "admissionregistration.k8s.io", resource, scope: "cluster", name: WEBHOOK_CONFIGURATION, why: "caBundle" })),
   ),

@@ -134,6 +134,8 @@ describe("install RBAC", () => {
       VirtualRouter: [["appmesh.k8s.aws", "virtualrouters"]],
       TrafficSplit: [["split.smi-spec.io", "trafficsplits"]],
       Ingress: [["networking.k8s.io", "ingresses"]],
+      KeptnMetric: [["metrics.keptn.sh", "keptnmetrics"]],
+      Analysis: [["metrics.keptn.sh", "analyses"]],
     };
     /** Kinds every authenticated user may use through Kubernetes' default roles. */
     const BY_DEFAULT = new Set(REQUIRED.filter((op) => op.grantedByDefault).map((op) => op.resource));

@@ -136,7 +136,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
     const template = (spec: unknown): KubeObject => ({ apiVersion: "aviary.dev/v1beta1", kind: "MetricTemplate", metadata: { name: "error-rate", namespace: "shop" }, spec });
     const good = await createMetricTemplateValidator().handle(create(template({ provider: { type: "prometheus", address: "http://prometheus:9090" }, query: "sum(rate(x[1m]))" })), ctx());
     assert.deepEqual(good, { allowed: true });
-    const bad = await createMetricTemplateValidator().handle(create(template({ provider: { type: "graphite" }, query: "x" })), ctx());
+    const bad = await createMetricTemplateValidator().handle(create(template({ provider: { type: "skywalking" }, query: "x" })), ctx());
     assert.equal(bad.allowed, false);
     assert.match(bad.message ?? "", /^MetricTemplate shop\/error-rate is invalid:\nspec\.provider\.type: must be one of/);
 
