@@ -41,13 +41,6 @@ export function createDynatraceProvider(init: ProviderInit, opts: DynatraceOptio
       const params = new URLSearchParams({ metricSelector: selector.trim(), resolution: "Inf", from: String(to - windowMs), to: String(to) });
       return parseDynatraceResponse(await get(`/api/v2/metrics/query?${params.toString()}`, qopts?.signal));
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        return (await get("/api/v2/metrics?pageSize=1", signal)).status === 200;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

@@ -71,15 +71,6 @@ export function createExternalMetricsProvider(init: ProviderInit, opts: External
       const q = parseExternalMetricsQuery(query);
       return valueOf(await list(q, qopts?.signal), q);
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      // As Flagger: online when a list of some metric succeeds at all (empty is fine).
-      try {
-        await list({ namespace: "kube-system", metricName: "aviary-online-check" }, signal);
-        return true;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

@@ -47,14 +47,6 @@ export function createGraphiteProvider(init: ProviderInit, opts: GraphiteOptions
   return {
     type: "graphite",
     runQuery: (text: string, qopts?: QueryOptions) => query(text, qopts?.signal),
-    async isOnline(signal?: AbortSignal) {
-      try {
-        await query("target=test", signal);
-        return true;
-      } catch (err) {
-        return err instanceof NoValuesError;
-      }
-    },
   };
 }
 

@@ -59,14 +59,6 @@ export function createInfluxDbProvider(init: ProviderInit, opts: InfluxDbOptions
       const body = JSON.stringify({ query: flux, type: "flux", dialect: FLUX_DIALECT });
       return parseInfluxDbResponse(await request(`/api/v2/query?${new URLSearchParams({ org }).toString()}`, body, qopts?.signal));
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        const res = await request("/health", undefined, signal);
-        return res.status === 200;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

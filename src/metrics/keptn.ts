@@ -96,14 +96,6 @@ export function createKeptnProvider(_init: ProviderInit, opts: KeptnOptions): Me
       const q = parseKeptnQuery(query);
       return q.kind === "KeptnMetric" ? readMetric(q, qopts?.signal) : runAnalysis(q, qopts?.signal);
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        await kube.list(KEPTN_API_VERSION, "KeptnMetric", "default", { ...(signal ? { signal } : {}) });
-        return true;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

@@ -32,7 +32,6 @@ export function createSplunkProvider(init: ProviderInit, opts: SplunkOptions): M
   const token = init.secret.sf_token_key;
   if (!token) throw new MetricConfigError("splunk provider needs sf_token_key in its secretRef");
   const streamBase = realmUrl(address, "stream");
-  const apiBase = realmUrl(address, "api");
   const headers = { ...init.spec.headers, "X-SF-Token": token };
   const windowMs = SPLUNK_WINDOW_INTERVALS * (init.intervalMs ?? 60_000);
   const send = (url: string, method: string, extra: Record<string, string>, body: string | undefined, signal?: AbortSignal) =>
@@ -59,13 +58,6 @@ export function createSplunkProvider(init: ProviderInit, opts: SplunkOptions): M
         qopts?.signal,
       );
       return parseSignalFlowResponse(res);
-    },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      try {
-        return (await send(`${apiBase}/v2/metric?limit=1`, "GET", { accept: "application/json" }, undefined, signal)).status === 200;
-      } catch {
-        return false;
-      }
     },
   };
 }

@@ -58,15 +58,6 @@ export function createStackdriverProvider(init: ProviderInit, opts: StackdriverO
     async runQuery(mql: string, qopts?: QueryOptions): Promise<number> {
       return parseTimeSeriesQueryResponse(await post(mql, qopts?.signal));
     },
-    async isOnline(signal?: AbortSignal): Promise<boolean> {
-      // As Flagger: an empty query is answered 400 INVALID_ARGUMENT by an API that lets us in.
-      try {
-        const res = await post("", signal);
-        return res.status === 200 || res.status === 400;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

@@ -92,12 +92,6 @@ describe("metrics/externalmetrics", () => {
       await assert.rejects(pending, (err: unknown) => err instanceof ProviderError && err.code === "Aborted");
     });
 
-    it(`is online when a list succeeds through ${how}`, async () => {
-      server.handle(() => valueList());
-      assert.equal(await provider().isOnline(), true);
-      server.handle(() => notFound);
-      assert.equal(await provider().isOnline(), false);
-    });
   }
 
   it("parses Flagger's query format", () => {

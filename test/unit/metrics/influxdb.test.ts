@@ -101,13 +101,6 @@ describe("metrics/influxdb", () => {
     await assert.rejects(pending, (err: unknown) => err instanceof ProviderError && err.code === "Aborted");
   });
 
-  it("is online when /health answers", async () => {
-    server.handle((req) => (req.path === "/health" ? { body: { name: "influxdb", status: "pass" } } : { status: 404 }));
-    assert.equal(await provider().isOnline(), true);
-    server.handle(() => ({ status: 503, body: { status: "fail" } }));
-    assert.equal(await provider().isOnline(), false);
-  });
-
   it("needs an address, and token and org when a secretRef is set", () => {
     assert.throws(() => createInfluxDbProvider({ spec: { type: "influxdb" }, secret: {} }, { timeoutMs: 1 }), MetricConfigError);
     assert.throws(() => createInfluxDbProvider({ spec: { type: "influxdb", address: server.url, secretRef: { name: "s" } }, secret: { token: "t" } }, { timeoutMs: 1 }), /org/);

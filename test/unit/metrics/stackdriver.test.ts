@@ -147,13 +147,6 @@ describe("metrics/stackdriver", () => {
     await assert.rejects(pending, (err: unknown) => err instanceof ProviderError && err.code === "Aborted");
   });
 
-  it("is online when an empty query is refused as invalid, as Flagger checks", async () => {
-    monitoring = { status: 400, body: { error: { code: 400, message: "empty query", status: "INVALID_ARGUMENT" } } };
-    assert.equal(await provider().isOnline(), true);
-    monitoring = { status: 403, body: { error: { code: 403, message: "denied", status: "PERMISSION_DENIED" } } };
-    assert.equal(await provider().isOnline(), false);
-  });
-
   it("needs a project, and a key that is a service account key", () => {
     assert.throws(() => provider({}), /project/);
     assert.throws(() => provider({ project: "p", serviceAccountKey: "not json" }), MetricConfigError);
