@@ -18,6 +18,7 @@ export const LAYERS: Readonly<Record<string, number>> = {
   api: 0,
   kube: 0,
   observability: 0,
+  judge: 0,
   metrics: 1,
   router: 1,
   notifier: 1,
