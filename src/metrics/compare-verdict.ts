@@ -103,9 +103,10 @@ export function judgeWindow(input: JudgeInput): JudgedMetric {
   const status: JudgeMetricStatus | undefined =
     state === undefined ? undefined : { windowEnd: input.windowEnd, windows: windows + (window === null ? 0 : 1), state: state as unknown as Record<string, unknown> };
   if (state === undefined) {
-    // No histogram has a bucket yet: nothing to compare, which is not a pass either.
+    // Nothing counted yet (no window, or no histogram bucket in either arm): not a pass either.
     const { verdict, note } = noDataVerdict(metric);
-    return { result: { ...base, verdict, message: `${metric.name}: not enough data (no requests with a latency histogram in either arm yet)${note}` } };
+    const why = window === null ? "no window counted yet" : "no histogram buckets in either arm yet";
+    return { result: { ...base, verdict, message: `${metric.name}: not enough data (${why})${note}` } };
   }
   const v = judge(state, spec);
   return { result: { ...base, ...verdictOf(metric, v), judge: evidenceOf(v) }, ...(status ? { status } : {}) };
