@@ -201,6 +201,9 @@ async function main(): Promise<number> {
     if (args.judge) {
       out("");
       step("switching the Canary to the judge: request-success-rate compared with the primary (compare), stepWeight 10, maxWeight 90");
+      // The CRDs again: on a cluster shared with other installs of aviary, an older schema may
+      // have been applied since, and it would drop `compare`.
+      await kubectl(["apply", "--server-side", "--force-conflicts", "-k", path.join(ROOT, "manifests/crds")]);
       await kubectl(["apply", "-f", "-"], { input: JSON.stringify(judgedCanary(APP, args.namespace, args.interval)) });
       for (const release of JUDGE_RELEASES) {
         const incident = release.incidentMs > 0 ? await startIncident(incidentFile, release.incidentMs) : undefined;
