@@ -34,7 +34,7 @@ import { describeOutcome, whereToLook } from "./runner/report.ts";
 import type { ReleaseOutcome } from "./runner/report.ts";
 import { ensurePrometheus, freePort, ROOT, startAviaryProcess, WEBHOOK_CONFIGURATIONS } from "./runner/services.ts";
 import type { AviaryChild } from "./runner/services.ts";
-import { JUDGE_RELEASES, judgedCanary, startIncident } from "./runner/judge-scenario.ts";
+import { applyJudgedCanary, JUDGE_RELEASES, judgedCanary, startIncident } from "./runner/judge-scenario.ts";
 
 const APP = "storefront";
 const RELEASES = [
@@ -204,7 +204,8 @@ async function main(): Promise<number> {
       // The CRDs again: on a cluster shared with other installs of aviary, an older schema may
       // have been applied since, and it would drop `compare`.
       await kubectl(["apply", "--server-side", "--force-conflicts", "-k", path.join(ROOT, "manifests/crds")]);
-      await kubectl(["apply", "-f", "-"], { input: JSON.stringify(judgedCanary(APP, args.namespace, args.interval)) });
+      const judged = JSON.stringify(judgedCanary(APP, args.namespace, args.interval));
+      await applyJudgedCanary(() => kubectl(["apply", "-f", "-"], { input: judged }), s.signal);
       for (const release of JUDGE_RELEASES) {
         const incident = release.incidentMs > 0 ? await startIncident(incidentFile, release.incidentMs) : undefined;
         try {

@@ -12,6 +12,7 @@
 import { rm, writeFile } from "node:fs/promises";
 import type { KubeObject } from "../../src/kube/types.ts";
 import { appCanary } from "../manifests.ts";
+import { KubectlError } from "./kubectl.ts";
 
 export const JUDGE_RELEASES = [
   {
@@ -56,4 +57,23 @@ export async function startIncident(file: string, ms: number): Promise<{ stop():
       await rm(file, { force: true });
     },
   };
+}
+
+/**
+ * Applies the judged Canary. Right after the CRDs are applied the API server may still
+ * decode with the schema it had (it rebuilds its handler in the background), and refuse
+ * `compare` as an unknown field: that is retried for up to 30 s, anything else is not.
+ */
+export async function applyJudgedCanary(apply: () => Promise<unknown>, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await apply();
+      return;
+    } catch (err) {
+      const stale = err instanceof KubectlError && err.message.includes('unknown field "spec.analysis.metrics[0].compare"');
+      if (!stale || Date.now() > deadline || signal.aborted) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
