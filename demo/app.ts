@@ -13,13 +13,17 @@
  *
  *   node demo/app.ts --version 2.0.0 [--host 127.0.0.1] [--port 0]     (or VERSION=2.0.0)
  *
+ * With DEMO_INCIDENT_FILE set, the app serves as during a shared incident while that file
+ * exists (the simulated mesh's app processes inherit it, so one file hits both versions).
+ *
  * On start it prints one JSON line `{"msg":"listening","url":…,"version":…}` to stdout.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { behaviourFor, responseFor } from "./behaviour.ts";
+import { behaviourFor, duringIncident, responseFor } from "./behaviour.ts";
 import type { Behaviour } from "./behaviour.ts";
 
 /** Fine enough between 50 ms and 1 s that p99 reads close to the latency actually served. */
@@ -30,6 +34,8 @@ export interface DemoAppOptions {
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** While this file exists, the app serves as during a shared incident (demo/behaviour.ts). */
+  incidentFile?: string | undefined;
 }
 
 export interface DemoApp {
@@ -63,6 +69,13 @@ export async function startDemoApp(opts: DemoAppOptions): Promise<DemoApp> {
 
   let n = 0;
   const timers = new Set<NodeJS.Timeout>();
+  // Checked a few times a second rather than per request: toggling the file starts or ends
+  // the incident for every app process that was given it.
+  const incident = { on: false };
+  const incidentFile = opts.incidentFile;
+  const incidentPoll = incidentFile === undefined ? undefined : setInterval(() => (incident.on = existsSync(incidentFile)), 100);
+  incidentPoll?.unref();
+  if (incidentFile !== undefined) incident.on = existsSync(incidentFile);
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/metrics") {
@@ -77,7 +90,7 @@ export async function startDemoApp(opts: DemoAppOptions): Promise<DemoApp> {
       return;
     }
     const started = process.hrtime.bigint();
-    const answer = responseFor(behaviour, n++);
+    const answer = responseFor(incident.on ? duringIncident(behaviour) : behaviour, n++);
     const timer = setTimeout(() => {
       timers.delete(timer);
       requests.inc({ method: req.method ?? "GET", status: String(answer.status) });
@@ -99,6 +112,7 @@ export async function startDemoApp(opts: DemoAppOptions): Promise<DemoApp> {
     behaviour,
     served: () => n,
     close: async () => {
+      if (incidentPoll !== undefined) clearInterval(incidentPoll);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Requests still waiting on their delay are answered (up to 2 s) before the keep-alive
@@ -118,7 +132,7 @@ async function main(): Promise<void> {
     options: { version: { type: "string" }, host: { type: "string" }, port: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
   if (values.help) {
-    process.stdout.write("usage: node demo/app.ts --version VERSION [--host 127.0.0.1] [--port 0]   (or VERSION=…)\n");
+    process.stdout.write("usage: node demo/app.ts --version VERSION [--host 127.0.0.1] [--port 0]   (or VERSION=…; DEMO_INCIDENT_FILE=path: an incident while it exists)\n");
     return;
   }
   const version = values.version ?? process.env.VERSION;
@@ -131,7 +145,7 @@ async function main(): Promise<void> {
     console.error(`demo app: --port must be 0-65535, got ${values.port}`);
     process.exit(2);
   }
-  const app = await startDemoApp({ version, host: values.host ?? "127.0.0.1", port });
+  const app = await startDemoApp({ version, host: values.host ?? "127.0.0.1", port, incidentFile: process.env.DEMO_INCIDENT_FILE || undefined });
   process.stdout.write(JSON.stringify({ msg: "listening", url: app.url, version, behaviour: app.behaviour }) + "\n");
   const stop = () => void app.close().then(() => process.exit(0));
   process.once("SIGTERM", stop);

@@ -10,6 +10,10 @@
  *   x.y.z-slow        every request 200, 200–800 ms (a latency regression)
  *   x.y.z-errors      20% of requests 500, 20–120 ms (an error regression)
  *   x.y.z-bad         both: 20% 500 and 200–800 ms
+ *   x.y.z-errors2     a subtle error regression: 2 more points of 500 (2%), 20–120 ms
+ *
+ * A shared incident (a failing dependency) hits every version alike: `duringIncident` adds
+ * 5 points of 500 and doubles the latency. The app applies it while its incident file exists.
  */
 
 export interface Behaviour {
@@ -28,16 +32,28 @@ export interface Response {
 const HEALTHY_LATENCY = { min: 20, max: 120 } as const;
 const SLOW_LATENCY = { min: 200, max: 800 } as const;
 const ERROR_RATIO = 0.2;
+const SUBTLE_ERROR_POINTS = 0.02;
+const INCIDENT_ERROR_POINTS = 0.05;
 
 /** The behaviour of a version; any version without a known fault marker is healthy. */
 export function behaviourFor(version: string): Behaviour {
   const faults = new Set((version.split("-").slice(1).join("-") || "").split(/[.-]/).filter(Boolean));
   const slow = faults.has("slow") || faults.has("bad");
   const errors = faults.has("errors") || faults.has("bad");
+  const subtle = faults.has("errors2") ? SUBTLE_ERROR_POINTS : 0;
   return {
     version,
-    errorRatio: errors ? ERROR_RATIO : 0,
+    errorRatio: (errors ? ERROR_RATIO : 0) + subtle,
     latencyMs: { ...(slow ? SLOW_LATENCY : HEALTHY_LATENCY) },
+  };
+}
+
+/** The same version during a shared incident: 5 more points of 5xx, twice the latency. */
+export function duringIncident(b: Behaviour): Behaviour {
+  return {
+    ...b,
+    errorRatio: Math.min(1, b.errorRatio + INCIDENT_ERROR_POINTS),
+    latencyMs: { min: b.latencyMs.min * 2, max: b.latencyMs.max * 2 },
   };
 }
 

@@ -4,7 +4,9 @@
  * puts its kubeconfig and kubectl in the environment). It installs aviary's CRDs, starts
  * Prometheus, aviary and the simulated mesh, deploys the demo application with a Canary,
  * and ships two releases with kubectl: a healthy one that aviary promotes step by step and
- * a bad one it rolls back, printing a line each time the Canary changes.
+ * a bad one it rolls back, printing a line each time the Canary changes. Then (unless
+ * --no-judge) the Canary is switched to the judge for two more: a good release during a
+ * shared incident, promoted, and a subtle regression, rolled back (demo/runner/judge-scenario.ts).
  */
 import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
@@ -34,6 +36,7 @@ import { startDemoDashboard } from "./runner/dashboard.ts";
 import type { RunningDashboard } from "../src/dashboard/run.ts";
 import { ensurePrometheus, freePort, ROOT, startAviaryProcess, WEBHOOK_CONFIGURATIONS } from "./runner/services.ts";
 import type { AviaryChild } from "./runner/services.ts";
+import { applyJudgedCanary, JUDGE_RELEASES, judgedCanary, startIncident } from "./runner/judge-scenario.ts";
 
 const APP = "storefront";
 const RELEASES = [
@@ -49,6 +52,8 @@ interface Args {
   stay: boolean;
   /** Run aviary's admission webhook too (AVIARY_DEMO_WEBHOOK=0 turns it off). */
   webhook: boolean;
+  /** Ship the judge's releases too (AVIARY_DEMO_JUDGE=0 turns them off). */
+  judge: boolean;
 }
 
 function parse(argv: string[], env: NodeJS.ProcessEnv): Args {
@@ -61,6 +66,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): Args {
       "prometheus-port": { type: "string" },
       stay: { type: "boolean" },
       "no-webhook": { type: "boolean" },
+      "no-judge": { type: "boolean" },
       down: { type: "boolean" },
     },
   });
@@ -73,6 +79,7 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): Args {
     prometheusPort: Number(values["prometheus-port"] ?? env.AVIARY_DEMO_PROMETHEUS_PORT ?? 19090),
     stay: values.stay ?? env.AVIARY_DEMO_STAY === "1",
     webhook: !(values["no-webhook"] ?? env.AVIARY_DEMO_WEBHOOK === "0"),
+    judge: !(values["no-judge"] ?? env.AVIARY_DEMO_JUDGE === "0"),
   };
 }
 
@@ -138,7 +145,7 @@ async function setUp(s: Session, logger: Logger, meshLogFile: string): Promise<v
   });
 }
 
-async function ship(s: Session, mesh: SimulatedMesh, release: (typeof RELEASES)[number]): Promise<ReleaseOutcome> {
+async function ship(s: Session, mesh: SimulatedMesh, release: { version: string; expect: "Succeeded" | "Failed"; story: string }): Promise<ReleaseOutcome> {
   const ns = s.args.namespace;
   out("");
   step(release.story);
@@ -169,6 +176,11 @@ async function main(): Promise<number> {
   const meshLogFile = path.join(args.stateDir, "mesh.log");
   const meshLog = createWriteStream(meshLogFile, { flags: "w" });
   const logger = createLogger({ level: "info", write: (line) => meshLog.write(line + "\n") });
+  // The demo app processes the mesh starts inherit it: while the file exists, both versions
+  // serve as during a shared incident (demo/behaviour.ts).
+  const incidentFile = path.join(args.stateDir, "incident");
+  await rm(incidentFile, { force: true });
+  process.env.DEMO_INCIDENT_FILE = incidentFile;
   const stopping = new AbortController();
   const s: Session = { args, client: createKubeClient(loadKubeConfig(), { userAgent: "aviary-demo" }), timeline: createTimeline(), signal: stopping.signal };
   const cleanup = async () => {
@@ -193,6 +205,23 @@ async function main(): Promise<number> {
     await setUp(s, logger, meshLogFile);
     const outcomes: ReleaseOutcome[] = [];
     for (const release of RELEASES) outcomes.push(await ship(s, s.mesh!, release));
+    if (args.judge) {
+      out("");
+      step("switching the Canary to the judge: request-success-rate compared with the primary (compare), stepWeight 10, maxWeight 90");
+      // The CRDs again: on a cluster shared with other installs of aviary, an older schema may
+      // have been applied since, and it would drop `compare`.
+      await kubectl(["apply", "--server-side", "--force-conflicts", "-k", path.join(ROOT, "manifests/crds")]);
+      const judged = JSON.stringify(judgedCanary(APP, args.namespace, args.interval));
+      await applyJudgedCanary(() => kubectl(["apply", "-f", "-"], { input: judged }), s.signal);
+      for (const release of JUDGE_RELEASES) {
+        const incident = release.incidentMs > 0 ? await startIncident(incidentFile, release.incidentMs) : undefined;
+        try {
+          outcomes.push(await ship(s, s.mesh!, release));
+        } finally {
+          await incident?.stop();
+        }
+      }
+    }
 
     out("");
     const ok = outcomes.every((o) => o.canary.status?.phase === o.expected);

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The local demo (`npm run demo`): on the local control plane, aviary promotes a good release
-# step by step and rolls back a bad one, printing a line each time the Canary changes.
+# step by step and rolls back a bad one, printing a line each time the Canary changes; then the
+# judge promotes a good release through a shared incident and rolls back a subtle regression.
 #
 #   npm run demo                       run both releases; leaves the cluster and Prometheus up
 #   npm run demo -- --down             the same, then stop Prometheus and the control plane
 #   npm run demo -- --stay             keep aviary and the simulated mesh running afterwards
+#   npm run demo -- --no-judge         skip the judge's two releases (or AVIARY_DEMO_JUDGE=0)
 #   AVIARY_DEMO_DOWN=1 npm run demo    same as --down
 #
 # AVIARY_DEMO_PROMETHEUS_PORT (default 19090), AVIARY_DEMO_DASHBOARD_PORT (default 8080),
@@ -21,7 +23,7 @@ PASS=()
 for arg in "$@"; do
   case "$arg" in
     --down) DOWN=1 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) PASS+=("$arg") ;;
   esac
 done

@@ -327,6 +327,21 @@ export interface CanaryMetric {
   templateVariables?: Record<string, string>;
   /** aviary-only: how "no data" counts. Default "fail". */
   onNoData?: OnNoDataPolicy;
+  /** aviary-only: judge the canary against the primary (see src/judge). */
+  compare?: MetricCompare;
+}
+
+/**
+ * aviary-only: `compare` on a metric. The canary fails it when its rate of bad events is
+ * more than `tolerance` times the primary's, at the given confidence, over the whole run.
+ */
+export interface MetricCompare {
+  /** Default 1.2. */
+  tolerance?: number;
+  /** Default 0.99. */
+  confidence?: number;
+  /** Requests each arm must have served before a verdict other than "not enough data"; default 100. */
+  minRequests?: number;
 }
 
 export interface CanaryWebhook {
@@ -410,6 +425,49 @@ export interface AnalysisResult {
   message: string;
   /** ISO 8601. */
   time: string;
+  /** aviary-only: the judge's evidence, for a metric with `compare`. */
+  judge?: JudgeEvidence;
+}
+
+/**
+ * The judge's verdict on one metric, as status and the CLI show it. Rates are fractions of
+ * the arms' requests over the whole run; a bound or ratio that does not exist (no bad
+ * events, an interval open above) is absent.
+ */
+export interface JudgeEvidence {
+  outcome: "regression" | "no-regression-yet" | "insufficient-data";
+  /** `5xx`, or `slower than 250ms` (the boundary with the most evidence). */
+  label: string;
+  canaryRequests: number;
+  canaryBad: number;
+  primaryRequests: number;
+  primaryBad: number;
+  canaryRate?: number;
+  primaryRate?: number;
+  ratio?: number;
+  ciLower?: number;
+  ciUpper?: number;
+  confidence: number;
+  tolerance: number;
+  eValue: number;
+  /** 1/α: the e-value at which the canary fails. */
+  threshold: number;
+}
+
+/** The judge's running tests, one per compared metric, resumed after a restart. */
+export interface JudgeStatus {
+  /** The revision these tests measure; a state for another revision is not resumed. */
+  revision?: string;
+  metrics: Record<string, JudgeMetricStatus>;
+}
+
+export interface JudgeMetricStatus {
+  /** ISO 8601: the end of the last window counted; the next window starts exactly here. */
+  windowEnd: string;
+  /** Windows counted so far. */
+  windows: number;
+  /** The judge's state (src/judge), plain JSON. */
+  state: Record<string, unknown>;
 }
 
 export interface CanaryStatus {
@@ -444,6 +502,8 @@ export interface CanaryStatus {
   canaryRevision?: string;
   /** The router provider in effect: spec.provider, else the controller's --mesh-provider. */
   provider?: string;
+  /** The judge's tests of the current run (metrics with `compare`). */
+  judge?: JudgeStatus;
 }
 
 export interface Canary extends KubeObject {
@@ -485,6 +545,18 @@ export interface MetricTemplateSpec {
   provider: MetricTemplateProvider;
   /** A template: `{{ namespace }}`, `{{ target }}`, `{{ interval }}`, `{{ variables.x }}`, … */
   query: string;
+  /**
+   * aviary-only: the count pair the judge reads for a metric with `compare`, rendered once
+   * per arm with `{{ arm }}`, `{{ workload }}`, `{{ primary }}`, `{{ window }}` and `{{ windowEnd }}`.
+   */
+  compare?: MetricTemplateCompare;
+}
+
+export interface MetricTemplateCompare {
+  /** Bad events one arm had in the window (e.g. its 5xx answers). */
+  bad: string;
+  /** Requests one arm served in the window. */
+  total: string;
 }
 
 export interface MetricTemplate extends KubeObject {

@@ -58,6 +58,15 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
     lines.push(`Last analysis${when}:`);
     lines.push(...p.verdicts.map((v) => `  ${v}`));
   }
+  const judged = Object.entries(status.judge?.metrics ?? {});
+  if (judged.length > 0) {
+    // The judge's verdicts above cover the whole run; this is how much of it they have seen.
+    lines.push("Judge (this run):");
+    for (const [name, entry] of judged) {
+      const end = Number.isNaN(Date.parse(entry.windowEnd)) ? entry.windowEnd : formatClock(new Date(entry.windowEnd));
+      lines.push(`  ${name}: ${entry.windows} window${entry.windows === 1 ? "" : "s"} counted, up to ${end}`);
+    }
+  }
   return lines.join("\n") + "\n";
 }
 

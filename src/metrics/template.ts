@@ -26,11 +26,21 @@ export interface TemplateContext {
   interval: string;
   /** `templateVariables` of the Canary's metric entry. */
   variables?: Readonly<Record<string, string>> | undefined;
+  /** Per-arm count queries only (`compare`): `canary` or `primary`. */
+  arm?: string | undefined;
+  /** Per-arm count queries only: the arm's Deployment (the target, or `<target>-primary`). */
+  workload?: string | undefined;
+  /** Per-arm count queries only: the primary Deployment's name. */
+  primary?: string | undefined;
+  /** Per-arm count queries only: the window since the previous check, e.g. `37s`. */
+  window?: string | undefined;
+  /** Per-arm count queries only: the window's end, Unix seconds (PromQL's `@`). */
+  windowEnd?: string | undefined;
 }
 
 /** The canary facts a template can name, as Flagger's template functions. */
 export const TEMPLATE_FUNCTIONS = ["name", "namespace", "target", "service", "ingress", "interval", "variables"] as const;
-const FACTS = ["name", "namespace", "target", "service", "ingress", "interval"] as const;
+const FACTS = ["name", "namespace", "target", "service", "ingress", "interval", "arm", "workload", "primary", "window", "windowEnd"] as const;
 type Fact = (typeof FACTS)[number];
 /** Go's built-in functions that make sense in a query. */
 const BUILTINS = ["printf", "print", "urlquery", "index", "len"] as const;

@@ -8,6 +8,7 @@ import type { RouterFeature } from "../features.ts";
 import { ALERT_SEVERITIES, BUILTIN_METRICS, ON_NO_DATA_POLICIES, WEBHOOK_TYPES } from "../types.ts";
 import type { RouterProvider } from "../types.ts";
 import { checkMatchList } from "./match.ts";
+import { validateCompareSpec } from "../../judge/validate.ts";
 import type { Fields } from "./problems.ts";
 
 export interface AnalysisContext {
@@ -174,15 +175,32 @@ function checkMetrics(a: Fields): void {
         range.problems.error(range.path, `min (${min}) must not be greater than max (${max})`);
       }
       if (m.has("threshold")) m.problems.warn(m.at("threshold"), "is ignored when thresholdRange is set");
-    } else if (!m.has("threshold")) {
+    } else if (!m.has("threshold") && !m.has("compare")) {
       m.problems.warn(m.at("thresholdRange"), "is not set, so this metric is measured but can never fail the analysis");
     }
+    if (m.has("compare")) checkCompare(m, name, ref !== undefined);
 
     if (ref === undefined && query === undefined && name !== undefined && !builtins.includes(name) && !m.has("query")) {
       m.problems.error(m.at("templateRef"), `is required unless the metric has a query or is built in (${BUILTIN_METRICS.join(", ")})`);
     }
     if (ref !== undefined && m.has("query")) m.problems.warn(m.at("query"), "is ignored when templateRef is set");
     if (ref === undefined && m.has("templateVariables")) m.problems.warn(m.at("templateVariables"), "is only used with templateRef");
+  }
+}
+
+/**
+ * `compare` (aviary-only): the judge's settings, checked by the judge itself. Only metrics
+ * whose per-arm counts aviary can read may set it: the built-ins, or a MetricTemplate that
+ * declares `spec.compare` (checked when the metric runs, as the template may come later).
+ */
+function checkCompare(m: Fields, name: string | undefined, hasTemplate: boolean): void {
+  for (const p of validateCompareSpec(m.value.compare, m.at("compare"))) {
+    if (p.severity === "error") m.problems.error(p.path, p.rule);
+    else m.problems.warn(p.path, p.rule);
+  }
+  const builtin = name !== undefined && (BUILTIN_METRICS as readonly string[]).includes(name);
+  if (!builtin && !hasTemplate) {
+    m.problems.error(m.at("compare"), `needs a built-in metric (${BUILTIN_METRICS.join(", ")}) or a templateRef whose MetricTemplate sets spec.compare`);
   }
 }
 

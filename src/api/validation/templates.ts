@@ -7,6 +7,8 @@ import type { ValidationProblem } from "./problems.ts";
 
 /** The names a MetricTemplate query may use, besides `variables.<name>` (as src/metrics/template.ts fills them). */
 export const TEMPLATE_VARIABLES = ["name", "namespace", "target", "service", "ingress", "interval"] as const;
+/** What a MetricTemplate's `compare` queries may also use: they are rendered once per arm. */
+export const COMPARE_TEMPLATE_VARIABLES = ["arm", "workload", "primary", "window", "windowEnd"] as const;
 /** Go's built-in template functions that a query may call. */
 const TEMPLATE_BUILTINS = ["printf", "print", "urlquery", "index", "len"] as const;
 
@@ -55,7 +57,14 @@ export function validateMetricTemplate(obj: unknown): ValidationProblem[] {
   }
 
   const query = spec.string("query", { required: true });
-  if (query !== undefined) checkQueryTemplate(spec, query, type);
+  if (query !== undefined) checkQueryTemplate(spec, "query", query, type);
+  const compare = spec.object("compare");
+  if (compare !== undefined) {
+    for (const key of ["bad", "total"] as const) {
+      const q = compare.string(key, { required: true, nonEmpty: true });
+      if (q !== undefined) checkQueryTemplate(compare, key, q, type, COMPARE_TEMPLATE_VARIABLES);
+    }
+  }
   return problems.list;
 }
 
@@ -69,8 +78,8 @@ function checkHeaders(provider: Fields): void {
   }
 }
 
-function checkQueryTemplate(spec: Fields, query: string, type: string | undefined): void {
-  const at = spec.at("query");
+function checkQueryTemplate(spec: Fields, field: string, query: string, type: string | undefined, extra: readonly string[] = []): void {
+  const at = spec.at(field);
   let nodes: TemplateNode[];
   try {
     nodes = parseQueryTemplate(query);
@@ -80,8 +89,8 @@ function checkQueryTemplate(spec: Fields, query: string, type: string | undefine
     return;
   }
   for (const name of templateReferences(nodes)) {
-    if (!isTemplateName(name)) {
-      spec.problems.error(at, `uses {{ ${name} }}, which is not a template variable (use ${TEMPLATE_VARIABLES.join(", ")} or variables.<name>)`);
+    if (!isTemplateName(name) && !extra.includes(name)) {
+      spec.problems.error(at, `uses {{ ${name} }}, which is not a template variable (use ${[...TEMPLATE_VARIABLES, ...extra].join(", ")} or variables.<name>)`);
     }
   }
   if (type === "cloudwatch") {

@@ -4,7 +4,8 @@
  * metric. The plan decides what the answers mean; this module only measures.
  */
 import type { AnalysisResult, Canary, CanaryPhase, WebhookType } from "../../api/types.ts";
-import { runMetricChecks, summarizeAnalysis } from "../../metrics/evaluate.ts";
+import { summarizeAnalysis } from "../../metrics/evaluate.ts";
+import { runAnalysisMetrics } from "../../metrics/compare.ts";
 import type { MetricCheckDeps } from "../../metrics/evaluate.ts";
 import type { CheckKind, CheckOutcome } from "../canary/planner/plan.ts";
 import { allPassed, runWebhooks, webhooksOfType } from "./webhooks.ts";
@@ -48,14 +49,15 @@ export function createCheckRunner(deps: CheckRunnerDeps): CheckRunner {
   };
 
   const analysis = async (ctx: CheckContext): Promise<CheckOutcome> => {
-    const [webhookResults, metricResults] = await Promise.all([
+    const [webhookResults, round] = await Promise.all([
       hooks("rollout", ctx),
-      runMetricChecks(ctx.canary, deps.metrics, ctx.signal),
+      runAnalysisMetrics(ctx.canary, deps.metrics, ctx.signal),
     ]);
-    const results = [...metricResults, ...webhookResults];
+    const results = [...round.results, ...webhookResults];
     const summary = summarizeAnalysis(results);
-    if (summary.outcome === "error") return { ok: false, halted: summary.message, results };
-    return { ok: summary.outcome === "pass", results };
+    const judge = round.judge === undefined ? {} : { judge: round.judge };
+    if (summary.outcome === "error") return { ok: false, halted: summary.message, results, ...judge };
+    return { ok: summary.outcome === "pass", results, ...judge };
   };
 
   // A rollback hook answering 2xx *asks* for a rollback (Flagger's manual rollback gate).

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { tryParseDuration } from "../../../src/api/duration.ts";
+import { MAX_CONFIDENCE, MIN_CONFIDENCE } from "../../../src/judge/validate.ts";
 import {
   ALERT_PROVIDER_TYPES,
   ALERT_SEVERITIES,
@@ -33,6 +34,10 @@ import type {
   ServiceMirror,
   UnmanagedMetadata,
   HeaderOperations,
+  JudgeEvidence,
+  JudgeStatus,
+  MetricCompare,
+  MetricTemplateCompare,
   Headers,
   LocalObjectReference,
   MetricTemplateProvider,
@@ -155,8 +160,9 @@ const CANARY_FIELDS: Record<string, string[]> = {
   "spec.analysis.alerts[]": keysOf<CanaryAlert>({ name: true, severity: true, providerRef: true }),
   "spec.analysis.alerts[].providerRef": crossRef,
   "spec.analysis.metrics[]": keysOf<CanaryMetric>({
-    name: true, interval: true, threshold: true, thresholdRange: true, query: true, templateRef: true, templateVariables: true, onNoData: true,
+    name: true, interval: true, threshold: true, thresholdRange: true, query: true, templateRef: true, templateVariables: true, onNoData: true, compare: true,
   }),
+  "spec.analysis.metrics[].compare": keysOf<MetricCompare>({ tolerance: true, confidence: true, minRequests: true }),
   "spec.analysis.metrics[].thresholdRange": keysOf<ThresholdRange>({ min: true, max: true }),
   "spec.analysis.metrics[].templateRef": crossRef,
   "spec.analysis.webhooks[]": keysOf<CanaryWebhook>({ name: true, type: true, url: true, timeout: true, metadata: true, retries: true, muteAlert: true, disableTLS: true }),
@@ -164,14 +170,20 @@ const CANARY_FIELDS: Record<string, string[]> = {
     phase: true, canaryWeight: true, failedChecks: true, iterations: true, lastAppliedSpec: true, lastPromotedSpec: true, trackedConfigs: true,
     previousSessionAffinityCookie: true, lastTransitionTime: true, conditions: true, observedGeneration: true, lastAnalysis: true,
     analysisStartedAt: true, lastCheckTime: true, providerErrors: true, canaryRevision: true, sessionAffinityCookie: true,
-    primarySessionAffinityCookie: true, lastTrackedRevision: true, provider: true,
+    primarySessionAffinityCookie: true, lastTrackedRevision: true, provider: true, judge: true,
   }),
+  "status.judge": keysOf<JudgeStatus>({ revision: true, metrics: true }),
   "status.conditions[]": keysOf<CanaryCondition>({ type: true, status: true, reason: true, message: true, lastUpdateTime: true, lastTransitionTime: true }),
-  "status.lastAnalysis[]": keysOf<AnalysisResult>({ name: true, kind: true, query: true, value: true, min: true, max: true, verdict: true, message: true, time: true }),
+  "status.lastAnalysis[]": keysOf<AnalysisResult>({ name: true, kind: true, query: true, value: true, min: true, max: true, verdict: true, message: true, time: true, judge: true }),
+  "status.lastAnalysis[].judge": keysOf<JudgeEvidence>({
+    outcome: true, label: true, canaryRequests: true, canaryBad: true, primaryRequests: true, primaryBad: true, canaryRate: true, primaryRate: true,
+    ratio: true, ciLower: true, ciUpper: true, confidence: true, tolerance: true, eValue: true, threshold: true,
+  }),
 };
 
 const METRIC_TEMPLATE_FIELDS: Record<string, string[]> = {
-  spec: keysOf<MetricTemplateSpec>({ provider: true, query: true }),
+  spec: keysOf<MetricTemplateSpec>({ provider: true, query: true, compare: true }),
+  "spec.compare": keysOf<MetricTemplateCompare>({ bad: true, total: true }),
   "spec.provider": keysOf<MetricTemplateProvider>({
     type: true, address: true, secretRef: true, insecureSkipVerify: true, region: true, headers: true, method: true, body: true, window: true,
   }),
@@ -321,6 +333,9 @@ describe("CRDs", () => {
       assert.deepEqual(bounds("spec.analysis.threshold"), [1, undefined]);
       assert.deepEqual(bounds("spec.analysis.iterations"), [1, undefined]);
       assert.deepEqual(bounds("spec.service.port"), [1, 65535]);
+      assert.deepEqual(bounds("spec.analysis.metrics[].compare.tolerance"), [1, 100]);
+      assert.deepEqual(bounds("spec.analysis.metrics[].compare.confidence"), [MIN_CONFIDENCE, MAX_CONFIDENCE]);
+      assert.deepEqual(bounds("spec.analysis.metrics[].compare.minRequests"), [0, undefined]);
     });
 
     it("takes a port number or name as targetPort", () => {
@@ -338,6 +353,8 @@ describe("CRDs", () => {
         "spec.service.match[]",
         "spec.service.rewrite",
         "spec.service.trafficPolicy",
+        // The judge's state is versioned by the judge, and parseJudgeState checks it on every read.
+        "status.judge.metrics{}.state",
       ]);
     });
 

@@ -31,6 +31,19 @@ describe("cli report: status", () => {
     assert.doesNotMatch(text, /Paused|Pending|Suspended|Iterations/);
   });
 
+  it("shows the judge's sentence and how many windows its test has counted", () => {
+    const sentence = "request-success-rate: 5xx: canary 2.6% vs primary 0.5% (ratio 5.2, 99% CI 2.4–11) > tolerance 1.2 (e-value 6.2e+14 ≥ 100)";
+    const c = canary({
+      phase: "Progressing",
+      lastCheckTime: "2026-01-02T12:04:30Z",
+      lastAnalysis: [{ name: "request-success-rate", kind: "metric", verdict: "fail", message: sentence, time: "2026-01-02T12:04:30Z" }],
+      judge: { revision: "aaaa", metrics: { "request-success-rate": { windowEnd: "2026-01-02T12:04:30Z", windows: 3, state: {} } } },
+    });
+    const text = statusReport(c, now, { bar: false });
+    assert.ok(text.includes(`\n  fail   ${sentence}\n`), text);
+    assert.match(text, /^Judge \(this run\):\n {2}request-success-rate: 3 windows counted, up to \d\d:\d\d:\d\d$/m);
+  });
+
   it("says when the run is paused, suspended, or has requests waiting for the controller", () => {
     const c = canary({ phase: "Progressing" }, { annotations: { "aviary.dev/paused": "true", "aviary.dev/promote": "2026-01-02T12:04:00Z" }, suspend: true });
     const text = statusReport(c, now, { bar: true });

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import http from "node:http";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { startDemoApp } from "../../../demo/app.ts";
 import type { DemoApp } from "../../../demo/app.ts";
 
@@ -49,5 +52,23 @@ describe("demo app (HTTP)", () => {
     assert.equal((await pending).status, 200);
     await closing;
     app = undefined;
+  });
+
+  it("serves as during an incident while its incident file exists, and as itself once it is gone", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "aviary-demo-incident-"));
+    const file = path.join(dir, "incident");
+    try {
+      app = await startDemoApp({ version: "1.0.0", incidentFile: file });
+      const errors = async (n: number) => (await Promise.all(Array.from({ length: n }, () => get(`${app!.url}/`)))).filter((a) => a.status === 500).length;
+      assert.equal(await errors(40), 0);
+      await writeFile(file, "");
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(await errors(40), 2, "5 more points of 5xx");
+      await rm(file);
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(await errors(40), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

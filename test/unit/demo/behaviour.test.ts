@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { behaviourFor, responseFor, versionOfImage } from "../../../demo/behaviour.ts";
+import { behaviourFor, duringIncident, responseFor, versionOfImage } from "../../../demo/behaviour.ts";
 
 const answers = (version: string, n: number) => Array.from({ length: n }, (_, i) => responseFor(behaviourFor(version), i));
 
@@ -44,5 +44,17 @@ describe("demo app: version → behaviour", () => {
     assert.equal(versionOfImage("localhost:5000/storefront:2.0.0"), "2.0.0");
     assert.equal(versionOfImage("localhost:5000/storefront"), "latest");
     assert.equal(versionOfImage("storefront:1.0.0@sha256:abc"), "1.0.0");
+  });
+
+  it("-errors2 adds 2 points of 500 and an incident 5 more points and twice the latency", () => {
+    const subtle = behaviourFor("2.0.0-errors2");
+    assert.equal(subtle.errorRatio, 0.02);
+    assert.deepEqual(subtle.latencyMs, behaviourFor("2.0.0").latencyMs);
+    const errors = Array.from({ length: 1000 }, (_, n) => responseFor(subtle, n)).filter((r) => r.status === 500).length;
+    assert.equal(errors, 20);
+    const hit = duringIncident(behaviourFor("1.0.0"));
+    assert.equal(hit.errorRatio, 0.05);
+    assert.deepEqual(hit.latencyMs, { min: 40, max: 240 });
+    assert.ok(Math.abs(duringIncident(subtle).errorRatio - 0.07) < 1e-12);
   });
 });

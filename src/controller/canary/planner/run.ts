@@ -62,6 +62,7 @@ function resetRun(ctx: Ctx, s: CanaryStatus): void {
   delete s.lastCheckTime;
   delete s.analysisStartedAt;
   delete s.lastAnalysis;
+  delete s.judge;
 }
 
 /**
@@ -155,6 +156,8 @@ function judge(ctx: Ctx, d: Draft, outcome: CheckOutcome, label: string): Plan |
   const s = d.status;
   s.lastCheckTime = ctx.nowIso;
   s.lastAnalysis = outcome.results;
+  // The judge's counts are kept whatever the verdict, so the next window starts where this one ended.
+  if (outcome.judge !== undefined) s.judge = outcome.judge;
   if (outcome.halted !== undefined) {
     const halts = (s.providerErrors ?? 0) + 1;
     s.providerErrors = halts;

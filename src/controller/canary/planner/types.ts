@@ -3,7 +3,7 @@
  * state, runs checks and applies actions. Re-exported from plan.ts; kept apart so the
  * planner's other files can share it without importing plan.ts.
  */
-import type { AnalysisResult, Canary, CanaryStatus } from "../../../api/types.ts";
+import type { AnalysisResult, Canary, CanaryStatus, JudgeStatus } from "../../../api/types.ts";
 import type { Split } from "../../../ground/split.ts";
 
 /**
@@ -33,6 +33,8 @@ export interface CheckOutcome {
   ok: boolean;
   halted?: string;
   results: AnalysisResult[];
+  /** `analysis` with compared metrics: the judge's tests after this check, for status. */
+  judge?: JudgeStatus;
 }
 
 /** One Deployment as plan needs to see it. */
