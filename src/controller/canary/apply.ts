@@ -14,6 +14,7 @@ import type { Router } from "../../router/types.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import type { Action } from "./planner/plan.ts";
 import { buildConfigCopy, configRefs } from "./config-refs.ts";
+import { buildFirstDeployServices } from "./expose.ts";
 import { buildPrimaryDeployment, buildServices } from "./objects.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
@@ -48,6 +49,9 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
   switch (action.type) {
     case "initialize":
       return initialize(ctx, action.revision, action.replicas);
+    case "exposeTarget":
+      for (const svc of buildFirstDeployServices(ctx.canary, requireTarget(ctx))) await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
+      return;
     case "promote":
       return promote(ctx, action.revision, action.replicas);
     case "scaleTarget":

@@ -22,6 +22,7 @@ import { applyActions } from "./apply.ts";
 import { observe } from "./observe.ts";
 import { plan } from "./planner/plan.ts";
 import { runShapeOf } from "./planner/strategy.ts";
+import { inFirstDeploy } from "./planner/first-deploy.ts";
 import { splitForStatus } from "./planner/weights.ts";
 import { sameSplit } from "../../ground/split.ts";
 import type { Split } from "../../ground/split.ts";
@@ -124,9 +125,10 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
-/** After initialization, while the Canary is neither suspended nor being deleted. */
+/** After initialization (a first-deploy analysis has no primary to route to), while the Canary is neither suspended nor being deleted. */
 function keepsRoutes(canary: Canary): boolean {
   const phase = canary.status?.phase;
+  if (inFirstDeploy(canary)) return false;
   return phase !== undefined && phase !== "Initializing" && canary.spec.suspend !== true && canary.metadata.deletionTimestamp === undefined;
 }
 

@@ -8,7 +8,8 @@
  * lives in the status, so a restarted controller continues exactly where it stopped.
  *
  * This file routes a reconcile by lifecycle (deletion, suspension, missing target,
- * initialization, idle, waiting, running, promoting). The planner's other files are one
+ * initialization, idle, waiting, running, promoting; first-deploy.ts for the analysis of a
+ * first revision). The planner's other files are one
  * concept each: context.ts (settings, the draft, closing a step), readiness.ts,
  * replicas.ts, strategy.ts, weights.ts (every weight decision), run.ts (the steps of a
  * run) and promotion.ts (promotion and rollback).
@@ -25,6 +26,7 @@ import { notReadyReason } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
 import { beginProgressing, runStep, startRun } from "./run.ts";
+import { firstDeployRoute, firstDeployWanted, planFirstDeploy } from "./first-deploy.ts";
 import type { Observed, Plan } from "./types.ts";
 
 export { CHECK_KINDS, EVENT_REASONS } from "./types.ts";
@@ -46,7 +48,9 @@ export function plan(observed: Observed): Plan {
   if (observed.deleting) return planDeletion(ctx, d);
   if (observed.canary.spec.suspend === true) return planSuspended(ctx, d);
   const phase = ctx.prev.phase;
-  const initializing = phase === undefined || phase === "Initializing";
+  const firstDeploy = firstDeployRoute(ctx);
+  if (firstDeploy === "analyse") return planFirstDeploy(ctx, d);
+  const initializing = phase === undefined || phase === "Initializing" || firstDeploy === "initialize";
   if (observed.target === null) return planMissingTarget(ctx, d, initializing);
   if (initializing) return planInitialization(ctx, d);
   switch (phase) {
@@ -204,7 +208,9 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
   delete s.analysisStartedAt;
   const target = ctx.o.target;
   if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
-  const message = `initialization done: ${ctx.primaryName} runs revision ${rev}; the first revision is promoted without analysis, as there is nothing to compare it with`;
+  const analysed = firstDeployWanted(ctx.o.canary) && ctx.prev.lastAppliedSpec === rev;
+  const how = analysed ? "it passed its first-deploy analysis" : "the first revision is promoted without analysis, as there is nothing to compare it with";
+  const message = `initialization done: ${ctx.primaryName} runs revision ${rev}; ${how}`;
   emit(d, "Initialized", "info", message, true);
   d.message = message;
   d.requeueAfterMs = rev !== ctx.o.revision ? 0 : null;

@@ -96,6 +96,9 @@ export interface Observed {
 export const EVENT_REASONS = [
   "Initializing",
   "Initialized",
+  "FirstDeployStarted",
+  "FirstDeployPassed",
+  "FirstDeployFailed",
   "WaitingForTarget",
   "NewRevision",
   "Retrying",
@@ -131,6 +134,12 @@ export type Action =
    * Emitted on every reconcile while Initializing, so it must be idempotent.
    */
   | { type: "initialize"; revision: string; replicas: number | null }
+  /**
+   * First-deploy analysis (no primary yet): apply the apex and `-canary` Services, both
+   * selecting the target's pods, so users and the load tester reach the revision under
+   * analysis. No primary Service and no route objects are made until it passes.
+   */
+  | { type: "exposeTarget" }
   /**
    * Copy the target's template, minReadySeconds, strategy and progressDeadlineSeconds
    * into the primary, plus its configs as `-primary` copies; stamp aviary.dev/revision =
