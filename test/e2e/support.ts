@@ -37,7 +37,7 @@ export interface E2eEnvironment {
   /** Deploys `<name>` at 1.0.0 with the demo's Canary and a simulated mesh, and waits for Initialized. */
   deploy(name: string, tuning: Omit<CanaryTuning, "metricsServer">): Promise<SimulatedMesh>;
   /** The same with any Canary manifest for `<name>` (its namespace is replaced). */
-  deployCanary(name: string, canary: KubeObject, mesh?: Pick<SimulatedMeshOptions, "onResponse">): Promise<SimulatedMesh>;
+  deployCanary(name: string, canary: KubeObject, mesh?: Pick<SimulatedMeshOptions, "onResponse" | "requestsPerSecond">): Promise<SimulatedMesh>;
   /** `kubectl set image` to a version of the demo application. */
   release(name: string, version: string): Promise<void>;
   stop(): Promise<void>;
@@ -81,7 +81,7 @@ export async function startE2eEnvironment(prefix: string): Promise<E2eEnvironmen
     const logger = createLogger({ level: process.env.AVIARY_TEST_LOGS ? "info" : "warn", write: (line) => process.stderr.write(`  [mesh] ${line}\n`) });
     const routers = createRouterRegistry({ kube: client, logger });
 
-    const deployCanary = async (name: string, canary: KubeObject, extra: Pick<SimulatedMeshOptions, "onResponse"> = {}): Promise<SimulatedMesh> => {
+    const deployCanary = async (name: string, canary: KubeObject, extra: Pick<SimulatedMeshOptions, "onResponse" | "requestsPerSecond"> = {}): Promise<SimulatedMesh> => {
       const mesh = await startSimulatedMesh({ ...extra, client, routers, logger, namespace: ns.name, canary: name, targetFile: path.join(targetDir, `${name}.json`) });
       stack.push(() => mesh.stop());
       await apply(ns.name, appDeployment(name, ns.name, imageFor("1.0.0"), 1));
