@@ -37,3 +37,24 @@ export function mapAddress(plan: LoadPlan, map: AddressMap): LoadPlan {
   const to = lookup(map, target.authority.slice(0, at).replace(/^\[|\]$/g, ""), target.authority.slice(at + 1));
   return to === undefined ? plan : { ...plan, target: { ...target, authority: to } };
 }
+
+const HOST_PORT = /^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?):(\d{1,5})$/i;
+
+/**
+ * `from=to[,from=to…]`, each side `host:port` (`quiet-canary.test:80=127.0.0.1:40123`), as
+ * the --map-address flag takes it. Throws an Error naming the entry and what is wrong.
+ */
+export function parseAddressMap(text: string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const raw of text.split(",").map((e) => e.trim()).filter((e) => e !== "")) {
+    const eq = raw.indexOf("=");
+    if (eq < 0) throw new Error(`"${raw}" must be from=to, e.g. quiet-canary.test:80=127.0.0.1:40123`);
+    const [from, to] = [raw.slice(0, eq).trim(), raw.slice(eq + 1).trim()];
+    for (const [side, value] of [["from", from], ["to", to]] as const) {
+      const m = HOST_PORT.exec(value);
+      if (m === null || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new Error(`"${raw}": ${side} "${value}" must be host:port with a port from 1 to 65535`);
+    }
+    map[from] = to;
+  }
+  return map;
+}

@@ -58,3 +58,21 @@ describe("load tester address map", () => {
     });
   });
 });
+
+describe("--map-address", () => {
+  it("parses from=to pairs", async () => {
+    const { parseAddressMap } = await import("../../../src/loadtester/address-map.ts");
+    assert.deepEqual(parseAddressMap(" quiet-canary.demo:80=127.0.0.1:40123, quiet-primary.demo:80=127.0.0.1:40124 "), {
+      "quiet-canary.demo:80": "127.0.0.1:40123",
+      "quiet-primary.demo:80": "127.0.0.1:40124",
+    });
+    assert.deepEqual(parseAddressMap(""), {});
+  });
+
+  it("names the entry and the rule when an entry is malformed", async () => {
+    const { parseAddressMap } = await import("../../../src/loadtester/address-map.ts");
+    assert.throws(() => parseAddressMap("quiet-canary.demo:80"), /"quiet-canary.demo:80" must be from=to/);
+    assert.throws(() => parseAddressMap("quiet-canary.demo=127.0.0.1:1"), /from "quiet-canary.demo" must be host:port/);
+    assert.throws(() => parseAddressMap("a:80=127.0.0.1:70000"), /to "127.0.0.1:70000" must be host:port with a port from 1 to 65535/);
+  });
+});
