@@ -48,7 +48,7 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
   const ns = ctx.canary.metadata.namespace ?? "default";
   switch (action.type) {
     case "initialize":
-      return initialize(ctx, action.revision, action.replicas);
+      return initialize(ctx, action.revision, action.replicas, action.apexOnTarget === true);
     case "exposeTarget":
       for (const svc of buildFirstDeployServices(ctx.canary, requireTarget(ctx))) await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
       return;
@@ -131,7 +131,7 @@ async function copyConfigs(ctx: ApplyContext, target: Deployment): Promise<Confi
   return copied;
 }
 
-async function initialize(ctx: ApplyContext, revision: string, replicas: number | null): Promise<void> {
+async function initialize(ctx: ApplyContext, revision: string, replicas: number | null, apexOnTarget: boolean): Promise<void> {
   const target = requireTarget(ctx);
   const ns = target.metadata.namespace ?? "default";
   // The label lets the admission webhook's objectSelector find the targets aviary manages.
@@ -145,7 +145,8 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
     await ctx.kube.mergePatch(deploymentRef(ns, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
   }
   const services = buildServices(ctx.canary, target);
-  for (const svc of [services.primary, services.canary, services.apex]) {
+  const apex = apexOnTarget ? (buildFirstDeployServices(ctx.canary, target)[0] ?? services.apex) : services.apex;
+  for (const svc of [services.primary, services.canary, apex]) {
     await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
   }
   // Route objects exist before the primary so a mesh's sidecar injection finds them.

@@ -33,10 +33,11 @@ describe("canary engine: first-deploy analysis", function () {
   it("analyses the first revision with the apex Service on the target, then creates the primary", async () => {
     await apply(ns.name, deployment("calm", "calm:1.0.0", { replicas: 2 }));
     await applyCrds();
-    await apply(ns.name, canary("calm", { analysis: { firstDeploy: true, webhooks: loadHook(hooks, "calm") } }));
+    // Ten checks (one per step of 10%), so the analysis lasts long enough to be looked at.
+    await apply(ns.name, canary("calm", { analysis: { firstDeploy: true, stepWeight: 10, maxWeight: 100, webhooks: loadHook(hooks, "calm") } }));
     await eventually("the analysis to run with the apex Service on the target and no primary", async () => {
       const c = await getCanary(ns.name, "calm");
-      if (c.status?.phase !== "Progressing" || (c.status.iterations ?? 0) < 2) return undefined;
+      if (c.status?.phase !== "Progressing" || (c.status.iterations ?? 0) < 1) return undefined;
       const s = await selectors(ns.name);
       if (s.calm !== "calm" || s["calm-canary"] !== "calm" || "calm-primary" in s) return undefined;
       return !(await exists(ns.name, "deployment", "calm-primary")) && !(await exists(ns.name, "httproutes.gateway.networking.k8s.io", "calm")) ? true : undefined;
@@ -45,7 +46,7 @@ describe("canary engine: first-deploy analysis", function () {
     assert.equal(image(await getDeployment(ns.name, "calm-primary")), "calm:1.0.0");
     assert.equal((await getDeployment(ns.name, "calm")).spec.replicas, 0);
     assert.deepEqual(await selectors(ns.name), { calm: "calm-primary", "calm-primary": "calm-primary", "calm-canary": "calm" });
-    assert.ok(hooks.calls.filter((c) => c.path === "/calm").length >= 3, "one rollout check per weight step");
+    assert.ok(hooks.calls.filter((c) => c.path === "/calm").length >= 10, "one rollout check per weight step");
     const reasons = (await events(ns.name, "calm")).map((e) => e.reason);
     for (const r of ["FirstDeployStarted", "FirstDeployPassed", "Initialized"]) assert.ok(reasons.includes(r), `events: ${reasons.join(", ")}`);
     assert.match(done.status?.conditions?.find((c) => c.type === "Promoted")?.message ?? "", /passed its first-deploy analysis/);

@@ -50,8 +50,16 @@ export function firstDeployRoute(ctx: Ctx): "analyse" | "initialize" | "normal" 
   const phase = ctx.prev.phase;
   const initializing = phase === undefined || phase === "Initializing";
   if (!firstDeployWanted(ctx.o.canary)) return initializing ? "normal" : "initialize";
-  const passed = phase === "Initializing" && ctx.prev.lastAppliedSpec !== undefined && ctx.prev.lastAppliedSpec === ctx.o.revision;
-  return passed && ctx.o.target !== null ? "normal" : "analyse";
+  return passedFirstDeploy(ctx.prev, ctx.o.revision) && ctx.o.target !== null ? "normal" : "analyse";
+}
+
+/**
+ * The status says a first-deploy analysis passed for `revision` and initialization is under
+ * way (the only way to phase Initializing with a revision recorded as applied). Read from the
+ * status, not the spec, so it holds even if the option is edited meanwhile.
+ */
+export function passedFirstDeploy(prev: CanaryStatus, revision: string): boolean {
+  return prev.phase === "Initializing" && prev.lastAppliedSpec !== undefined && prev.lastAppliedSpec === revision && prev.lastPromotedSpec === undefined;
 }
 
 /** How many checks the first-deploy analysis runs. */

@@ -26,7 +26,7 @@ import { notReadyReason } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
 import { beginProgressing, runStep, startRun } from "./run.ts";
-import { firstDeployRoute, firstDeployWanted, planFirstDeploy } from "./first-deploy.ts";
+import { firstDeployRoute, passedFirstDeploy, planFirstDeploy } from "./first-deploy.ts";
 import type { Observed, Plan } from "./types.ts";
 
 export { CHECK_KINDS, EVENT_REASONS } from "./types.ts";
@@ -50,6 +50,8 @@ export function plan(observed: Observed): Plan {
   const phase = ctx.prev.phase;
   const firstDeploy = firstDeployRoute(ctx);
   if (firstDeploy === "analyse") return planFirstDeploy(ctx, d);
+  // The option was switched off after a first-deploy run: plain initialization, nothing analysed.
+  if (firstDeploy === "initialize") delete d.status.lastAppliedSpec;
   const initializing = phase === undefined || phase === "Initializing" || firstDeploy === "initialize";
   if (observed.target === null) return planMissingTarget(ctx, d, initializing);
   if (initializing) return planInitialization(ctx, d);
@@ -188,7 +190,8 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
     d.manageRoutes = false;
     if (ctx.prev.phase === undefined) emit(d, "Initializing", "info", `creating ${ctx.primaryName} from ${ctx.targetName}`);
     s.phase = "Initializing";
-    d.actions.push({ type: "initialize", revision: ctx.o.revision, replicas: primaryReplicas(ctx) });
+    const apexOnTarget = passedFirstDeploy(ctx.prev, ctx.o.revision);
+    d.actions.push({ type: "initialize", revision: ctx.o.revision, replicas: primaryReplicas(ctx), ...(apexOnTarget ? { apexOnTarget } : {}) });
     d.message = primary === null ? `creating ${ctx.primaryName}` : `waiting for ${ctx.primaryName} to be ready: ${wait}`;
     d.requeueAfterMs = ctx.pollMs;
     return finish(ctx, d);
@@ -207,8 +210,10 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
   delete s.lastCheckTime;
   delete s.analysisStartedAt;
   const target = ctx.o.target;
+  const analysed = passedFirstDeploy(ctx.prev, rev);
+  // The apex Service stayed on the target while the primary started: it moves now, before the scale-down.
+  if (analysed) d.actions.push({ type: "initialize", revision: rev, replicas: primaryReplicas(ctx) });
   if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
-  const analysed = firstDeployWanted(ctx.o.canary) && ctx.prev.lastAppliedSpec === rev;
   const how = analysed ? "it passed its first-deploy analysis" : "the first revision is promoted without analysis, as there is nothing to compare it with";
   const message = `initialization done: ${ctx.primaryName} runs revision ${rev}; ${how}`;
   emit(d, "Initialized", "info", message, true);

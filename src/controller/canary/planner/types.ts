@@ -133,7 +133,13 @@ export type Action =
    * the router objects at 100/0. Never overwrites an existing primary's template.
    * Emitted on every reconcile while Initializing, so it must be idempotent.
    */
-  | { type: "initialize"; revision: string; replicas: number | null }
+  | {
+      type: "initialize";
+      revision: string;
+      replicas: number | null;
+      /** After a first-deploy analysis: the apex Service keeps selecting the target until the primary is ready. */
+      apexOnTarget?: boolean;
+    }
   /**
    * First-deploy analysis (no primary yet): apply the apex and `-canary` Services, both
    * selecting the target's pods, so users and the load tester reach the revision under

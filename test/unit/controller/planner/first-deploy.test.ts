@@ -33,6 +33,12 @@ describe("plan: first-deploy analysis", () => {
     assert.equal(phase(w), "Initialized");
     assert.equal(w.primary?.revision, "rev1");
     assert.equal(w.target?.specReplicas, 0);
+    const inits = w.log.flatMap((e, i) => (e.action.type === "initialize" ? [{ i, apexOnTarget: e.action.apexOnTarget === true }] : []));
+    assert.equal(inits[0]?.apexOnTarget, true, "the apex Service stays on the target while the primary starts");
+    const last = inits[inits.length - 1]!;
+    assert.equal(last.apexOnTarget, false, "then it moves to the primary");
+    const scaleDown = w.log.findIndex((e) => e.action.type === "scaleTarget" && e.action.replicas === 0);
+    assert.ok(last.i < scaleDown, "before the target is scaled down");
     assert.ok(events(w).includes("FirstDeployStarted") && events(w).includes("FirstDeployPassed"));
     assert.match(promotedCondition(w)?.message ?? "", /passed its first-deploy analysis/);
   });
@@ -94,5 +100,19 @@ describe("plan: first-deploy analysis", () => {
     run(w);
     assert.equal(phase(w), "Initialized");
     assert.equal(w.primary?.revision, "rev1");
+    assert.match(promotedCondition(w)?.message ?? "", /promoted without analysis/);
+  });
+
+  it("finishes a passed first deploy from the status, even if the option is removed meanwhile", () => {
+    const w = newWorld(firstDeploy());
+    w.target!.readyDelayMs = 0;
+    run(w, (x) => phase(x) === "Initializing" && x.canary.status?.lastAppliedSpec === "rev1");
+    w.canary = { ...w.canary, spec: { ...w.canary.spec, analysis: { ...w.canary.spec.analysis, firstDeploy: false } } };
+    w.log = [];
+    run(w);
+    assert.equal(phase(w), "Initialized");
+    const inits = actions(w, "initialize").map((a) => (a.type === "initialize" ? a.apexOnTarget === true : undefined));
+    assert.deepEqual([inits[0], inits[inits.length - 1]], [true, false], "apex kept on the target, then moved to the primary");
+    assert.match(promotedCondition(w)?.message ?? "", /passed its first-deploy analysis/);
   });
 });
