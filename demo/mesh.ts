@@ -371,7 +371,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || !values.namespace || !values.canary || !values["target-file"]) {
-    process.stdout.write("usage: node demo/mesh.ts --namespace NS --canary NAME --target-file FILE.json [--rps 50] [--kubeconfig PATH]\n");
+    process.stdout.write("usage: node demo/mesh.ts --namespace NS --canary NAME --target-file FILE.json [--rps 50 (0: a quiet service)] [--kubeconfig PATH]\n");
     process.exit(values.help ? 0 : 2);
   }
   const logger = createLogger({ level: "info" });
