@@ -9,7 +9,11 @@
  *   version its Deployment's image tag names, replaced when that image changes;
  * - every ~250 ms it reads the current split through the router's own `getRoutes` (the
  *   HTTPRoute, VirtualService, VirtualRouter, TrafficSplit or canary Ingress aviary wrote);
- * - it sends a steady load (50 req/s by default) divided by that split, like a proxy would;
+ * - it sends a steady load (50 req/s by default; 0 for a quiet service) divided by that split,
+ *   like a proxy would;
+ * - it plays the `-primary` and `-canary` Services on local ports (mesh/service-ports.ts), so
+ *   traffic from elsewhere (a load tester called by the Canary's webhooks) reaches the
+ *   processes and is counted like its own;
  * - it is Prometheus's scrape target (named in a file_sd target file): it serves the two
  *   application processes' own metrics, labelled `namespace`/`pod` as their pods would be
  *   (what the kubernetes/gatewayapi built-ins read), and the Istio, Envoy (App Mesh),
@@ -44,6 +48,7 @@ import type { DeploymentView, Role } from "./mesh/roles.ts";
 import { dueRequests, INITIAL_SPLIT, pickBackend } from "./mesh/split.ts";
 import type { Backend, Weights } from "./mesh/split.ts";
 import { mergeExpositions } from "./mesh/exposition.ts";
+import { startServicePorts } from "./mesh/service-ports.ts";
 import { meshTargetGroup, writeTargetFile } from "./mesh/targets.ts";
 
 export interface SimulatedMeshOptions {
@@ -56,7 +61,7 @@ export interface SimulatedMeshOptions {
   canary: string;
   /** The file_sd target file to keep current (Prometheus globs a directory of them). */
   targetFile: string;
-  /** Default 50. */
+  /** Default 50; 0 sends no background traffic (a quiet service: only a load tester calls it). */
   requestsPerSecond?: number;
   /** How often the split is read back from the route object. Default 250 ms. */
   routesEveryMs?: number;
@@ -87,6 +92,8 @@ export interface SimulatedMesh {
    * version serves and Prometheus has scraped it twice, else answers 423.
    */
   url: string;
+  /** `127.0.0.1:port` standing in for the `-primary` and `-canary` Services. */
+  services: Record<Backend, string>;
   stats(): MeshStats;
   stop(): Promise<void>;
 }
@@ -251,6 +258,21 @@ export async function startSimulatedMesh(opts: SimulatedMeshOptions): Promise<Si
   })();
 
   // --- the load -------------------------------------------------------------------------------
+  const record = (backend: Backend, role: Role, status: number, latencyMs: number) => {
+    counts[backend].requests++;
+    if (status >= 500) counts[backend].errors++;
+    proxy.record(role.upstream, status, latencyMs);
+    opts.onResponse?.(role, status, latencyMs);
+  };
+  const services = await startServicePorts({
+    upstream: (backend) => running[backend]?.proc.url,
+    record: (backend, status, latencyMs) => {
+      const r = running[backend];
+      if (r !== undefined) record(backend, r.role, status, latencyMs);
+    },
+    timeoutMs: requestTimeoutMs,
+    agent,
+  });
   const send = (backend: Backend) => {
     const target = running[backend];
     if (target === undefined) {
@@ -259,13 +281,7 @@ export async function startSimulatedMesh(opts: SimulatedMeshOptions): Promise<Si
     }
     const { role, proc } = target;
     const started = performance.now();
-    const done = (status: number) => {
-      const latencyMs = performance.now() - started;
-      counts[backend].requests++;
-      if (status >= 500) counts[backend].errors++;
-      proxy.record(role.upstream, status, latencyMs);
-      opts.onResponse?.(role, status, latencyMs);
-    };
+    const done = (status: number) => record(backend, role, status, performance.now() - started);
     const req = http.get(`${proc.url}/`, { agent, timeout: requestTimeoutMs }, (res) => {
       res.resume();
       res.once("end", () => done(res.statusCode ?? 502));
@@ -292,9 +308,10 @@ export async function startSimulatedMesh(opts: SimulatedMeshOptions): Promise<Si
   }, 10);
   const resync = setInterval(scheduleSync, 2_000);
 
-  log.info("simulated mesh started", { exporter, targetFile: opts.targetFile, requestsPerSecond: perSecond });
+  log.info("simulated mesh started", { exporter, targetFile: opts.targetFile, requestsPerSecond: perSecond, services: services.addresses });
   return {
     url: `http://${exporter}`,
+    services: services.addresses,
     stats,
     async stop() {
       stopping.abort();
@@ -304,6 +321,7 @@ export async function startSimulatedMesh(opts: SimulatedMeshOptions): Promise<Si
       await canaries.stop();
       await deployments.stop();
       await chain;
+      await services.close();
       await Promise.all([...BACKENDS.map((b) => running[b]?.proc.stop()), ...retiring]);
       await rm(opts.targetFile, { force: true });
       agent.destroy();
@@ -353,7 +371,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help || !values.namespace || !values.canary || !values["target-file"]) {
-    process.stdout.write("usage: node demo/mesh.ts --namespace NS --canary NAME --target-file FILE.json [--rps 50] [--kubeconfig PATH]\n");
+    process.stdout.write("usage: node demo/mesh.ts --namespace NS --canary NAME --target-file FILE.json [--rps 50 (0: a quiet service)] [--kubeconfig PATH]\n");
     process.exit(values.help ? 0 : 2);
   }
   const logger = createLogger({ level: "info" });

@@ -374,6 +374,12 @@ export interface CanaryAnalysis {
   mirrorWeight?: number;
   primaryReadyThreshold?: number;
   canaryReadyThreshold?: number;
+  /**
+   * aviary-only: analyse the first revision too. With no primary to compare with, it runs
+   * the checks' fixed thresholds against the target itself, and the primary is created only
+   * when they pass. Default false: the first revision is promoted without analysis (Flagger).
+   */
+  firstDeploy?: boolean;
   sessionAffinity?: SessionAffinity;
   alerts?: CanaryAlert[];
   metrics?: CanaryMetric[];

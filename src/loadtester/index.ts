@@ -12,5 +12,7 @@ export { parseCommand, taskFromMetadata } from "./command.ts";
 export { realClock, virtualClock } from "./clock.ts";
 export type { Clock } from "./clock.ts";
 export { hostRefusal } from "./targets.ts";
+export { mapAddress } from "./address-map.ts";
+export type { AddressMap } from "./address-map.ts";
 export type { RunReport } from "./runs.ts";
 export { CommandRefusedError } from "./tokenize.ts";

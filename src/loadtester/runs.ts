@@ -4,6 +4,8 @@
  * and a call while that command is still running starts nothing. At most `maxRuns` run at
  * once; a call beyond that is refused, naming the bound.
  */
+import { mapAddress } from "./address-map.ts";
+import type { AddressMap } from "./address-map.ts";
 import { scheduleWithin } from "./bounds.ts";
 import type { LoadLimits, RunSchedule } from "./bounds.ts";
 import type { Clock } from "./clock.ts";
@@ -51,6 +53,8 @@ export interface LoadRunsOptions {
   metrics: LoadTesterMetrics;
   /** Makes the latency sample of each run reproducible. */
   seed?: number;
+  /** Service addresses played by local ones (address-map.ts); empty inside a cluster. */
+  addressMap?: AddressMap;
 }
 
 interface ActiveRun {
@@ -139,7 +143,7 @@ export class LoadRuns {
     const { plan } = task;
     const { clock, metrics } = this.opts;
     const logger = this.opts.logger.child({ run: id, canary, mode });
-    const sender = senderFor(plan, schedule);
+    const sender = senderFor(mapAddress(plan, this.opts.addressMap ?? {}), schedule);
     const stats = new RunStats({ seed: this.opts.seed ?? id });
     const began = clock.now();
     logger.info("load run starting", { cmd: task.cmd, concurrency: schedule.concurrency, ratePerSecond: schedule.ratePerSecond, durationMs: schedule.durationMs });

@@ -12,6 +12,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
+import type { AddressMap } from "./address-map.ts";
 import { DEFAULT_LIMITS } from "./bounds.ts";
 import type { LoadLimits } from "./bounds.ts";
 import { realClock } from "./clock.ts";
@@ -38,6 +39,11 @@ export interface LoadTesterOptions {
   clock?: Clock;
   /** Seeds each run's latency sample, for reproducible reports. */
   seed?: number;
+  /**
+   * Outside a cluster only (a local demo, tests): connect to these local addresses instead of
+   * the in-cluster `service.namespace:port` a command names (address-map.ts).
+   */
+  addressMap?: AddressMap;
 }
 
 export interface LoadTester {
@@ -78,6 +84,7 @@ export async function startLoadTester(options: LoadTesterOptions = {}): Promise<
     logger,
     metrics,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.addressMap !== undefined ? { addressMap: options.addressMap } : {}),
   });
   const gates = new Gates();
 

@@ -37,6 +37,7 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
   a.integer("mirrorWeight", { min: 0, max: 100 });
   a.integer("primaryReadyThreshold", { min: 0, max: 100 });
   a.integer("canaryReadyThreshold", { min: 0, max: 100 });
+  checkFirstDeploy(a, ctx);
 
   const hasMatch = Array.isArray(a.value.match) && a.value.match.length > 0;
   const usesIterations = a.has("iterations");
@@ -98,6 +99,22 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
   checkAlerts(a);
   checkMetrics(a);
   checkWebhooks(a);
+}
+
+/** firstDeploy: a boolean, and only meaningful when there is an analysis with something to check. */
+function checkFirstDeploy(a: Fields, ctx: AnalysisContext): void {
+  if (a.boolean("firstDeploy") !== true) return;
+  if (ctx.skipAnalysis) {
+    a.problems.warn(a.at("firstDeploy"), "is ignored when skipAnalysis is true: the first revision is promoted without analysis");
+    return;
+  }
+  const metrics = Array.isArray(a.value.metrics) ? a.value.metrics.length : 0;
+  const rollout = Array.isArray(a.value.webhooks)
+    ? a.value.webhooks.filter((w: unknown) => typeof w === "object" && w !== null && ((w as { type?: unknown }).type ?? "rollout") === "rollout").length
+    : 0;
+  if (metrics + rollout === 0) {
+    a.problems.warn(a.at("firstDeploy"), "has nothing to check: add metrics or rollout webhooks, or the first revision passes on readiness alone");
+  }
 }
 
 /** Each step 1..100 and strictly increasing. */

@@ -48,6 +48,7 @@ export const loadtesterCommand: Command = {
     "aviary loadtester",
     "aviary loadtester --port 9090 --max-rate 200 --max-duration 5m",
     "aviary loadtester --host 127.0.0.1 --allow-host 127.0.0.1,localhost",
+    "aviary loadtester --host 127.0.0.1 --map-address quiet-canary.demo:80=127.0.0.1:40123",
   ],
   options: [
     { name: "port", kind: "string", placeholder: "<port>", description: "Listen on this port (default 8080)" },
@@ -58,6 +59,7 @@ export const loadtesterCommand: Command = {
     { name: "max-runs", kind: "string", placeholder: "<n>", description: `The most runs at once; more are refused with 429 (default ${DEFAULT_LIMITS.maxRuns})` },
     { name: "cluster-domain", kind: "string", placeholder: "<domain>", description: "The cluster's DNS domain, for svc.ns.svc.<domain> targets (default cluster.local)" },
     { name: "allow-host", kind: "string", placeholder: "<hosts>", description: "Comma-separated extra hosts requests may go to (IPs, names, *.example.com)" },
+    { name: "map-address", kind: "string", placeholder: "<from=to,...>", description: "Outside a cluster (a local demo): connect to `to` when a command names `from`, both host:port; the Host header keeps `from`" },
     { name: "log-level", kind: "string", placeholder: "<level>", description: "debug, info, warn or error (default info)" },
   ],
   async run(inv) {
@@ -71,10 +73,17 @@ export const loadtesterCommand: Command = {
       .map((h) => h.trim())
       .filter((h) => h !== "");
     const clusterDomain = stringOption(values, "cluster-domain") ?? "cluster.local";
+    const { parseAddressMap } = await import("../../loadtester/address-map.ts");
+    let addressMap: Record<string, string>;
+    try {
+      addressMap = parseAddressMap(stringOption(values, "map-address") ?? "");
+    } catch (err) {
+      throw new UsageError(`--map-address ${(err as Error).message}`);
+    }
     // Loaded here: the other commands need none of it.
     const { startLoadTester } = await import("../../loadtester/server.ts");
     const logger = createLogger({ level: levelText as Level, write: (line) => io.stderr.write(line + "\n") }, { component: "loadtester" });
-    const tester = await startLoadTester({ host: stringOption(values, "host") ?? "0.0.0.0", port, limits, clusterDomain, allowHosts, logger });
+    const tester = await startLoadTester({ host: stringOption(values, "host") ?? "0.0.0.0", port, limits, clusterDomain, allowHosts, addressMap, logger });
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       else io.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -15,6 +15,7 @@ import type { CheckRunner } from "../checks/runner.ts";
 import type { Action } from "./planner/plan.ts";
 import { buildConfigCopy, configRefKey, configRefs } from "./config-refs.ts";
 import { ALL_TO_PRIMARY } from "../../ground/split.ts";
+import { buildFirstDeployServices } from "./expose.ts";
 import { buildPrimaryDeployment, buildServices } from "./objects.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
@@ -48,7 +49,10 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
   const ns = ctx.canary.metadata.namespace ?? "default";
   switch (action.type) {
     case "initialize":
-      return initialize(ctx, action.revision, action.replicas);
+      return initialize(ctx, action.revision, action.replicas, action.apexOnTarget === true);
+    case "exposeTarget":
+      for (const svc of buildFirstDeployServices(ctx.canary, requireTarget(ctx))) await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
+      return;
     case "promote":
       return promote(ctx, action.revision, action.replicas, action.configs);
     case "scaleTarget":
@@ -135,7 +139,7 @@ async function copyConfigs(ctx: ApplyContext, target: Deployment, required: read
   return copied;
 }
 
-async function initialize(ctx: ApplyContext, revision: string, replicas: number | null): Promise<void> {
+async function initialize(ctx: ApplyContext, revision: string, replicas: number | null, apexOnTarget: boolean): Promise<void> {
   const target = requireTarget(ctx);
   const ns = target.metadata.namespace ?? "default";
   // The label lets the admission webhook's objectSelector find the targets aviary manages.
@@ -149,8 +153,9 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
     await ctx.kube.mergePatch(deploymentRef(ns, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
   }
   const services = buildServices(ctx.canary, target);
+  const apex = apexOnTarget ? (buildFirstDeployServices(ctx.canary, target)[0] ?? services.apex) : services.apex;
   // The three Services do not depend on each other: one round trip instead of three.
-  await Promise.all([services.primary, services.canary, services.apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
+  await Promise.all([services.primary, services.canary, apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
   // Route objects exist before the primary so a mesh's sidecar injection finds them. The
   // split is given: without one a router keeps what it reads, and a hand-edited route would
   // first be written back with its edited weights, then corrected.

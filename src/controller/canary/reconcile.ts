@@ -28,6 +28,7 @@ import type { Deployment } from "../../ground/workloads.ts";
 import type { HashKeys } from "../../kube/hash-key.ts";
 import { plan } from "./planner/plan.ts";
 import { runShapeOf } from "./planner/strategy.ts";
+import { inFirstDeploy } from "./planner/first-deploy.ts";
 import { splitForStatus } from "./planner/weights.ts";
 import { sameSplit } from "../../ground/split.ts";
 import type { Split } from "../../ground/split.ts";
@@ -153,21 +154,23 @@ function splitKey(key: string): [string, string] {
 }
 
 /**
- * After initialization, while the Canary is not being deleted: the generated Services are
- * put back before plan looks. Suspended Canaries only have missing Services reported.
+ * After initialization (a first-deploy analysis has none yet), while the Canary is not being
+ * deleted: the generated Services are put back before plan looks. Suspended Canaries only
+ * have missing Services reported.
  */
 async function restoreGenerated(canary: Canary, kube: KubeClient, signal: AbortSignal): Promise<RestoreResult> {
   const phase = canary.status?.phase;
-  if (phase === undefined || phase === "Initializing" || canary.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
+  if (phase === undefined || phase === "Initializing" || inFirstDeploy(canary) || canary.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
   const target = await kube.get<Deployment>({ apiVersion: "apps/v1", kind: "Deployment", namespace: canary.metadata.namespace ?? "default", name: canary.spec.targetRef.name }, { signal });
   if (target === null || target.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
   const write = canary.spec.suspend !== true;
   return restoreServices(kube, canary, target, write, signal);
 }
 
-/** After initialization, while the Canary is neither suspended nor being deleted. */
+/** After initialization (a first-deploy analysis has no primary to route to), while the Canary is neither suspended nor being deleted. */
 function keepsRoutes(canary: Canary): boolean {
   const phase = canary.status?.phase;
+  if (inFirstDeploy(canary)) return false;
   return phase !== undefined && phase !== "Initializing" && canary.spec.suspend !== true && canary.metadata.deletionTimestamp === undefined;
 }
 

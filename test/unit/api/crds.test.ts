@@ -150,7 +150,7 @@ const CANARY_FIELDS: Record<string, string[]> = {
   "spec.service.canary": customMetadata,
   "spec.analysis": keysOf<CanaryAnalysis>({
     interval: true, threshold: true, maxWeight: true, stepWeight: true, stepWeights: true, stepWeightPromotion: true, iterations: true,
-    match: true, mirror: true, mirrorWeight: true, primaryReadyThreshold: true, canaryReadyThreshold: true, sessionAffinity: true,
+    match: true, mirror: true, mirrorWeight: true, primaryReadyThreshold: true, canaryReadyThreshold: true, firstDeploy: true, sessionAffinity: true,
     alerts: true, metrics: true, webhooks: true,
   }),
   "spec.analysis.match[]": httpMatch,

@@ -8,7 +8,8 @@
  * lives in the status, so a restarted controller continues exactly where it stopped.
  *
  * This file routes a reconcile by lifecycle (deletion, suspension, missing target,
- * initialization, idle, waiting, running, promoting). The planner's other files are one
+ * initialization, idle, waiting, running, promoting; first-deploy.ts for the analysis of a
+ * first revision). The planner's other files are one
  * concept each: context.ts (settings, the draft, closing a step), readiness.ts,
  * replicas.ts, strategy.ts, weights.ts (every weight decision), run.ts (the steps of a
  * run) and promotion.ts (promotion and rollback).
@@ -27,6 +28,7 @@ import type { Ctx, Draft } from "./context.ts";
 import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
 import { beginProgressing, runStep, startRun } from "./run.ts";
 import { holdForMissingConfigs, holdForMissingObjects, planMissingTarget, planNamespaceTeardown, restorePrimary } from "./lifecycle.ts";
+import { firstDeployRoute, passedFirstDeploy, planFirstDeploy } from "./first-deploy.ts";
 import type { Observed, Plan } from "./types.ts";
 
 export { CHECK_KINDS, EVENT_REASONS } from "./types.ts";
@@ -51,7 +53,11 @@ export function plan(observed: Observed): Plan {
   if (observed.deleting) return planDeletion(ctx, d);
   if (observed.canary.spec.suspend === true) return planSuspended(ctx, d);
   const phase = ctx.prev.phase;
-  const initializing = phase === undefined || phase === "Initializing";
+  const firstDeploy = firstDeployRoute(ctx);
+  if (firstDeploy === "analyse") return planFirstDeploy(ctx, d);
+  // The option was switched off after a first-deploy run: plain initialization, nothing analysed.
+  if (firstDeploy === "initialize") delete d.status.lastAppliedSpec;
+  const initializing = phase === undefined || phase === "Initializing" || firstDeploy === "initialize";
   if (observed.target === null || observed.target.deleting === true) return planMissingTarget(ctx, d, initializing);
   const held = holdForMissingConfigs(ctx, d, initializing);
   if (held !== null) return held;
@@ -166,7 +172,8 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
     d.manageRoutes = false;
     if (ctx.prev.phase === undefined) emit(d, "Initializing", "info", `creating ${ctx.primaryName} from ${ctx.targetName}`);
     s.phase = "Initializing";
-    d.actions.push({ type: "initialize", revision: ctx.o.revision, replicas: primaryReplicas(ctx) });
+    const apexOnTarget = passedFirstDeploy(ctx.prev, ctx.o.revision);
+    d.actions.push({ type: "initialize", revision: ctx.o.revision, replicas: primaryReplicas(ctx), ...(apexOnTarget ? { apexOnTarget } : {}) });
     d.message = primary === null ? `creating ${ctx.primaryName}` : `waiting for ${ctx.primaryName} to be ready: ${wait}`;
     d.requeueAfterMs = ctx.pollMs;
     return finish(ctx, d);
@@ -185,8 +192,12 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
   delete s.lastCheckTime;
   delete s.analysisStartedAt;
   const target = ctx.o.target;
+  const analysed = passedFirstDeploy(ctx.prev, rev);
+  // The apex Service stayed on the target while the primary started: it moves now, before the scale-down.
+  if (analysed) d.actions.push({ type: "initialize", revision: rev, replicas: primaryReplicas(ctx) });
   if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
-  const message = `initialization done: ${ctx.primaryName} runs revision ${rev}; the first revision is promoted without analysis, as there is nothing to compare it with`;
+  const how = analysed ? "it passed its first-deploy analysis" : "the first revision is promoted without analysis, as there is nothing to compare it with";
+  const message = `initialization done: ${ctx.primaryName} runs revision ${rev}; ${how}`;
   emit(d, "Initialized", "info", message, true);
   d.message = message;
   d.requeueAfterMs = rev !== ctx.o.revision ? 0 : null;

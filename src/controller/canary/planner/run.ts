@@ -21,10 +21,10 @@ import type { CheckKind, CheckOutcome, EventReason, Plan } from "./types.ts";
 import { promoteNow, rollback } from "./promotion.ts";
 import { isLastStep, nextStepWeight } from "./weights.ts";
 
-const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;
+export const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;
 
 /** Why a check or gate said no: the halt, else the messages of the results that did not pass. */
-function explain(o: CheckOutcome): string {
+export function explain(o: CheckOutcome): string {
   if (o.halted !== undefined) return o.halted;
   // Metric verdicts already begin with the metric's name (`request-success-rate 93.1% < 99%`).
   const failing = o.results

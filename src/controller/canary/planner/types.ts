@@ -127,6 +127,9 @@ export interface Observed {
 export const EVENT_REASONS = [
   "Initializing",
   "Initialized",
+  "FirstDeployStarted",
+  "FirstDeployPassed",
+  "FirstDeployFailed",
   "WaitingForTarget",
   "TargetDeleted",
   "ConfigMissing",
@@ -165,7 +168,19 @@ export type Action =
    * the router objects at 100/0. Never overwrites an existing primary's template.
    * Emitted on every reconcile while Initializing, so it must be idempotent.
    */
-  | { type: "initialize"; revision: string; replicas: number | null }
+  | {
+      type: "initialize";
+      revision: string;
+      replicas: number | null;
+      /** After a first-deploy analysis: the apex Service keeps selecting the target until the primary is ready. */
+      apexOnTarget?: boolean;
+    }
+  /**
+   * First-deploy analysis (no primary yet): apply the apex and `-canary` Services, both
+   * selecting the target's pods, so users and the load tester reach the revision under
+   * analysis. No primary Service and no route objects are made until it passes.
+   */
+  | { type: "exposeTarget" }
   /**
    * Copy the target's template, minReadySeconds, strategy and progressDeadlineSeconds
    * into the primary, plus its configs as `-primary` copies; stamp aviary.dev/revision =

@@ -209,6 +209,7 @@ function applyAction(w: World, a: Action): void {
     case "finalize":
       w.gone = true;
       return;
+    case "exposeTarget":
     case "webhook":
     case "event":
       return;
