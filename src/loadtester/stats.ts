@@ -3,6 +3,7 @@
  * are kept in a fixed-size uniform sample (reservoir sampling, seeded so a run's summary is
  * reproducible), so a 10-minute run at 1000 requests/s costs the same memory as a short one.
  */
+import { seededRandom } from "../ground/random.ts";
 
 /** `ok`, or the class of a failure: `http_5xx`, `http_4xx`, `timeout`, `refused`, `reset`, `dns`, `grpc_unavailable`... */
 export type Outcome = string;
@@ -27,18 +28,6 @@ export interface RunTotals {
 }
 
 const SAMPLE_SIZE = 10_000;
-
-/** mulberry32: a small, fast, seedable PRNG; statistical quality is ample for sampling. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class RunStats {
   private requests = 0;

@@ -3,17 +3,7 @@
  * 32-bit generator, normal and Poisson variates. Same seed, same numbers, on any machine.
  */
 
-/** mulberry32: a 32-bit state generator, uniform in [0, 1). Plenty for simulation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../../../src/ground/random.ts";
 
 /** A seed from several small integers (scenario, run, …), so streams do not overlap. */
 export function mixSeed(...parts: number[]): number {

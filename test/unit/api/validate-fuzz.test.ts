@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { validateAlertProvider, validateCanary, validateMetricTemplate } from "../../../src/api/validate.ts";
 import type { ValidationProblem } from "../../../src/api/validate.ts";
 import { validExamples } from "./fixtures.ts";
-
-/** A small seeded PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../../src/ground/random.ts";
 
 const KEYS = ["spec", "analysis", "service", "metrics", "webhooks", "match", "headers", "provider", "name", "__proto__", "constructor", "0", ""];
 
@@ -67,7 +56,7 @@ function assertWellFormed(problems: ValidationProblem[]): void {
 
 describe("validation survives any input", () => {
   it("random JSON values, for every kind", () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     for (let i = 0; i < 3000; i++) {
       const value = junk(r);
       const wrapped = { apiVersion: "aviary.dev/v1beta1", spec: value };
@@ -80,7 +69,7 @@ describe("validation survives any input", () => {
   });
 
   it("valid manifests with one node replaced by junk", () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     const makers = Object.values(validExamples);
     let rejected = 0;
     for (let i = 0; i < 3000; i++) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseCommand, taskFromMetadata } from "../../../src/loadtester/command.ts";
 import { DEFAULT_LIMITS, scheduleWithin } from "../../../src/loadtester/bounds.ts";
-import { seededRandom } from "../../../src/loadtester/stats.ts";
+import { seededRandom } from "../../../src/ground/random.ts";
 import { hostRefusal } from "../../../src/loadtester/targets.ts";
 import { CommandRefusedError, tokenize } from "../../../src/loadtester/tokenize.ts";
 

@@ -15,23 +15,12 @@ import { createDeploymentMutator } from "../../../src/webhook/mutate/deployment.
 import { createAlertProviderValidator, createCanaryValidator, createMetricTemplateValidator } from "../../../src/webhook/validate/canary.ts";
 import { createGeneratedObjectGuard } from "../../../src/webhook/validate/generated.ts";
 import { admissionRequest, deployment, DEPLOYMENT_GVK, quietLogger, review, send } from "./helpers.ts";
+import { seededRandom } from "../../../src/ground/random.ts";
 
 const CASES = 10_000;
 const CONCURRENCY = 16;
 const MAX_BODY = 128 * 1024;
 const SEED = Number(process.env.AVIARY_FUZZ_SEED ?? 20261122);
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FuzzCase {
   kind: string;
@@ -220,7 +209,7 @@ describe("webhook server under fuzzing", function () {
   after(async () => server.close());
 
   it(`answers ${CASES} malformed and random bodies with a 4xx or a valid AdmissionReview, and stays up`, async () => {
-    const next = generator(prng(SEED));
+    const next = generator(seededRandom(SEED));
     const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
     const failures: string[] = [];
     const seen = new Map<string, Set<number>>();

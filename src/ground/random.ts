@@ -1,0 +1,15 @@
+/**
+ * A seeded pseudo-random generator (mulberry32: 32 bits of state, uniform in [0, 1)): the
+ * same seed gives the same numbers on any machine, so a simulation or a fuzz run can be
+ * replayed. Ample for sampling and simulation; not for anything secret.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
