@@ -277,6 +277,27 @@ export interface CanaryMetric {
   templateVariables?: Record<string, string>;
   /** aviary-only: how "no data" counts. Default "fail". */
   onNoData?: OnNoDataPolicy;
+  // aviary-only, Argo Rollouts' meaning (see README "The step schedule"):
+  /** Failed measurements tolerated; the run fails when they exceed it. Judged apart from `analysis.threshold`. */
+  failureLimit?: number;
+  /** Consecutive provider errors tolerated; the run fails when they exceed it. */
+  consecutiveErrorLimit?: number;
+  /** Measurements taken, `interval` apart (per step for a metric bound by `steps`, else per run). */
+  count?: number;
+  /** Duration from the start of the metric's step (or `fromStep`) to its first measurement. */
+  initialDelay?: string;
+  /** With `analysis.steps`: the metric applies from this step index on (0-based). */
+  fromStep?: number;
+  /** With `analysis.steps`: the metric applies only at these step indexes (0-based). */
+  steps?: number[];
+}
+
+/** aviary-only: one entry of `analysis.steps`. */
+export interface CanaryStep {
+  /** Canary weight, 1..100, greater than the previous step's. */
+  weight: number;
+  /** Duration to hold the weight, counted from when it was set; checks run every interval meanwhile. */
+  pause?: string;
 }
 
 export interface CanaryWebhook {
@@ -298,6 +319,8 @@ export interface CanaryAnalysis {
   maxWeight?: number;
   stepWeight?: number;
   stepWeights?: number[];
+  /** aviary-only: an explicit schedule; replaces stepWeight, stepWeights and maxWeight. */
+  steps?: CanaryStep[];
   stepWeightPromotion?: number;
   /** Blue/green and A/B: number of checks before promotion. */
   iterations?: number;
@@ -382,6 +405,27 @@ export interface CanaryStatus {
   providerErrors?: number;
   /** The revision (pod-template hash) of the canary under analysis. */
   canaryRevision?: string;
+  /** With `analysis.steps`: the index of the step being held (its weight is canaryWeight). */
+  stepIndex?: number;
+  /** With `analysis.steps`: ISO 8601, when the current step's weight was set. */
+  stepStartedAt?: string;
+  /** With `analysis.steps`: each metric's tally in this run (limits, count, interval). */
+  metricStates?: MetricState[];
+}
+
+/** aviary-only: what a step schedule remembers of one metric, so a restart resumes it. */
+export interface MetricState {
+  name: string;
+  /** Measurements taken (in the current step for a metric bound by `steps`, else in the run). */
+  measurements: number;
+  /** Failed measurements, judged against failureLimit. */
+  failures: number;
+  /** Provider errors in a row, judged against consecutiveErrorLimit. */
+  consecutiveErrors: number;
+  /** ISO 8601. */
+  lastMeasuredAt?: string;
+  /** The step index the tally belongs to (metrics bound by `steps` start over at each). */
+  step?: number;
 }
 
 export interface Canary extends KubeObject {
@@ -409,6 +453,12 @@ export interface MetricTemplateProvider {
   insecureSkipVerify?: boolean;
   /** CloudWatch region. */
   region?: string;
+  /** CloudWatch: how far back GetMetricData looks (a duration). */
+  window?: string;
+  /** HTTP providers: the request method (web: GET or POST). */
+  method?: string;
+  /** HTTP providers: the request body. */
+  body?: string;
 }
 
 export interface MetricTemplateSpec {

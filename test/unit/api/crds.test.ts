@@ -22,6 +22,7 @@ import type {
   CanaryCondition,
   CanaryMetric,
   CanaryService,
+  CanaryStep,
   CanarySpec,
   CanaryStatus,
   CanaryWebhook,
@@ -31,6 +32,7 @@ import type {
   HeaderOperations,
   Headers,
   LocalObjectReference,
+  MetricState,
   MetricTemplateProvider,
   MetricTemplateSpec,
   ScalerReplicas,
@@ -134,7 +136,7 @@ const CANARY_FIELDS: Record<string, string[]> = {
   "spec.service.primary": customMetadata,
   "spec.service.canary": customMetadata,
   "spec.analysis": keysOf<CanaryAnalysis>({
-    interval: true, threshold: true, maxWeight: true, stepWeight: true, stepWeights: true, stepWeightPromotion: true, iterations: true,
+    interval: true, threshold: true, maxWeight: true, stepWeight: true, stepWeights: true, steps: true, stepWeightPromotion: true, iterations: true,
     match: true, mirror: true, mirrorWeight: true, primaryReadyThreshold: true, canaryReadyThreshold: true, sessionAffinity: true,
     alerts: true, metrics: true, webhooks: true,
   }),
@@ -144,7 +146,9 @@ const CANARY_FIELDS: Record<string, string[]> = {
   "spec.analysis.alerts[].providerRef": crossRef,
   "spec.analysis.metrics[]": keysOf<CanaryMetric>({
     name: true, interval: true, threshold: true, thresholdRange: true, query: true, templateRef: true, templateVariables: true, onNoData: true,
+    failureLimit: true, consecutiveErrorLimit: true, count: true, initialDelay: true, fromStep: true, steps: true,
   }),
+  "spec.analysis.steps[]": keysOf<CanaryStep>({ weight: true, pause: true }),
   "spec.analysis.metrics[].thresholdRange": keysOf<ThresholdRange>({ min: true, max: true }),
   "spec.analysis.metrics[].templateRef": crossRef,
   "spec.analysis.webhooks[]": keysOf<CanaryWebhook>({ name: true, type: true, url: true, timeout: true, metadata: true, retries: true, muteAlert: true }),
@@ -152,14 +156,16 @@ const CANARY_FIELDS: Record<string, string[]> = {
     phase: true, canaryWeight: true, failedChecks: true, iterations: true, lastAppliedSpec: true, lastPromotedSpec: true, trackedConfigs: true,
     previousSessionAffinityCookie: true, lastTransitionTime: true, conditions: true, observedGeneration: true, lastAnalysis: true,
     analysisStartedAt: true, lastCheckTime: true, providerErrors: true, canaryRevision: true,
+    stepIndex: true, stepStartedAt: true, metricStates: true,
   }),
+  "status.metricStates[]": keysOf<MetricState>({ name: true, measurements: true, failures: true, consecutiveErrors: true, lastMeasuredAt: true, step: true }),
   "status.conditions[]": keysOf<CanaryCondition>({ type: true, status: true, reason: true, message: true, lastUpdateTime: true, lastTransitionTime: true }),
   "status.lastAnalysis[]": keysOf<AnalysisResult>({ name: true, kind: true, query: true, value: true, min: true, max: true, verdict: true, message: true, time: true }),
 };
 
 const METRIC_TEMPLATE_FIELDS: Record<string, string[]> = {
   spec: keysOf<MetricTemplateSpec>({ provider: true, query: true }),
-  "spec.provider": keysOf<MetricTemplateProvider>({ type: true, address: true, secretRef: true, insecureSkipVerify: true, region: true }),
+  "spec.provider": keysOf<MetricTemplateProvider>({ type: true, address: true, secretRef: true, insecureSkipVerify: true, region: true, window: true, method: true, body: true }),
   "spec.provider.secretRef": keysOf<SecretReference>({ name: true }),
   "status.conditions[]": keysOf<CanaryCondition>({ type: true, status: true, reason: true, message: true, lastUpdateTime: true, lastTransitionTime: true }),
 };
