@@ -294,7 +294,7 @@ export interface CanaryMetric {
 
 /** aviary-only: one entry of `analysis.steps`. */
 export interface CanaryStep {
-  /** Canary weight, 1..100, greater than the previous step's. */
+  /** Canary weight, 0..100, greater than the previous step's. */
   weight: number;
   /** Duration to hold the weight, counted from when it was set; checks run every interval meanwhile. */
   pause?: string;
@@ -426,6 +426,8 @@ export interface MetricState {
   lastMeasuredAt?: string;
   /** The step index the tally belongs to (metrics bound by `steps` start over at each). */
   step?: number;
+  /** ISO 8601: when the metric began to apply; its initialDelay counts from here. */
+  startedAt?: string;
 }
 
 export interface Canary extends KubeObject {

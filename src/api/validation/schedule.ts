@@ -5,7 +5,7 @@
  */
 import type { Fields } from "./problems.ts";
 
-/** Each step's weight 1..100 and greater than the previous; pause a duration. Returns the step count. */
+/** Each step's weight 0..100 and greater than the previous (so only the first can hold no traffic); pause a duration. Returns the step count. */
 export function checkSteps(a: Fields): number | undefined {
   const steps = a.objects("steps");
   if (steps === undefined) return undefined;
@@ -19,7 +19,7 @@ export function checkSteps(a: Fields): number | undefined {
   if (a.has("maxWeight")) a.problems.warn(a.at("maxWeight"), "is ignored when steps is set; the last step's weight is the maximum");
   let previous: number | undefined;
   for (const step of steps) {
-    const weight = step.integer("weight", { required: true, min: 1, max: 100 });
+    const weight = step.integer("weight", { required: true, min: 0, max: 100 });
     step.duration("pause");
     if (weight !== undefined && previous !== undefined && weight <= previous) {
       step.problems.error(step.at("weight"), `must be greater than the previous step's weight (${previous})`);

@@ -98,7 +98,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       if (await adoptUserScale(canary, observed, deps.kube, signal)) log.info("the idle target was scaled by hand: that is the new desired size", { replicas: observed.target?.desiredReplicas });
       const decision = await decide(observed, async (need) => {
         log.debug("running checks", { checks: need.checks });
-        return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal });
+        return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal, ...(need.metrics ? { metrics: need.metrics } : {}) });
       });
       const status = clearReadyProblem(decision.status, now);
       const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };

@@ -158,7 +158,7 @@ const CANARY_FIELDS: Record<string, string[]> = {
     analysisStartedAt: true, lastCheckTime: true, providerErrors: true, canaryRevision: true,
     stepIndex: true, stepStartedAt: true, metricStates: true,
   }),
-  "status.metricStates[]": keysOf<MetricState>({ name: true, measurements: true, failures: true, consecutiveErrors: true, lastMeasuredAt: true, step: true }),
+  "status.metricStates[]": keysOf<MetricState>({ name: true, measurements: true, failures: true, consecutiveErrors: true, lastMeasuredAt: true, step: true, startedAt: true }),
   "status.conditions[]": keysOf<CanaryCondition>({ type: true, status: true, reason: true, message: true, lastUpdateTime: true, lastTransitionTime: true }),
   "status.lastAnalysis[]": keysOf<AnalysisResult>({ name: true, kind: true, query: true, value: true, min: true, max: true, verdict: true, message: true, time: true }),
 };

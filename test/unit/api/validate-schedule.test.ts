@@ -27,7 +27,8 @@ describe("validation of the step schedule", () => {
 
   const cases: Array<[string, (c: Canary) => void, string]> = [
     ["a weight not above the previous", (c) => (c.spec.analysis!.steps![2]!.weight = 40), "spec.analysis.steps[2].weight: must be greater than the previous step's weight (40)"],
-    ["a weight over 100", (c) => (c.spec.analysis!.steps![2]!.weight = 120), "spec.analysis.steps[2].weight: must be between 1 and 100"],
+    ["a second step at weight 0", (c) => (c.spec.analysis!.steps![1]!.weight = 0), "spec.analysis.steps[1].weight: must be greater than the previous step's weight (20)"],
+    ["a weight over 100", (c) => (c.spec.analysis!.steps![2]!.weight = 120), "spec.analysis.steps[2].weight: must be between 0 and 100"],
     ["a step without weight", (c) => delete (c.spec.analysis!.steps![0] as { weight?: number }).weight, "spec.analysis.steps[0].weight: is required"],
     ["a pause that is not a duration", (c) => (c.spec.analysis!.steps![0]!.pause = "soon"), "spec.analysis.steps[0].pause: "],
     ["steps beside stepWeight", (c) => (c.spec.analysis!.stepWeight = 10), "spec.analysis.steps: and stepWeight are mutually exclusive"],
