@@ -16,7 +16,6 @@ export function checkSteps(a: Fields): number | undefined {
   for (const other of ["stepWeight", "stepWeights", "iterations"] as const) {
     if (a.has(other)) a.problems.error(a.at("steps"), `and ${other} are mutually exclusive: steps replaces stepWeight, stepWeights and maxWeight`);
   }
-  if (a.has("maxWeight")) a.problems.warn(a.at("maxWeight"), "is ignored when steps is set; the last step's weight is the maximum");
   let previous: number | undefined;
   for (const step of steps) {
     const weight = step.integer("weight", { required: true, min: 0, max: 100 });
@@ -25,6 +24,11 @@ export function checkSteps(a: Fields): number | undefined {
       step.problems.error(step.at("weight"), `must be greater than the previous step's weight (${previous})`);
     }
     if (weight !== undefined) previous = weight;
+  }
+  // Defaults write the last step's weight into maxWeight; any other value is ignored.
+  const maxWeight = a.value.maxWeight;
+  if (maxWeight !== undefined && maxWeight !== previous) {
+    a.problems.warn(a.at("maxWeight"), `is ignored when steps is set; the last step's weight (${String(previous)}) is the maximum`);
   }
   return steps.length;
 }

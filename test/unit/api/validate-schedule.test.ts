@@ -60,6 +60,7 @@ describe("validation of the step schedule", () => {
     const c = nginxCanary();
     c.spec.analysis!.metrics = [{ name: "request-success-rate", thresholdRange: { min: 99 }, failureLimit: 2, count: 4 }];
     assert.deepEqual(errors(c), []);
-    assert.ok(warnings(scheduled((s) => (s.spec.analysis!.maxWeight = 50))).includes("spec.analysis.maxWeight: is ignored when steps is set; the last step's weight is the maximum"));
+    assert.ok(warnings(scheduled((s) => (s.spec.analysis!.maxWeight = 50))).includes("spec.analysis.maxWeight: is ignored when steps is set; the last step's weight (60) is the maximum"));
+    assert.deepEqual(warnings(scheduled((s) => (s.spec.analysis!.maxWeight = 60))), [], "the defaulted maxWeight is the last step's");
   });
 });
