@@ -89,6 +89,8 @@ function analysisWithDefaults(analysis: CanaryAnalysis): CanaryAnalysis {
  * Blue/green (neither) has no maximum weight.
  */
 function defaultMaxWeight(analysis: CanaryAnalysis): number | undefined {
+  const schedule = analysis.steps ?? [];
+  if (schedule.length > 0) return schedule[schedule.length - 1]!.weight;
   const steps = analysis.stepWeights ?? [];
   if (steps.length > 0) return steps[steps.length - 1];
   if ((analysis.stepWeight ?? 0) > 0) return analysis.maxWeight ?? DEFAULT_MAX_WEIGHT;

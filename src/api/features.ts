@@ -56,6 +56,6 @@ export function strategyOf(analysis: CanaryAnalysis | undefined): CanaryStrategy
   if (analysis === undefined) return "none";
   const iterations = analysis.iterations ?? 0;
   if (iterations > 0) return (analysis.match?.length ?? 0) > 0 ? "ab-testing" : "blue-green";
-  if ((analysis.stepWeights?.length ?? 0) > 0 || (analysis.stepWeight ?? 0) > 0) return "canary";
+  if ((analysis.steps?.length ?? 0) > 0 || (analysis.stepWeights?.length ?? 0) > 0 || (analysis.stepWeight ?? 0) > 0) return "canary";
   return "none";
 }

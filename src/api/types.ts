@@ -329,6 +329,19 @@ export interface CanaryMetric {
   onNoData?: OnNoDataPolicy;
   /** aviary-only: judge the canary against the primary (see src/judge). */
   compare?: MetricCompare;
+  // aviary-only, Argo Rollouts' meaning (see README "The step schedule"):
+  /** Failed measurements tolerated; the run fails when they exceed it. Judged apart from `analysis.threshold`. */
+  failureLimit?: number;
+  /** Consecutive provider errors tolerated; the run fails when they exceed it. */
+  consecutiveErrorLimit?: number;
+  /** Measurements taken, `interval` apart (per step for a metric bound by `steps`, else per run). */
+  count?: number;
+  /** Duration from the start of the metric's step (or `fromStep`) to its first measurement. */
+  initialDelay?: string;
+  /** With `analysis.steps`: the metric applies from this step index on (0-based). */
+  fromStep?: number;
+  /** With `analysis.steps`: the metric applies only at these step indexes (0-based). */
+  steps?: number[];
 }
 
 /**
@@ -342,6 +355,14 @@ export interface MetricCompare {
   confidence?: number;
   /** Requests each arm must have served before a verdict other than "not enough data"; default 100. */
   minRequests?: number;
+}
+
+/** aviary-only: one entry of `analysis.steps`. */
+export interface CanaryStep {
+  /** Canary weight, 0..100, greater than the previous step's. */
+  weight: number;
+  /** Duration to hold the weight, counted from when it was set; checks run every interval meanwhile. */
+  pause?: string;
 }
 
 export interface CanaryWebhook {
@@ -365,6 +386,8 @@ export interface CanaryAnalysis {
   maxWeight?: number;
   stepWeight?: number;
   stepWeights?: number[];
+  /** aviary-only: an explicit schedule; replaces stepWeight, stepWeights and maxWeight. */
+  steps?: CanaryStep[];
   stepWeightPromotion?: number;
   /** Blue/green and A/B: number of checks before promotion. */
   iterations?: number;
@@ -510,6 +533,29 @@ export interface CanaryStatus {
   provider?: string;
   /** The judge's tests of the current run (metrics with `compare`). */
   judge?: JudgeStatus;
+  /** With `analysis.steps`: the index of the step being held (its weight is canaryWeight). */
+  stepIndex?: number;
+  /** With `analysis.steps`: ISO 8601, when the current step's weight was set. */
+  stepStartedAt?: string;
+  /** With `analysis.steps`: each metric's tally in this run (limits, count, interval). */
+  metricStates?: MetricState[];
+}
+
+/** aviary-only: what a step schedule remembers of one metric, so a restart resumes it. */
+export interface MetricState {
+  name: string;
+  /** Measurements taken (in the current step for a metric bound by `steps`, else in the run). */
+  measurements: number;
+  /** Failed measurements, judged against failureLimit. */
+  failures: number;
+  /** Provider errors in a row, judged against consecutiveErrorLimit. */
+  consecutiveErrors: number;
+  /** ISO 8601. */
+  lastMeasuredAt?: string;
+  /** The step index the tally belongs to (metrics bound by `steps` start over at each). */
+  step?: number;
+  /** ISO 8601: when the metric began to apply; its initialDelay counts from here. */
+  startedAt?: string;
 }
 
 export interface Canary extends KubeObject {

@@ -9,6 +9,7 @@ import { ALERT_SEVERITIES, BUILTIN_METRICS, ON_NO_DATA_POLICIES, WEBHOOK_TYPES }
 import type { RouterProvider } from "../types.ts";
 import { checkMatchList } from "./match.ts";
 import { validateCompareSpec } from "../../judge/validate.ts";
+import { checkMetricSchedule, checkSteps } from "./schedule.ts";
 import type { Fields } from "./problems.ts";
 
 export interface AnalysisContext {
@@ -31,6 +32,7 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
   const maxWeight = a.integer("maxWeight", { min: 0, max: 100 });
   const stepWeight = a.integer("stepWeight", { min: 1, max: 100 });
   const stepWeights = checkStepWeights(a);
+  const stepCount = checkSteps(a);
   a.integer("stepWeightPromotion", { min: 0, max: 100 });
   a.integer("iterations", { min: 1 });
   const mirror = a.boolean("mirror");
@@ -41,7 +43,7 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
 
   const hasMatch = Array.isArray(a.value.match) && a.value.match.length > 0;
   const usesIterations = a.has("iterations");
-  const usesWeights = a.has("stepWeight") || a.has("stepWeights");
+  const usesWeights = a.has("stepWeight") || a.has("stepWeights") || a.has("steps");
 
   // Weights: stepWeights wins over stepWeight and maxWeight (Flagger's precedence).
   if (stepWeights !== undefined && stepWeights.length > 0) {
@@ -55,7 +57,7 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
   }
 
   // Strategy: iterations selects blue/green (or A/B with match); weights select a canary.
-  if (usesIterations && usesWeights) {
+  if (usesIterations && usesWeights && !a.has("steps")) {
     const field = a.has("stepWeights") ? "stepWeights" : "stepWeight";
     a.problems.warn(a.at(field), "is ignored: iterations selects blue/green (or A/B testing with match), which does not shift traffic by weight");
   }
@@ -63,10 +65,10 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
     a.problems.error(a.at("iterations"), "is required when match is set (A/B testing runs a number of iterations)");
   }
   if (!usesIterations && !usesWeights && !hasMatch && !ctx.skipAnalysis) {
-    a.problems.error(a.path, "must set stepWeight or stepWeights (canary) or iterations (blue/green, A/B testing)");
+    a.problems.error(a.path, "must set stepWeight, stepWeights or steps (canary) or iterations (blue/green, A/B testing)");
   }
   if (usesWeights && !usesIterations) {
-    requireFeature(a, a.has("stepWeights") ? "stepWeights" : "stepWeight", "weights", ctx.router, "; use iterations for blue/green");
+    requireFeature(a, a.has("steps") ? "steps" : a.has("stepWeights") ? "stepWeights" : "stepWeight", "weights", ctx.router, "; use iterations for blue/green");
   }
 
   if (hasMatch) requireFeature(a, "match", "abMatch", ctx.router);
@@ -97,7 +99,7 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
   }
 
   checkAlerts(a);
-  checkMetrics(a);
+  checkMetrics(a, stepCount);
   checkWebhooks(a);
 }
 
@@ -167,7 +169,7 @@ function checkUniqueName(item: Fields, seen: Map<string, string>): void {
   else seen.set(name, item.path);
 }
 
-function checkMetrics(a: Fields): void {
+function checkMetrics(a: Fields, stepCount: number | undefined): void {
   const seen = new Map<string, string>();
   const builtins: readonly string[] = BUILTIN_METRICS;
   for (const m of a.objects("metrics") ?? []) {
@@ -177,6 +179,7 @@ function checkMetrics(a: Fields): void {
     m.number("threshold");
     m.string("onNoData", { oneOf: ON_NO_DATA_POLICIES });
     m.stringMap("templateVariables");
+    checkMetricSchedule(m, stepCount);
     const query = m.string("query", { nonEmpty: true });
     const ref = m.object("templateRef");
     ref?.string("name", { required: true });

@@ -125,7 +125,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       if (await adoptUserScale(canary, observed, deps.kube, signal)) log.info("the idle target was scaled by hand: that is the new desired size", { replicas: observed.target?.desiredReplicas });
       const decision = await decide(observed, async (need) => {
         log.debug("running checks", { checks: need.checks });
-        return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal });
+        return deps.checks.run(need.checks, { canary, revision: observed.revision, phase: canary.status?.phase ?? "Initializing", signal, ...(need.metrics ? { metrics: need.metrics } : {}) });
       });
       const provider = effectiveProvider(stored, deps.meshProvider).name;
       const status = withProviderStatus(clearReadyProblem(decision.status, now), stored, provider, new Date(now()).toISOString());

@@ -24,6 +24,16 @@ export interface CheckContext {
   revision: string;
   phase: CanaryPhase;
   signal: AbortSignal;
+  /** The analysis measures only these metrics (by name); absent, every metric. */
+  metrics?: readonly string[];
+}
+
+/** The Canary with only the named metrics, for an analysis round that measures a few. */
+function withMetrics(canary: Canary, names: readonly string[] | undefined): Canary {
+  const analysis = canary.spec.analysis;
+  if (names === undefined || analysis === undefined) return canary;
+  const metrics = (analysis.metrics ?? []).filter((m) => names.includes(m.name));
+  return { ...canary, spec: { ...canary.spec, analysis: { ...analysis, metrics } } };
 }
 
 export interface CheckRunner {
@@ -51,7 +61,7 @@ export function createCheckRunner(deps: CheckRunnerDeps): CheckRunner {
   const analysis = async (ctx: CheckContext): Promise<CheckOutcome> => {
     const [webhookResults, round] = await Promise.all([
       hooks("rollout", ctx),
-      runAnalysisMetrics(ctx.canary, deps.metrics, ctx.signal),
+      runAnalysisMetrics(withMetrics(ctx.canary, ctx.metrics), deps.metrics, ctx.signal),
     ]);
     const results = [...round.results, ...webhookResults];
     const summary = summarizeAnalysis(results);

@@ -150,7 +150,7 @@ const invalid: InvalidCase[] = [
     name: "analysis without a strategy",
     base: istioCanary,
     changes: { "spec.analysis.stepWeight": undefined, "spec.analysis.maxWeight": undefined },
-    expected: ["spec.analysis: must set stepWeight or stepWeights (canary) or iterations (blue/green, A/B testing)"],
+    expected: ["spec.analysis: must set stepWeight, stepWeights or steps (canary) or iterations (blue/green, A/B testing)"],
   },
   {
     name: "Gateway API without gatewayRefs",

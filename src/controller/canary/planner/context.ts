@@ -126,8 +126,8 @@ export function say(ctx: Ctx, d: Draft, message: string, event?: { reason: Event
   }
 }
 
-export function need(checks: CheckKind[]): Plan {
-  return { kind: "need", checks };
+export function need(checks: CheckKind[], metrics?: string[]): Plan {
+  return metrics === undefined ? { kind: "need", checks } : { kind: "need", checks, metrics };
 }
 
 /** The kinds among `kinds` that have not been answered yet. */

@@ -20,6 +20,8 @@ import type { Ctx, Draft } from "./context.ts";
 import type { CheckKind, CheckOutcome, EventReason, Plan } from "./types.ts";
 import { promoteNow, rollback } from "./promotion.ts";
 import { isLastStep, nextStepWeight } from "./weights.ts";
+import { hasSchedule, usesMetricStates } from "./schedule.ts";
+import { scheduledTick } from "./scheduled.ts";
 
 export const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;
 
@@ -63,6 +65,9 @@ function resetRun(ctx: Ctx, s: CanaryStatus): void {
   delete s.analysisStartedAt;
   delete s.lastAnalysis;
   delete s.judge;
+  delete s.stepIndex;
+  delete s.stepStartedAt;
+  delete s.metricStates;
 }
 
 /**
@@ -199,6 +204,8 @@ function startAnalysis(ctx: Ctx, d: Draft): Plan {
   }
   s.iterations = 1;
   s.lastCheckTime = ctx.nowIso;
+  // Metrics with an initialDelay or a count measure from here when there is no schedule.
+  if (usesMetricStates(ctx.analysis) && !hasSchedule(ctx.analysis)) s.stepStartedAt = ctx.nowIso;
   emit(d, "AnalysisStarted", "info", `starting the analysis of revision ${revisionOfRun(ctx, s)} (${ctx.strategy})`);
   if (ctx.strategy === "canary" && !ctx.mirrorFirst) return advanceWeight(ctx, d);
   d.message = progressMessage(ctx, s);
@@ -208,6 +215,7 @@ function startAnalysis(ctx: Ctx, d: Draft): Plan {
 
 /** A check on a started run: analysis at the current step, then advance or promote. */
 function analysisTick(ctx: Ctx, d: Draft): Plan {
+  if (usesMetricStates(ctx.analysis)) return scheduledTick(ctx, d, rollbackKinds(ctx), { progress });
   const s = d.status;
   const weight = s.canaryWeight ?? 0;
   // A weighted canary at 0% that is not mirrored has had no traffic: nothing to measure,
@@ -224,7 +232,15 @@ function analysisTick(ctx: Ctx, d: Draft): Plan {
   } else {
     s.lastCheckTime = ctx.nowIso;
   }
+  return progress(ctx, d);
+}
+
+/** The checks of this tick passed: the next weight, iteration or the promotion. */
+function progress(ctx: Ctx, d: Draft): Plan {
+  const s = d.status;
+  const weight = s.canaryWeight ?? 0;
   if (ctx.strategy === "canary") {
+    if (hasSchedule(ctx.analysis)) return (s.stepIndex ?? 0) >= ctx.analysis.steps!.length - 1 ? askPromotion(ctx, d) : advanceWeight(ctx, d);
     return isLastStep(ctx.analysis, weight) ? askPromotion(ctx, d) : advanceWeight(ctx, d);
   }
   const iteration = s.iterations ?? 1;
@@ -242,7 +258,10 @@ function analysisTick(ctx: Ctx, d: Draft): Plan {
 function advanceWeight(ctx: Ctx, d: Draft): Plan {
   const s = d.status;
   const from = s.canaryWeight ?? 0;
-  const to = nextStepWeight(ctx.analysis, from);
+  // On a schedule the next step is the next entry of steps (its weight may equal the first's 0).
+  const nextIndex = (s.stepIndex ?? -1) + 1;
+  const scheduled = hasSchedule(ctx.analysis) ? ctx.analysis.steps![nextIndex] : undefined;
+  const to = scheduled?.weight ?? nextStepWeight(ctx.analysis, from);
   const gate = gateKinds(ctx, "confirm-traffic-increase");
   const missing = unanswered(ctx, gate);
   if (missing.length > 0) return need(missing);
@@ -256,6 +275,10 @@ function advanceWeight(ctx: Ctx, d: Draft): Plan {
     return finish(ctx, d);
   }
   s.canaryWeight = to;
+  if (scheduled !== undefined) {
+    s.stepIndex = nextIndex;
+    s.stepStartedAt = ctx.nowIso;
+  }
   const mirrored = from === 0 && ctx.mirrorFirst ? " (mirroring stopped)" : "";
   emit(d, "WeightAdvanced", "info", `canary weight ${from}% -> ${to}%${mirrored} for revision ${revisionOfRun(ctx, s)}`);
   d.message = progressMessage(ctx, s);

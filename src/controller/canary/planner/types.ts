@@ -225,8 +225,12 @@ export type Action =
   | { type: "clearRequest"; annotation: string };
 
 export type Plan =
-  /** Run these checks, add their outcomes to `observed.checks`, and call plan again. */
-  | { kind: "need"; checks: CheckKind[] }
+  /**
+   * Run these checks, add their outcomes to `observed.checks`, and call plan again.
+   * `metrics`: the `analysis` check measures only these metrics (a step schedule or metrics
+   * with a count pick them per tick); absent, every metric.
+   */
+  | { kind: "need"; checks: CheckKind[]; metrics?: string[] }
   /**
    * Execute `actions` in order, then write `status` (the full next status; fields absent
    * here but present before are removed). `requeueAfterMs`: reconcile again after this

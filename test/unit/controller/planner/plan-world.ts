@@ -49,9 +49,10 @@ export interface World {
   missingConfigs: string[];
   /** Generated Services missing after the reconciler's restore. */
   missingObjects: string[];
-  answers: Partial<Record<CheckKind, (w: World) => CheckOutcome>>;
-  /** Every check run, with the time and the canary weight at that moment. */
-  checks: { at: number; kind: CheckKind; weight: number }[];
+  /** `metrics`: the metrics plan asked the analysis to measure (absent: all). */
+  answers: Partial<Record<CheckKind, (w: World, metrics?: string[]) => CheckOutcome>>;
+  /** Every check run, with the time, the canary weight at that moment and the metrics asked for. */
+  checks: { at: number; kind: CheckKind; weight: number; metrics?: string[] }[];
   log: { at: number; action: Action }[];
   wakeups: number[];
   lastPlan?: Plan;
@@ -226,8 +227,9 @@ export function step(w: World): Plan & { kind: "act" } {
     assert.ok(p.checks.length > 0, "an empty need");
     for (const kind of p.checks) {
       assert.equal(o.checks[kind], undefined, `plan asked again for ${kind}`);
-      o.checks[kind] = (w.answers[kind] ?? defaultAnswer(kind))(w);
-      w.checks.push({ at: w.now, kind, weight: w.routes?.canary ?? 0 });
+      const metrics = kind === "analysis" ? p.metrics : undefined;
+      o.checks[kind] = (w.answers[kind] ?? defaultAnswer(kind))(w, metrics);
+      w.checks.push({ at: w.now, kind, weight: w.routes?.canary ?? 0, ...(metrics ? { metrics } : {}) });
     }
     p = plan(o);
   }
