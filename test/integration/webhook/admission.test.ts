@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
 function invalidCanaries(): [string, Record<string, unknown>, string][] {
   const base = () => canary("podinfo") as { spec: Record<string, any> } & Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const cases: [string, (c: ReturnType<typeof base>) => void, string][] = [
-    ["unknown provider", (c) => { c.spec.provider = "traefik"; }, "spec.provider"],
+    ["unknown provider", (c) => { c.spec.provider = "ambassador"; }, "spec.provider"],
     ["no targetRef", (c) => { delete c.spec.targetRef; }, "spec.targetRef"],
     ["empty target name", (c) => { c.spec.targetRef.name = ""; }, "spec.targetRef.name"],
     ["StatefulSet target", (c) => { c.spec.targetRef.kind = "StatefulSet"; }, "spec.targetRef.kind"],
