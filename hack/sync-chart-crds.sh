@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Copies manifests/crds/*.yaml into the Helm chart (manifests/chart/files/), adding the
 # annotation that keeps the CRDs, and every Canary, when a release is uninstalled; and copies
-# the ClusterRole rules of manifests/rbac/cluster-role.yaml into the chart.
+# the ClusterRole rules of manifests/rbac/cluster-role.yaml and the webhook configurations of
+# manifests/webhooks.yaml into the chart.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 for crd in canaries metrictemplates alertproviders; do
@@ -17,3 +18,20 @@ chart_rbac=manifests/chart/templates/rbac.yaml
   sed -n '/^---$/,$p' "$chart_rbac"
 } >"$chart_rbac.new"
 mv "$chart_rbac.new" "$chart_rbac"
+# The chart's webhook configurations are manifests/webhooks.yaml pointed at the release.
+{
+  cat <<'HEAD'
+{{- if .Values.webhook.enabled }}
+# The same webhooks as manifests/webhooks.yaml (hack/sync-chart-crds.sh writes this file from
+# it), pointed at this release's Service. The configurations keep the name aviary: the
+# running aviary writes its CA bundle into the configurations of that name.
+HEAD
+  sed -n '/^apiVersion:/,$p' manifests/webhooks.yaml | sed \
+    -e 's|^    app.kubernetes.io/name: aviary$|    {{- include "aviary.labels" . \| nindent 4 }}|' \
+    -e '/^    app.kubernetes.io\/part-of: aviary$/d' \
+    -e 's|name: aviary-webhook$|name: {{ include "aviary.fullname" . }}-webhook|' \
+    -e 's|namespace: aviary-system$|namespace: {{ .Release.Namespace }}|' \
+    -e 's|values: \["aviary-system", "kube-system"\]|values: [{{ .Release.Namespace \| quote }}, "kube-system"]|' \
+    -e "s|system:serviceaccount:aviary-system:aviary'|system:serviceaccount:{{ .Release.Namespace }}:{{ include \"aviary.serviceAccountName\" . }}'|"
+  echo '{{- end }}'
+} >manifests/chart/templates/webhooks.yaml
