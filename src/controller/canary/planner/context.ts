@@ -13,7 +13,7 @@ import {
 import { CONDITION_PROMOTED, DEFAULT_WEBHOOK_TYPE } from "../../../api/types.ts";
 import type { CanaryAnalysis, CanaryCondition, CanaryPhase, CanaryStatus, ConditionStatus, WebhookType } from "../../../api/types.ts";
 import { sameSplit } from "../../../ground/split.ts";
-import type { Action, CheckKind, EventReason, EventSeverity, Observed, Plan } from "./types.ts";
+import type { Action, CheckKind, CheckOutcome, EventReason, EventSeverity, Observed, Plan } from "./types.ts";
 import { iterationsOf, runShapeOf } from "./strategy.ts";
 import { splitForStatus } from "./weights.ts";
 import type { RunShape } from "./weights.ts";
@@ -229,3 +229,6 @@ export function finish(ctx: Ctx, d: Draft): Plan {
   s.conditions = nextConditions(ctx, s, d.message);
   return { kind: "act", actions: d.actions, status: s, requeueAfterMs: d.requeueAfterMs };
 }
+
+/** A gate (confirm-*, rollback) answered open: every hook said yes and none could not be asked. */
+export const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;

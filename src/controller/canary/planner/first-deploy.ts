@@ -17,11 +17,11 @@
  */
 import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../api/types.ts";
 import type { Canary, CanaryStatus } from "../../../api/types.ts";
-import { checkDueAt, emit, finish, gateKinds, hasAnalysisChecks, hasWebhooks, need, parseTime, say, unanswered } from "./context.ts";
+import { checkDueAt, emit, finish, gateKinds, gateOpen, hasAnalysisChecks, hasWebhooks, need, parseTime, say, unanswered } from "./context.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { notReadyReason, READINESS_PREFIX } from "./readiness.ts";
 import { ensureCanaryScaled } from "./replicas.ts";
-import { explain, gateOpen } from "./run.ts";
+import { explain } from "./run.ts";
 import type { CheckKind, CheckOutcome, Plan } from "./types.ts";
 import { isLastStep, nextStepWeight } from "./weights.ts";
 

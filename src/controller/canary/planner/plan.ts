@@ -21,7 +21,7 @@
  */
 import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../api/types.ts";
 import type { CanaryStatus } from "../../../api/types.ts";
-import { buildContext, checkDueAt, emit, finish, gateKinds, need, newDraft, parseTime, say, unanswered } from "./context.ts";
+import { buildContext, checkDueAt, emit, finish, gateKinds, gateOpen, need, newDraft, parseTime, say, unanswered } from "./context.ts";
 import { followDesiredReplicas, primaryReplicas, userReplicas } from "./replicas.ts";
 import { notReadyReason } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
@@ -312,7 +312,7 @@ function planWaiting(ctx: Ctx, d: Draft): Plan {
   const missing = unanswered(ctx, gate);
   if (missing.length > 0) return need(missing);
   const answer = ctx.o.checks["confirm-rollout"];
-  if (gate.length === 0 || (answer !== undefined && answer.ok && answer.halted === undefined)) {
+  if (gate.length === 0 || (answer !== undefined && gateOpen(answer))) {
     emit(d, "GateOpened", "info", `confirm-rollout gate opened for revision ${rev}`);
     return beginProgressing(ctx, d);
   }

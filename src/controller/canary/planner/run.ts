@@ -14,7 +14,7 @@
  */
 import type { CanaryStatus } from "../../../api/types.ts";
 import { ensureCanaryScaled } from "./replicas.ts";
-import { checkDueAt, emit, finish, gateKinds, hasAnalysisChecks, hasWebhooks, need, parseTime, revisionOfRun, say, unanswered } from "./context.ts";
+import { checkDueAt, emit, finish, gateKinds, gateOpen, hasAnalysisChecks, hasWebhooks, need, parseTime, revisionOfRun, say, unanswered } from "./context.ts";
 import { notReadyReason, READINESS_PREFIX } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
 import type { CheckKind, CheckOutcome, EventReason, Plan } from "./types.ts";
@@ -23,7 +23,6 @@ import { isLastStep, nextStepWeight } from "./weights.ts";
 import { hasSchedule, usesMetricStates } from "./schedule.ts";
 import { scheduledTick } from "./scheduled.ts";
 
-export const gateOpen = (o: CheckOutcome): boolean => o.ok && o.halted === undefined;
 
 /** Why a check or gate said no: the halt, else the messages of the results that did not pass. */
 export function explain(o: CheckOutcome): string {

@@ -4,7 +4,7 @@
  * Moving on (the weight gate, promotion) is the caller's, passed in as `next`.
  */
 import type { CanaryStatus } from "../../../api/types.ts";
-import { emit, finish, hasWebhooks, need, revisionOfRun, unanswered } from "./context.ts";
+import { emit, finish, gateOpen, hasWebhooks, need, revisionOfRun, unanswered } from "./context.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { rollback } from "./promotion.ts";
 import { dueMetrics, hasSchedule, stepEndsAt, stepOf, tallyAnalysis } from "./schedule.ts";
@@ -39,7 +39,7 @@ export function scheduledTick(ctx: Ctx, d: Draft, rollbackKinds: CheckKind[], ne
   const missing = unanswered(ctx, kinds);
   if (missing.length > 0) return need(missing, missing.includes("analysis") ? due : undefined);
   const rb = ctx.o.checks.rollback;
-  if (rb !== undefined && rb.ok && rb.halted === undefined) return rollback(ctx, d, "a rollback webhook asked for a rollback", false);
+  if (rb !== undefined && gateOpen(rb)) return rollback(ctx, d, "a rollback webhook asked for a rollback", false);
 
   s.lastCheckTime = ctx.nowIso;
   const answer = asks ? ctx.o.checks.analysis : undefined;
