@@ -6,7 +6,7 @@
  *              destination_workload, response_code}, istio_request_duration_milliseconds
  *   appmesh    envoy_cluster_upstream_rq{kubernetes_namespace, kubernetes_pod_name,
  *              envoy_response_code}, envoy_cluster_upstream_rq_time (ms)
- *   nginx      nginx_ingress_controller_requests{namespace, ingress, canary, status},
+ *   nginx      nginx_ingress_controller_requests{namespace, ingress, canary, service, status},
  *              nginx_ingress_controller_request_duration_seconds
  *   linkerd    response_total{namespace, deployment, direction="inbound", classification},
  *              response_latency_ms
@@ -30,6 +30,8 @@ export interface Upstream {
   ingress: string;
   /** ingress-nginx's canary upstream (`<ns>-<svc>-canary-<port>`); "" for the primary. */
   nginxCanary: string;
+  /** The Service ingress-nginx sent the request to: the apex (primary) or `<svc>-canary`. */
+  service: string;
 }
 
 export interface ProxyMetrics {
@@ -47,7 +49,7 @@ export function createProxyMetrics(): ProxyMetrics {
   const registers = [registry];
   const istio = ["reporter", "destination_workload_namespace", "destination_workload"];
   const envoy = ["kubernetes_namespace", "kubernetes_pod_name"];
-  const nginx = ["namespace", "ingress", "canary"];
+  const nginx = ["namespace", "ingress", "canary", "service"];
   const linkerd = ["namespace", "deployment", "direction"];
   const istioRequests = new Counter({ name: "istio_requests_total", help: "Istio requests (simulated mesh)", labelNames: [...istio, "response_code"], registers });
   const istioDuration = new Histogram({ name: "istio_request_duration_milliseconds", help: "Istio request duration (simulated mesh)", labelNames: istio, buckets: BUCKETS_MS, registers });
@@ -67,7 +69,7 @@ export function createProxyMetrics(): ProxyMetrics {
   const labelsOf = (u: Upstream) => ({
     istio: { reporter: "destination", destination_workload_namespace: u.namespace, destination_workload: u.workload },
     envoy: { kubernetes_namespace: u.namespace, kubernetes_pod_name: u.pod },
-    nginx: { namespace: u.namespace, ingress: u.ingress, canary: u.nginxCanary },
+    nginx: { namespace: u.namespace, ingress: u.ingress, canary: u.nginxCanary, service: u.service },
     linkerd: { namespace: u.namespace, deployment: u.workload, direction: "inbound" },
   });
   return {

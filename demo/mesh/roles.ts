@@ -43,7 +43,8 @@ export function desiredRoles(canary: Canary, lookup: (name: string) => Deploymen
     if (image === undefined) return undefined;
     const pod = simulatedPodName(deployment, image);
     const nginxCanary = backend === "canary" ? `${namespace}-${service}-canary-${port}` : "";
-    return { backend, deployment, image, version: versionOfImage(image), upstream: { namespace, workload: deployment, pod, ingress, nginxCanary } };
+    const backendService = backend === "canary" ? `${service}-canary` : service;
+    return { backend, deployment, image, version: versionOfImage(image), upstream: { namespace, workload: deployment, pod, ingress, nginxCanary, service: backendService } };
   };
   const primaryName = `${target}-primary`;
   const roles: Partial<Record<Backend, Role>> = {};

@@ -9,6 +9,8 @@ import type { AnalysisResult, Canary, CanaryPhase } from "../api/types.ts";
 import { DEFAULT_THRESHOLD } from "../api/defaults.ts";
 import { exitCodeForPhase } from "./exit.ts";
 import { formatClock, weightBar } from "./format.ts";
+import { stepCell, stepProgress } from "./schedule.ts";
+import type { StepProgress } from "./schedule.ts";
 
 export interface Progress {
   phase: CanaryPhase | undefined;
@@ -18,6 +20,8 @@ export interface Progress {
   threshold: number;
   /** Blue/green and A/B runs count iterations instead of moving weight. */
   iterations?: { done: number; of: number };
+  /** With a step schedule (analysis.steps): the step held, and its pause left at `now`. */
+  step?: StepProgress;
   paused: boolean;
   /** The Promoted condition's message: what the controller is doing or waiting for. */
   message: string;
@@ -40,7 +44,7 @@ export const isActive = (phase: CanaryPhase | undefined): boolean => phase !== u
 /** The phase as shown; a Canary the controller has not touched yet has none. */
 export const phaseLabel = (phase: CanaryPhase | undefined): string => phase ?? "(no status)";
 
-export function progressOf(canary: Canary): Progress {
+export function progressOf(canary: Canary, now = new Date()): Progress {
   const status = canary.status ?? {};
   const analysis = canary.spec?.analysis ?? {};
   const weight = clampPercent(status.canaryWeight ?? 0);
@@ -56,6 +60,8 @@ export function progressOf(canary: Canary): Progress {
   if (analysis.iterations !== undefined && analysis.iterations > 0) {
     progress.iterations = { done: status.iterations ?? 0, of: analysis.iterations };
   }
+  const step = stepProgress(canary, now);
+  if (step !== undefined) progress.step = step;
   return progress;
 }
 
@@ -71,13 +77,14 @@ export interface LineOptions {
   bar: boolean;
 }
 
-/** `[12:00:31] Progressing | canary 20% | primary 80% | checks 0/5` */
+/** `[12:00:31] Progressing | canary 20% | primary 80% | checks 0/5` (`| step 2/5 40s left` on a schedule) */
 export function progressLine(p: Progress, time: Date, opts: LineOptions): string {
   const canary = `canary ${p.canaryWeight}%`;
   const primary = `primary ${100 - p.canaryWeight}%`;
   const traffic = opts.bar ? `${canary} ${weightBar(p.canaryWeight)} ${primary}` : `${canary} | ${primary}`;
   const parts = [`[${formatClock(time)}] ${phaseLabel(p.phase)}`, traffic, `checks ${p.failedChecks}/${p.threshold}`];
   if (p.iterations) parts.push(`iteration ${p.iterations.done}/${p.iterations.of}`);
+  if (p.step?.current) parts.push(`step ${stepCell(p.step)}`);
   if (p.paused) parts.push("paused");
   return parts.join(" | ");
 }
@@ -111,7 +118,7 @@ export function createProgressTracker(opts: WatchOptions): ProgressTracker {
   let armed = !opts.nextRun;
   return {
     observe(canary, time) {
-      const next = progressOf(canary);
+      const next = progressOf(canary, time);
       const lines: string[] = [];
       if (previous === undefined || lineKey(previous) !== lineKey(next)) lines.push(progressLine(next, time, opts));
       if (next.message !== "" && next.message !== previous?.message) lines.push(CONTINUATION + next.message);
@@ -128,7 +135,8 @@ export function createProgressTracker(opts: WatchOptions): ProgressTracker {
 
 /** The fields of the main line: a new line is printed when any of them changes. */
 function lineKey(p: Progress): string {
-  return JSON.stringify([p.phase, p.canaryWeight, p.failedChecks, p.threshold, p.iterations?.done, p.iterations?.of, p.paused]);
+  // The step's number, not its pause left: that changes every second.
+  return JSON.stringify([p.phase, p.canaryWeight, p.failedChecks, p.threshold, p.iterations?.done, p.iterations?.of, p.step?.current && p.step.number, p.paused]);
 }
 
 function clampPercent(n: number): number {

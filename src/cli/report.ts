@@ -6,6 +6,7 @@ import { ANNOTATION_ABORT, ANNOTATION_PROMOTE, ANNOTATION_RETRY, CONDITION_UNSUP
 import type { Canary } from "../api/types.ts";
 import { ageOf, formatClock, formatFields, formatTable, weightBar } from "./format.ts";
 import { phaseLabel, progressOf } from "./progress.ts";
+import { metricTallies, scheduleText, stepCell, stepLabel, stepProgress } from "./schedule.ts";
 
 export interface ReportOptions {
   bar: boolean;
@@ -23,7 +24,7 @@ export function pendingRequests(canary: Canary): string[] {
 
 /** The detailed state of one Canary, one `Field: value` per line, then the last analysis. */
 export function statusReport(canary: Canary, now: Date, opts: ReportOptions): string {
-  const p = progressOf(canary);
+  const p = progressOf(canary, now);
   const status = canary.status ?? {};
   const target = canary.spec?.targetRef;
   const fields: [string, string][] = [
@@ -42,6 +43,9 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
   fields.push(["Traffic", opts.bar ? `${traffic}  ${weightBar(p.canaryWeight)}` : traffic]);
   fields.push(["Failed checks", `${p.failedChecks}/${p.threshold}`]);
   if (p.iterations) fields.push(["Iterations", `${p.iterations.done}/${p.iterations.of}`]);
+  const schedule = scheduleText(canary);
+  if (schedule !== "") fields.push(["Steps", schedule]);
+  if (p.step) fields.push(["Step", stepLabel(p.step)]);
   const revisions: string[] = [];
   if (status.canaryRevision) revisions.push(`canary ${status.canaryRevision}`);
   if (status.lastPromotedSpec) revisions.push(`promoted ${status.lastPromotedSpec}`);
@@ -58,6 +62,11 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
     lines.push(`Last analysis${when}:`);
     lines.push(...p.verdicts.map((v) => `  ${v}`));
   }
+  const tallies = metricTallies(canary);
+  if (tallies.length > 0) {
+    lines.push("Metric limits (this run):");
+    lines.push(...tallies.map((t) => `  ${t}`));
+  }
   const judged = Object.entries(status.judge?.metrics ?? {});
   if (judged.length > 0) {
     // The judge's verdicts above cover the whole run; this is how much of it they have seen.
@@ -73,7 +82,7 @@ export function statusReport(canary: Canary, now: Date, opts: ReportOptions): st
 export interface TableOptions {
   /** Prefix a NAMESPACE column (for --all-namespaces). */
   namespaces: boolean;
-  /** `-o wide`: also TARGET, INTERVAL, MAXWEIGHT, STEPWEIGHT, PROVIDER. */
+  /** `-o wide`: also TARGET, INTERVAL, MAXWEIGHT, STEPWEIGHT (the schedule's weights when it has one), PROVIDER. */
   wide: boolean;
 }
 
@@ -81,6 +90,9 @@ export interface TableOptions {
 export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableOptions): string {
   const header = ["NAME", "STATUS", "WEIGHT", "FAILEDCHECKS", "LASTTRANSITION"];
   if (opts.wide) header.push("TARGET", "INTERVAL", "MAXWEIGHT", "STEPWEIGHT", "PROVIDER");
+  // STEP only when a listed Canary runs on a step schedule, so other tables keep their columns.
+  const scheduled = canaries.some((c) => (c.spec?.analysis?.steps ?? []).length > 0);
+  if (scheduled) header.splice(3, 0, "STEP");
   if (opts.namespaces) header.unshift("NAMESPACE");
   const sorted = [...canaries].sort(
     (a, b) => (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") || a.metadata.name.localeCompare(b.metadata.name),
@@ -88,9 +100,14 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
   const rows = sorted.map((c) => {
     const s = c.status ?? {};
     const row = [c.metadata.name, s.phase ?? "", num(s.canaryWeight), num(s.failedChecks), ageOf(s.lastTransitionTime, now)];
+    if (scheduled) {
+      const step = stepProgress(c, now);
+      row.splice(3, 0, step?.current ? stepCell(step) : "");
+    }
     if (opts.wide) {
       const a = c.spec?.analysis ?? {};
-      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), a.stepWeights ? a.stepWeights.join(",") : num(a.stepWeight), providerOf(c));
+      const stepWeights = a.steps && a.steps.length > 0 ? a.steps.map((x) => x.weight) : a.stepWeights;
+      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), stepWeights ? stepWeights.join(",") : num(a.stepWeight), providerOf(c));
     }
     if (opts.namespaces) row.unshift(c.metadata.namespace ?? "");
     return row;

@@ -36,12 +36,17 @@ export interface E2eEnvironment {
   logger: Logger;
   /** Deploys `<name>` at 1.0.0 with the demo's Canary and a simulated mesh, and waits for Initialized. */
   deploy(name: string, tuning: Omit<CanaryTuning, "metricsServer">): Promise<SimulatedMesh>;
-  /** The same with any Canary manifest for `<name>` (its namespace is replaced). */
-  deployCanary(name: string, canary: KubeObject, mesh?: Pick<SimulatedMeshOptions, "onResponse" | "requestsPerSecond">): Promise<SimulatedMesh>;
+  /**
+   * The same with any Canary manifest for `<name>` (its namespace is replaced), and the demo's
+   * Deployment at 1.0.0 unless `deployment` is given (then that one, as written).
+   */
+  deployCanary(name: string, canary: KubeObject, extra?: DeployOptions): Promise<SimulatedMesh>;
   /** `kubectl set image` to a version of the demo application. */
   release(name: string, version: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type DeployOptions = Pick<SimulatedMeshOptions, "onResponse" | "requestsPerSecond"> & { deployment?: KubeObject };
 
 const ACTIVE = new Set(["Waiting", "Progressing", "WaitingPromotion", "Promoting", "Finalising"]);
 
@@ -81,10 +86,11 @@ export async function startE2eEnvironment(prefix: string): Promise<E2eEnvironmen
     const logger = createLogger({ level: process.env.AVIARY_TEST_LOGS ? "info" : "warn", write: (line) => process.stderr.write(`  [mesh] ${line}\n`) });
     const routers = createRouterRegistry({ kube: client, logger });
 
-    const deployCanary = async (name: string, canary: KubeObject, extra: Pick<SimulatedMeshOptions, "onResponse" | "requestsPerSecond"> = {}): Promise<SimulatedMesh> => {
-      const mesh = await startSimulatedMesh({ ...extra, client, routers, logger, namespace: ns.name, canary: name, targetFile: path.join(targetDir, `${name}.json`) });
+    const deployCanary = async (name: string, canary: KubeObject, extra: DeployOptions = {}): Promise<SimulatedMesh> => {
+      const { deployment, ...meshOptions } = extra;
+      const mesh = await startSimulatedMesh({ ...meshOptions, client, routers, logger, namespace: ns.name, canary: name, targetFile: path.join(targetDir, `${name}.json`) });
       stack.push(() => mesh.stop());
-      await apply(ns.name, appDeployment(name, ns.name, imageFor("1.0.0"), 1));
+      await apply(ns.name, deployment === undefined ? appDeployment(name, ns.name, imageFor("1.0.0"), 1) : { ...deployment, metadata: { ...deployment.metadata, namespace: ns.name } });
       // With intervals of 1-2 s the first check would race the new version's first scrapes
       // (kwok pods are Ready at once); the mesh's readiness gate holds traffic until then.
       const ready = { name: "mesh-ready", type: "confirm-rollout", url: `${mesh.url}/gates/canary-ready` };

@@ -15,7 +15,8 @@ export const getCommand: Command = {
   maxArgs: Number.POSITIVE_INFINITY,
   description: [
     "Prints a table of the Canaries in the namespace (or in all namespaces with -A), or only the",
-    "ones named. LASTTRANSITION is the age of the last phase change.",
+    "ones named. LASTTRANSITION is the age of the last phase change. When a Canary runs on a step",
+    "schedule (analysis.steps), a STEP column shows the step held and its pause left (`2/5 40s left`).",
   ].join("\n"),
   examples: ["aviary get", "aviary get -A -o wide", "aviary get podinfo -o json"],
   options: [

@@ -4,8 +4,8 @@ import type { TargetGroupTally } from "../../../demo/mesh/cloudwatch.ts";
 import { createProxyMetrics } from "../../../demo/mesh/proxy-metrics.ts";
 import type { Upstream } from "../../../demo/mesh/proxy-metrics.ts";
 
-const canary: Upstream = { namespace: "demo", workload: "shop", pod: "shop-abc1234567-def12", ingress: "shop", nginxCanary: "demo-shop-canary-80" };
-const primary: Upstream = { namespace: "demo", workload: "shop-primary", pod: "shop-primary-abc1234567-def12", ingress: "shop", nginxCanary: "" };
+const canary: Upstream = { namespace: "demo", workload: "shop", pod: "shop-abc1234567-def12", ingress: "shop", nginxCanary: "demo-shop-canary-80", service: "shop-canary" };
+const primary: Upstream = { namespace: "demo", workload: "shop-primary", pod: "shop-primary-abc1234567-def12", ingress: "shop", nginxCanary: "", service: "shop" };
 
 describe("simulated mesh: proxy-shaped series", () => {
   it("records each answer as Istio, Envoy, ingress-nginx and Linkerd would, with the labels the built-ins select", async () => {
@@ -16,13 +16,13 @@ describe("simulated mesh: proxy-shaped series", () => {
     for (const line of [
       'istio_requests_total{reporter="destination",destination_workload_namespace="demo",destination_workload="shop",response_code="503"} 1',
       'envoy_cluster_upstream_rq{kubernetes_namespace="demo",kubernetes_pod_name="shop-abc1234567-def12",envoy_response_code="503"} 1',
-      'nginx_ingress_controller_requests{namespace="demo",ingress="shop",canary="demo-shop-canary-80",status="503"} 1',
-      'nginx_ingress_controller_requests{namespace="demo",ingress="shop",canary="",status="200"} 1',
+      'nginx_ingress_controller_requests{namespace="demo",ingress="shop",canary="demo-shop-canary-80",service="shop-canary",status="503"} 1',
+      'nginx_ingress_controller_requests{namespace="demo",ingress="shop",canary="",service="shop",status="200"} 1',
       'response_total{namespace="demo",deployment="shop",direction="inbound",classification="failure"} 1',
       'response_total{namespace="demo",deployment="shop-primary",direction="inbound",classification="success"} 1',
       'envoy_cluster_upstream_rq_time_bucket{le="300",kubernetes_namespace="demo",kubernetes_pod_name="shop-abc1234567-def12"} 1',
       'envoy_cluster_upstream_rq_time_bucket{le="200",kubernetes_namespace="demo",kubernetes_pod_name="shop-abc1234567-def12"} 0',
-      'nginx_ingress_controller_request_duration_seconds_bucket{le="0.05",namespace="demo",ingress="shop",canary=""} 1',
+      'nginx_ingress_controller_request_duration_seconds_bucket{le="0.05",namespace="demo",ingress="shop",canary="",service="shop"} 1',
     ]) {
       assert.ok(text.split("\n").includes(line), `missing: ${line}`);
     }

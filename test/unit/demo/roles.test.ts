@@ -33,6 +33,8 @@ describe("simulated mesh: roles and pods", () => {
     assert.equal(roles.canary?.upstream.nginxCanary, "demo-shop-canary-80");
     assert.equal(roles.primary?.upstream.nginxCanary, "");
     assert.equal(roles.canary?.upstream.ingress, "shop");
+    assert.equal(roles.canary?.upstream.service, "shop-canary", "ingress-nginx's service label: the canary Ingress's backend");
+    assert.equal(roles.primary?.upstream.service, "shop", "the primary is reached through the apex Service");
   });
 
   it("lets the target serve as the primary before aviary created -primary", () => {
