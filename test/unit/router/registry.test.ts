@@ -34,6 +34,15 @@ describe("router registry", () => {
     assert.equal(registry.get("gatewayapi"), registry.get("gatewayapi"));
   });
 
+  it("hands the alb router its annotation prefix", async () => {
+    const kube = new FakeKube();
+    const ref = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: "test", name: "web" };
+    kube.put({ ...ref, metadata: { name: "web", namespace: "test" }, spec: { rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "podinfo", port: { name: "use-annotation" } } } }] } }] } });
+    const registry = createRouterRegistry({ kube, logger }, { alb: { annotationPrefix: "lb.example.com" } });
+    await registry.get("alb").reconcile({ ...canary, spec: { ...canary.spec, provider: "alb", ingressRef: { name: "web" } } }, signal);
+    assert.ok(kube.peek(ref)!.metadata.annotations?.["lb.example.com/actions.podinfo"]?.includes("podinfo-canary"));
+  });
+
   it("accepts gatewayapi:v1 as an alias of gatewayapi", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     assert.equal(registry.get("gatewayapi:v1"), registry.get("gatewayapi"));
