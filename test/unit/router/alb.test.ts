@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
 import { ROUTER_FEATURES, isSupportedBy } from "../../../src/api/features.ts";
-import type { Canary } from "../../../src/api/types.ts";
+import type { Canary, MetricTemplate } from "../../../src/api/types.ts";
+import { validateCanary, validateMetricTemplate } from "../../../src/api/validate.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
 import { ANNOTATION_ORIGINAL_ACTION, createAlbRouter } from "../../../src/router/alb.ts";
@@ -160,5 +163,14 @@ describe("alb router", () => {
     const { kube, router } = setup({}, { annotationPrefix: "ingress.example.com" });
     await router.reconcile(canary(), signal, split(20));
     assert.equal(stored(kube).metadata.annotations!["ingress.example.com/actions.podinfo"], action(80, 20));
+  });
+
+  it("examples/alb: every Canary and MetricTemplate passes validation with no warning", () => {
+    const docs = parseAllDocuments(readFileSync("examples/alb/canary.yaml", "utf8")).map((d) => d.toJS() as Canary | MetricTemplate);
+    assert.ok(docs.some((d) => d.kind === "Canary"));
+    for (const d of docs) {
+      const problems = d.kind === "Canary" ? validateCanary(d) : validateMetricTemplate(d);
+      assert.deepEqual(problems.map((p) => `${p.path}: ${p.rule}`), [], d.metadata.name);
+    }
   });
 });

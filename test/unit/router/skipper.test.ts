@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
 import { ROUTER_FEATURES, isSupportedBy } from "../../../src/api/features.ts";
-import type { Canary } from "../../../src/api/types.ts";
+import type { Canary, MetricTemplate } from "../../../src/api/types.ts";
+import { validateCanary, validateMetricTemplate } from "../../../src/api/validate.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
 import { createSkipperRouter } from "../../../src/router/skipper.ts";
@@ -144,5 +147,14 @@ describe("skipper router", () => {
     const c = canary();
     delete c.spec.ingressRef;
     await assert.rejects(setup().router.reconcile(c, signal), (err: unknown) => isSpecError("spec.ingressRef")(err) && /provider skipper/.test((err as Error).message));
+  });
+
+  it("examples/skipper: every Canary and MetricTemplate passes validation with no warning", () => {
+    const docs = parseAllDocuments(readFileSync("examples/skipper/canary.yaml", "utf8")).map((d) => d.toJS() as Canary | MetricTemplate);
+    assert.ok(docs.some((d) => d.kind === "Canary"));
+    for (const d of docs) {
+      const problems = d.kind === "Canary" ? validateCanary(d) : validateMetricTemplate(d);
+      assert.deepEqual(problems.map((p) => `${p.path}: ${p.rule}`), [], d.metadata.name);
+    }
   });
 });
