@@ -44,14 +44,14 @@ const isSpecError = (field: string) => (err: unknown) => err instanceof RouterSp
 
 describe("skipper canary Ingress spec", () => {
   it("lists each path of the apex Service for <svc>-primary, then <svc>-canary; other paths stay; no default backend", () => {
-    const spec = buildSkipperIngressSpec(canary(), userIngress as { metadata: { name: string }; spec: unknown });
+    const spec = buildSkipperIngressSpec(canary(), userIngress);
     assert.deepEqual(spec.rules![0]!.http!.paths.map((p) => [p.path, p.backend.service!.name]), [["/", "podinfo-primary"], ["/", "podinfo-canary"], ["/static", "assets"]]);
     assert.equal(spec.defaultBackend, undefined);
     assert.equal((userIngress.spec as { rules: { http: { paths: { backend: { service: { name: string } } }[] } }[] }).rules[0]!.http.paths[0]!.backend.service.name, "podinfo", "the source is not modified");
   });
 
   it("refuses an Ingress with no path for the apex Service", () => {
-    assert.throws(() => buildSkipperIngressSpec(canary({ name: "other" }), userIngress as { metadata: { name: string; namespace: string }; spec: unknown }), (err: unknown) =>
+    assert.throws(() => buildSkipperIngressSpec(canary({ name: "other" }), userIngress), (err: unknown) =>
       isSpecError("spec.ingressRef")(err) && /Ingress test\/web has no path for Service other/.test((err as Error).message));
   });
 
