@@ -41,6 +41,8 @@ export interface Config {
   hashKeySecret: string;
   /** Annotation prefix of the nginx router's canary Ingress. */
   nginxAnnotationPrefix: string;
+  /** Annotation prefix of the alb router's forward action (the AWS Load Balancer Controller's). */
+  albAnnotationPrefix: string;
   /** Users whose requests the replica guard and the generated-object guard let through. */
   selfUsers: string[];
   identity: string;
@@ -85,6 +87,8 @@ Flags:
   --self-user NAME         aviary's own user, let through the guards (repeatable)
   --nginx-annotation-prefix PREFIX
                            annotation prefix of the canary Ingress (default nginx.ingress.kubernetes.io)
+  --alb-annotation-prefix PREFIX
+                           annotation prefix of the alb router's action (default alb.ingress.kubernetes.io)
   --identity ID            leader-election identity [POD_NAME] (default hostname-pid)
   --dashboard-port PORT    serve the dashboard page on this port [AVIARY_DASHBOARD_PORT] (default off)
   --dashboard-host HOST    the dashboard's listen address [AVIARY_DASHBOARD_HOST] (default 127.0.0.1)
@@ -129,6 +133,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "hash-key-secret": { type: "string" },
       "self-user": { type: "string", multiple: true },
       "nginx-annotation-prefix": { type: "string" },
+      "alb-annotation-prefix": { type: "string" },
       identity: { type: "string" },
       "dashboard-port": { type: "string" },
       "dashboard-host": { type: "string" },
@@ -180,6 +185,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     hashKeySecret: values["hash-key-secret"] ?? env.AVIARY_HASH_KEY_SECRET ?? DEFAULT_HASH_KEY_SECRET,
     selfUsers: values["self-user"] ?? [],
     nginxAnnotationPrefix: values["nginx-annotation-prefix"] ?? "nginx.ingress.kubernetes.io",
+    albAnnotationPrefix: values["alb-annotation-prefix"] ?? "alb.ingress.kubernetes.io",
     identity: values.identity ?? env.POD_NAME ?? `${hostname}-${pid}`,
     dashboardPort: dashboardPort(values["dashboard-port"] ?? env.AVIARY_DASHBOARD_PORT),
     dashboardHost: values["dashboard-host"] ?? env.AVIARY_DASHBOARD_HOST ?? "127.0.0.1",

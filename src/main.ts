@@ -65,7 +65,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
       })
     : undefined;
   const reconcileKube = reads ? createApplySkip({ client: reads.client, versionOf: reads.versionOf }).client : client;
-  const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { defaultProvider: config.meshProvider, nginx: { annotationPrefix: config.nginxAnnotationPrefix } });
+  const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { defaultProvider: config.meshProvider, nginx: { annotationPrefix: config.nginxAnnotationPrefix }, alb: { annotationPrefix: config.albAnnotationPrefix } });
   const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
   const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
   const checks = createCheckRunner({

@@ -25,11 +25,11 @@ const GATEWAYAPI: readonly RouterProvider[] = ["gatewayapi", "gatewayapi:v1", "g
 const CONTOUR: readonly RouterProvider[] = ["contour"];
 const APPMESH: readonly RouterProvider[] = ["appmesh", "appmesh:v1beta2"];
 const ISTIO: readonly RouterProvider[] = ["istio"];
-const NGINX: readonly RouterProvider[] = ["nginx"];
+const INGRESS: readonly RouterProvider[] = ["nginx", "skipper", "alb"];
 const SESSION_COOKIE: readonly RouterProvider[] = [...ISTIO, ...GATEWAYAPI];
 
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
-  { path: "spec.ingressRef", honouredBy: NGINX, about: "the Ingress the canary Ingress is cloned from" },
+  { path: "spec.ingressRef", honouredBy: INGRESS, about: "the Ingress the canary Ingress is cloned from (alb: the Ingress whose action aviary writes)" },
   { path: "spec.routeRef", honouredBy: [], about: "APISIX route (provider apisix)" },
   { path: "spec.upstreamRef", honouredBy: [], about: "Gloo upstream (provider gloo)" },
   { path: "spec.service.timeout", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI, ...CONTOUR], about: "request timeout of the route" },

@@ -9,10 +9,12 @@
 import type { RouterFeature } from "./features.ts";
 
 /** The router implementations (router/<name>.ts). */
-export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik";
+export type RouterImplementation =
+  | "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik"
+  | "skipper" | "alb";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
-export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik";
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik" | "skipper";
 
 export interface ProviderEntry {
   router: RouterImplementation;
@@ -43,6 +45,11 @@ export const PROVIDER_TABLE = {
   contour: { router: "contour", features: ["weights"], builtins: "contour" },
   // A weighted TraefikService; Traefik's own service metrics.
   traefik: { router: "traefik", features: ["weights"], builtins: "traefik" },
+  // A canary Ingress with Skipper's backend weights; Skipper's per-route metrics.
+  skipper: { router: "skipper", features: ["weights"], builtins: "skipper" },
+  // The AWS Load Balancer Controller's weighted forward action on the user's Ingress. ALB
+  // metrics live in CloudWatch (a MetricTemplate); the built-ins read the app's own.
+  alb: { router: "alb", features: ["weights"], builtins: "kubernetes" },
 } as const satisfies Record<string, ProviderEntry>;
 
 export type RouterProvider = keyof typeof PROVIDER_TABLE;

@@ -5,6 +5,10 @@
  * it, instead of waiting for the periodic resync. The primary Deployment and the `-primary`
  * config copies are already seen by the Deployment, ConfigMap and Secret watches.
  *
+ * The user's Ingress whose action the alb router writes is not aviary's (the generated-object
+ * guard must not lock its owner out), so it carries only the label `aviary.dev/canary`: a
+ * second Ingress watch selects it by that label, so a hand edit of the action is seen at once.
+ *
  * Route kinds whose CRD is not installed are not watched (checked once at start; a CRD
  * installed later is picked up at the next start), and none of these watches gates
  * readiness: they only make restores faster.
@@ -20,10 +24,15 @@ import { GATEWAY_API_VERSION } from "../router/gatewayapi.ts";
 import { ISTIO_API_VERSION } from "../router/istio.ts";
 import { SMI_API_VERSION } from "../router/smi.ts";
 
-/** Every kind a router writes, plus the Services. */
-export const GENERATED_KINDS: readonly { apiVersion: string; kind: string }[] = [
+export const GENERATED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
+/** Objects of the user's that a router writes into, labelled with their Canary but not aviary's. */
+export const WRITTEN_INTO_SELECTOR = `${LABEL_CANARY},${LABEL_MANAGED_BY}!=${MANAGED_BY_VALUE}`;
+
+/** Every kind a router writes, plus the Services; the selector defaults to GENERATED_SELECTOR. */
+export const GENERATED_KINDS: readonly { apiVersion: string; kind: string; selector?: string }[] = [
   { apiVersion: "v1", kind: "Service" },
   { apiVersion: "networking.k8s.io/v1", kind: "Ingress" },
+  { apiVersion: "networking.k8s.io/v1", kind: "Ingress", selector: WRITTEN_INTO_SELECTOR },
   { apiVersion: GATEWAY_API_VERSION, kind: "HTTPRoute" },
   { apiVersion: ISTIO_API_VERSION, kind: "VirtualService" },
   { apiVersion: ISTIO_API_VERSION, kind: "DestinationRule" },
@@ -32,8 +41,6 @@ export const GENERATED_KINDS: readonly { apiVersion: string; kind: string }[] = 
   { apiVersion: APPMESH_API_VERSION, kind: "VirtualRouter" },
   { apiVersion: APPMESH_API_VERSION, kind: "VirtualService" },
 ];
-
-export const GENERATED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 /** The Canary key a generated object belongs to, from its labels; undefined when unlabelled. */
 export function owningCanaryKey(obj: KubeObject): string | undefined {
@@ -79,7 +86,7 @@ export function createGeneratedWatch(opts: GeneratedWatchOptions): GeneratedWatc
         if (stopped) return;
         const informer = createInformer<KubeObject>({
           client: opts.client, apiVersion: k.apiVersion, kind: k.kind, namespace: opts.namespace, logger: opts.logger,
-          labelSelector: GENERATED_SELECTOR,
+          labelSelector: k.selector ?? GENERATED_SELECTOR,
           transform: slim,
           onEvent: (e) => {
             // The first list is what exists: the Canary watch already enqueues every Canary once.

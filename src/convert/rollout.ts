@@ -62,7 +62,7 @@ export function convertRollout(rollout: SourceObject, sources: Sources, report: 
   const canaryService = str(canaryStrategy.canaryService);
   reportServices(source, path, apex, stableService, canaryService, report);
   const port = servicePort(rollout, stableService, workload, sources, report);
-  const router = convertTrafficRouting(routing, child(path, "trafficRouting"), { sources, report, rollout, apex, stableService, canaryService });
+  const router = convertTrafficRouting(routing, child(path, "trafficRouting"), { sources, report, rollout, apex, stableService, canaryService, port: port.port });
 
   // Steps, and the analyses bound to them, in Argo's order.
   const serviceRenames = new Map<string, string>();

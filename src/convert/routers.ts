@@ -22,6 +22,8 @@ export interface RouterContext {
   apex: string;
   stableService: string | undefined;
   canaryService: string | undefined;
+  /** The Canary's service port. */
+  port?: number | undefined;
 }
 
 export interface RouterConversion {
@@ -35,9 +37,9 @@ export interface RouterConversion {
 
 const ROUTERS = ["nginx", "plugins", "istio", "appMesh", "smi", "alb", "ambassador", "traefik", "apisix", "managedRoutes", "maxTrafficWeight"];
 
-/** The apex Service name: `--service-name`, else SMI's root Service, else the Rollout's name. */
+/** The apex Service name: `--service-name`, else SMI's or ALB's root Service, else the Rollout's name. */
 export function apexServiceName(routing: Obj | undefined, rolloutName: string, override: string | undefined): string {
-  return override ?? str(obj(routing?.smi)?.rootService) ?? rolloutName;
+  return override ?? str(obj(routing?.smi)?.rootService) ?? str(obj(routing?.alb)?.rootService) ?? rolloutName;
 }
 
 export function convertTrafficRouting(routing: Obj | undefined, path: string, ctx: RouterContext): RouterConversion {
@@ -67,12 +69,7 @@ export function convertTrafficRouting(routing: Obj | undefined, path: string, ct
     case "smi":
       return smi(body, at, ctx);
     case "alb":
-      ctx.report.lossy(
-        source,
-        at,
-        "aviary has no AWS ALB router yet; converted with provider kubernetes, so the steps' weights are not applied (the gatewayapi provider serves AWS through the Load Balancer Controller's Gateway API support or Amazon VPC Lattice)",
-      );
-      return { provider: "kubernetes", service: {}, outputs: [], canMirror: false };
+      return alb(body, at, ctx);
     default:
       ctx.report.lossy(source, at, `aviary has no ${kind} router${ROUTERS.includes(kind) ? "" : " (not an Argo Rollouts router either)"}; converted with provider kubernetes, so the steps' weights are not applied`);
       return { provider: "kubernetes", service: {}, outputs: [], canMirror: false };
@@ -134,6 +131,79 @@ function nginx(body: Obj, at: string, ctx: RouterContext): RouterConversion {
     return out;
   }
   for (const field of moved) ctx.report.changed(ingressLabel, `${field}.service.name`, `${ctx.stableService} → ${ctx.apex}: the written Ingress sends traffic to aviary's apex Service`);
+  out.outputs.push({ from: ingressLabel, manifest: rewritten as unknown as OutputObject["manifest"] });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// AWS ALB
+// ---------------------------------------------------------------------------------------
+
+const ALB_PREFIX = "alb.ingress.kubernetes.io";
+/** Argo Rollouts' record of the actions it manages on an Ingress. */
+const ARGO_MANAGED_ALB_ACTIONS = "rollouts.argoproj.io/managed-alb-actions";
+
+/**
+ * Argo writes the forward action `<prefix>/actions.<rootService or stableService>`; aviary
+ * writes `<prefix>/actions.<apex>` on the same Ingress (apex = rootService when set). When
+ * the action was the stable Service's, the Ingress's use-annotation backends are renamed to
+ * the apex Service and Argo's runtime annotations dropped from the written Ingress.
+ */
+function alb(body: Obj, at: string, ctx: RouterContext): RouterConversion {
+  const source = label(ctx.rollout.ref);
+  const out: RouterConversion = { provider: "alb", service: {}, outputs: [], canMirror: false };
+  const ingresses = [str(body.ingress), ...list(body.ingresses).map(str)].filter((n) => n !== undefined);
+  if (ingresses.length === 0) {
+    ctx.report.lossy(source, child(at, "ingress"), "is missing; set spec.ingressRef on the Canary to the Ingress whose action aviary writes");
+    return out;
+  }
+  const name = ingresses[0]!;
+  out.ingressRef = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name };
+  if (ingresses.length > 1) ctx.report.lossy(source, child(at, "ingresses"), `aviary's alb router writes the action on one Ingress; ${name} is converted, ${ingresses.slice(1).join(", ")} not`);
+  const prefix = str(body.annotationPrefix) ?? ALB_PREFIX;
+  if (prefix !== ALB_PREFIX) ctx.report.action(source, child(at, "annotationPrefix"), `run aviary with --alb-annotation-prefix ${prefix} (it is one setting for every Canary)`);
+  const servicePort = num(body.servicePort);
+  if (servicePort !== undefined && ctx.port !== undefined && servicePort !== ctx.port) {
+    ctx.report.changed(source, child(at, "servicePort"), `${servicePort} → ${ctx.port}: aviary's target groups use the Canary's service port`);
+  }
+  if (obj(body.stickinessConfig)?.enabled === true) {
+    ctx.report.lossy(source, child(at, "stickinessConfig"), "aviary's forward action carries no target group stickiness; dropped");
+  }
+  const root = str(body.rootService);
+  if (root !== undefined) {
+    ctx.report.action(source, child(at, "rootService"), `Service ${root} becomes the Canary's apex Service (aviary points its selector at the primary's pods, and the action is named after it): stop applying it from your manifests`);
+  }
+  const action = root ?? ctx.stableService;
+  const ingress = ctx.sources.find("Ingress", name, ctx.rollout.ref.namespace);
+  if (action === undefined || action === ctx.apex) return out;
+  if (ingress === undefined) {
+    ctx.report.action(source, child(at, "ingress"), `give the rule of Ingress ${name} the backend service {name: ${ctx.apex}, port: {name: use-annotation}} in place of ${action} (aviary writes the action ${prefix}/actions.${ctx.apex}; the Ingress is not in the input)`);
+    return out;
+  }
+  const rewritten = structuredClone(ingress.body);
+  const spec = obj(rewritten.spec) ?? {};
+  const ingressLabel = label(ingress.ref);
+  const moved: string[] = [];
+  list(spec.rules).forEach((rule, r) => {
+    list(obj(obj(rule)?.http)?.paths).forEach((p, i) => {
+      const svc = obj(obj(obj(p)?.backend)?.service);
+      if (svc?.name === action && obj(svc.port)?.name === "use-annotation") {
+        svc.name = ctx.apex;
+        moved.push(`spec.rules[${r}].http.paths[${i}].backend`);
+      }
+    });
+  });
+  if (moved.length === 0) {
+    ctx.report.lossy(ingressLabel, "spec", `has no backend service {name: ${action}, port: {name: use-annotation}}; aviary's alb router needs one for Service ${ctx.apex}`);
+    return out;
+  }
+  for (const field of moved) ctx.report.changed(ingressLabel, `${field}.service.name`, `${action} → ${ctx.apex}: the rule takes aviary's action ${prefix}/actions.${ctx.apex}`);
+  const annotations = obj(obj(rewritten.metadata)?.annotations);
+  for (const key of [`${prefix}/actions.${action}`, ARGO_MANAGED_ALB_ACTIONS]) {
+    if (annotations?.[key] === undefined) continue;
+    delete annotations[key];
+    ctx.report.changed(ingressLabel, `metadata.annotations["${key}"]`, "Argo Rollouts' runtime annotation is removed: aviary writes its own action");
+  }
   out.outputs.push({ from: ingressLabel, manifest: rewritten as unknown as OutputObject["manifest"] });
   return out;
 }

@@ -15,10 +15,11 @@
  * The arm's selector is the built-in's selector with the arm's workload: `{{ workload }}`
  * is the target for the canary and `<target>-primary` for the primary. ingress-nginx labels
  * the canary upstream's requests with `canary` and leaves it empty on the primary's; Contour's
- * Envoy and Traefik name each arm's Service (`<svc>-canary`, `<svc>-primary`) in theirs.
+ * Envoy, Traefik and Skipper name each arm's Service (`<svc>-canary`, `<svc>-primary`) in theirs.
  */
 import type { BuiltinQueryFamily } from "../api/providers.ts";
 import type { BuiltinMetric } from "../api/types.ts";
+import { skipperRoute } from "./builtins.ts";
 
 export type Arm = "canary" | "primary";
 export const ARMS: readonly Arm[] = ["canary", "primary"];
@@ -91,6 +92,13 @@ const FAMILIES: Readonly<Record<BuiltinQueryFamily, Family>> = {
     counter: "traefik_service_requests_total",
     errors: `code=~"5.."`,
     bucket: "traefik_service_request_duration_seconds_bucket",
+    msPerUnit: 1000,
+  },
+  skipper: {
+    selector: skipperRoute,
+    counter: "skipper_response_duration_seconds_count",
+    errors: `code=~"5.."`,
+    bucket: "skipper_serve_route_duration_seconds_bucket",
     msPerUnit: 1000,
   },
   kubernetes: {

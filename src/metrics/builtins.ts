@@ -22,6 +22,11 @@
  * - contour: Contour's Envoy, `envoy_cluster_upstream_rq{envoy_cluster_name, envoy_response_code}`
  *   and `envoy_cluster_upstream_rq_time_bucket` (milliseconds); Contour names the upstream
  *   cluster `<namespace>/<service>/<port>/<hash>`, exported with `_` for `/`.
+ * - skipper: `skipper_response_duration_seconds_count{route, code}` and
+ *   `skipper_serve_route_duration_seconds_bucket{route}` (seconds), with Skipper's route
+ *   metrics on. Skipper names the canary Ingress's route for a backend
+ *   `kube_<namespace>__<ingress>_canary__<host>__<path>__<service>` (`kubeew_` for east-west),
+ *   every non-word character written `_`: the names are rendered that way (builtinContext).
  * - traefik: `traefik_service_requests_total{service, code}` and
  *   `traefik_service_request_duration_seconds_bucket`; the Kubernetes CRD provider names a
  *   Service `<namespace>-<service>-<port>@kubernetescrd`.
@@ -38,6 +43,7 @@ import { PROVIDER_TABLE } from "../api/providers.ts";
 import type { BuiltinQueryFamily } from "../api/providers.ts";
 import type { BuiltinMetric, CanaryMetric } from "../api/types.ts";
 import { BUILTIN_METRICS } from "../api/types.ts";
+import type { TemplateContext } from "./template.ts";
 import { MetricConfigError } from "./types.ts";
 
 
@@ -67,6 +73,8 @@ const NGINX = `namespace="{{ namespace }}", ingress="{{ ingress }}", canary!=""`
 const LINKERD = `namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"`;
 const CONTOUR = `envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a-zA-Z-]+"`;
 const TRAEFIK = `service=~"{{ namespace }}-{{ service }}-canary-[0-9a-zA-Z-]+@kubernetescrd"`;
+/** The route of the canary Ingress's path for `<svc>-<arm>` (names already in Skipper's spelling). */
+export const skipperRoute = (arm: "canary" | "primary"): string => `route=~"kube(ew)?_{{ namespace }}__{{ ingress }}_canary__.*__{{ service }}_${arm}(_[0-9]+)?"`;
 const APP = `namespace="{{ namespace }}", pod=~"${DEPLOYMENT_POD}"`;
 
 const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric, string>>>> = {
@@ -94,6 +102,10 @@ const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric
     "request-success-rate": successRate("traefik_service_requests_total", TRAEFIK, `code=~"5.."`),
     "request-duration": p99("traefik_service_request_duration_seconds_bucket", TRAEFIK, true),
   },
+  skipper: {
+    "request-success-rate": successRate("skipper_response_duration_seconds_count", skipperRoute("canary"), `code=~"5.."`),
+    "request-duration": p99("skipper_serve_route_duration_seconds_bucket", skipperRoute("canary"), true),
+  },
   kubernetes: {
     "request-success-rate": successRate("http_requests_total", APP, `status=~"5.."`),
     "request-duration": p99("http_request_duration_seconds_bucket", APP, true),
@@ -110,6 +122,19 @@ export function builtinRouterFor(provider: string | undefined): BuiltinQueryFami
   const entry = Object.hasOwn(PROVIDER_TABLE, name) ? name : name.split(":")[0]!;
   if (!Object.hasOwn(PROVIDER_TABLE, entry)) throw new MetricConfigError(`no built-in metrics for router provider "${provider}"`);
   return PROVIDER_TABLE[entry as keyof typeof PROVIDER_TABLE].builtins;
+}
+
+/** Skipper's route ids: every character outside [A-Za-z0-9_] becomes `_`. */
+const skipperName = (s: string | undefined): string | undefined => s?.replace(/\W/g, "_");
+
+/**
+ * The context a built-in query of a family renders with. Skipper spells the names in its
+ * route ids with `_` for every non-word character (`my-app` → `my_app`); the others take
+ * the names as they are.
+ */
+export function builtinContext(family: BuiltinQueryFamily, ctx: TemplateContext): TemplateContext {
+  if (family !== "skipper") return ctx;
+  return { ...ctx, namespace: skipperName(ctx.namespace)!, service: skipperName(ctx.service)!, ingress: skipperName(ctx.ingress), target: skipperName(ctx.target)! };
 }
 
 export function isBuiltinMetric(name: string): name is BuiltinMetric {

@@ -14,7 +14,7 @@ import type { AnalysisResult, AnalysisVerdict, Canary, CanaryMetric, JudgeMetric
 import { primaryDeploymentName } from "../ground/identity.ts";
 import type { MetricCheckDeps } from "./evaluate.ts";
 import { DEFAULT_METRIC_INTERVAL, DEFAULT_METRIC_TIMEOUT_MS, runMetricChecks } from "./evaluate.ts";
-import { thresholdRangeOf, builtinRouterFor, isBuiltinMetric } from "./builtins.ts";
+import { thresholdRangeOf, builtinContext, builtinRouterFor, isBuiltinMetric } from "./builtins.ts";
 import type { Arm, CountQueries } from "./arm-queries.ts";
 import { ARMS, builtinCountQueries } from "./arm-queries.ts";
 import type { ArmHistogram, ArmWindow } from "./compare-verdict.ts";
@@ -205,5 +205,5 @@ async function countSource(
   if (!address) throw new MetricConfigError("no Prometheus to ask: set spec.metricsServer or the controller's default metrics server");
   const family = builtinRouterFor(canary.spec.provider);
   const name = metric.name;
-  return { init: { spec: { type: "prometheus", address }, secret: {} }, queries: (arm) => builtinCountQueries(family, name, arm), ctx };
+  return { init: { spec: { type: "prometheus", address }, secret: {} }, queries: (arm) => builtinCountQueries(family, name, arm), ctx: (arm) => builtinContext(family, ctx(arm)) };
 }

@@ -17,7 +17,7 @@ import type { AnalysisResult, Canary, CanaryMetric, MetricTemplate } from "../ap
 import type { MetricProviderRegistry } from "./registry.ts";
 import type { MetricProviderSpec } from "./types.ts";
 import { MetricConfigError, MetricError, NoValuesError, ProviderError, providerSpecOf } from "./types.ts";
-import { BUILTIN_UNITS, builtinQueryTemplate, isBuiltinMetric, thresholdRangeOf } from "./builtins.ts";
+import { BUILTIN_UNITS, builtinContext, builtinQueryTemplate, builtinRouterFor, isBuiltinMetric, thresholdRangeOf } from "./builtins.ts";
 import type { TemplateContext } from "./template.ts";
 import { TemplateError, renderTemplate } from "./template.ts";
 import { parseDurationMs } from "./duration.ts";
@@ -265,7 +265,8 @@ async function resolveMetric(
   };
   if (metric.query !== undefined && metric.query.trim() !== "") return prometheus(renderTemplate(metric.query, ctx));
   if (isBuiltinMetric(metric.name)) {
-    return prometheus(renderTemplate(builtinQueryTemplate(metric.name, canary.spec.provider), ctx), BUILTIN_UNITS[metric.name]);
+    const family = builtinRouterFor(canary.spec.provider);
+    return prometheus(renderTemplate(builtinQueryTemplate(metric.name, canary.spec.provider), builtinContext(family, ctx)), BUILTIN_UNITS[metric.name]);
   }
   throw new MetricConfigError(
     `metric "${metric.name}" is not a built-in (request-success-rate, request-duration) and has neither templateRef nor query`,

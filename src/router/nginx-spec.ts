@@ -9,49 +9,15 @@
  */
 import type { Canary, StringMatch } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
+import { INGRESS_CLASS_ANNOTATION, backendsOf, ingressRefName as ingressName } from "./ingress-spec.ts";
+import type { IngressSpec } from "./ingress-spec.ts";
 import { RouterSpecError } from "./types.ts";
 import type { Split } from "../ground/split.ts";
 
 export const DEFAULT_NGINX_ANNOTATION_PREFIX = "nginx.ingress.kubernetes.io";
-/** The legacy way to pick the ingress controller; the canary must be served by the same one. */
-export const INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class";
-
-export interface ServiceBackendPort {
-  number?: number;
-  name?: string;
-}
-
-export interface IngressBackend {
-  service?: { name: string; port?: ServiceBackendPort };
-  resource?: Record<string, unknown>;
-}
-
-export interface IngressPath {
-  path?: string;
-  pathType: string;
-  backend: IngressBackend;
-}
-
-export interface IngressRule {
-  host?: string;
-  http?: { paths: IngressPath[] };
-}
-
-export interface IngressSpec {
-  ingressClassName?: string;
-  defaultBackend?: IngressBackend;
-  tls?: { hosts?: string[]; secretName?: string }[];
-  rules?: IngressRule[];
-}
-
-export const canaryIngressName = (ingressName: string): string => `${ingressName}-canary`;
 
 /** The name of the Ingress the Canary's traffic enters through (`spec.ingressRef`). */
-export function ingressRefName(canary: Canary): string {
-  const name = canary.spec.ingressRef?.name;
-  if (name === undefined || name === "") throw new RouterSpecError("spec.ingressRef", "is required by provider nginx");
-  return name;
-}
+export const ingressRefName = (canary: Canary): string => ingressName(canary, "nginx");
 
 /**
  * The user's Ingress spec with every backend that points at the apex Service `<svc>`
@@ -62,15 +28,11 @@ export function buildCanaryIngressSpec(canary: Canary, source: { metadata: { nam
   const names = serviceNames(canary);
   const spec = structuredClone((source.spec ?? {}) as IngressSpec);
   let found = false;
-  const redirect = (backend: IngressBackend | undefined) => {
-    if (backend?.service?.name === names.apex) {
+  for (const backend of backendsOf(spec)) {
+    if (backend.service?.name === names.apex) {
       backend.service.name = names.canary;
       found = true;
     }
-  };
-  redirect(spec.defaultBackend);
-  for (const rule of spec.rules ?? []) {
-    for (const p of rule.http?.paths ?? []) redirect(p.backend);
   }
   if (!found) {
     throw new RouterSpecError("spec.ingressRef", `Ingress ${source.metadata.namespace}/${source.metadata.name} has no backend for Service ${names.apex}; its rules must send traffic to ${names.apex}`);

@@ -5,6 +5,8 @@
  */
 import { DEFAULT_ROUTER_PROVIDER, PROVIDER_TABLE, ROUTER_PROVIDERS } from "../api/providers.ts";
 import type { RouterImplementation } from "../api/providers.ts";
+import { createAlbRouter } from "./alb.ts";
+import type { AlbRouterOptions } from "./alb.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
 import { createContourRouter } from "./contour.ts";
 import { createTraefikRouter } from "./traefik.ts";
@@ -13,6 +15,7 @@ import { createIstioRouter } from "./istio.ts";
 import { createKubernetesRouter } from "./kubernetes.ts";
 import { createNginxRouter } from "./nginx.ts";
 import type { NginxRouterOptions } from "./nginx.ts";
+import { createSkipperRouter } from "./skipper.ts";
 import { createSmiRouter } from "./smi.ts";
 import { UnknownRouterError } from "./types.ts";
 import type { Router, RouterDeps } from "./types.ts";
@@ -30,6 +33,8 @@ const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   linkerd: (deps) => createSmiRouter(deps, { name: "linkerd" }),
   contour: (deps) => createContourRouter(deps),
   traefik: (deps) => createTraefikRouter(deps),
+  skipper: (deps) => createSkipperRouter(deps),
+  alb: (deps, opts) => createAlbRouter(deps, opts.alb),
 };
 
 export interface RouterRegistryOptions {
@@ -37,6 +42,8 @@ export interface RouterRegistryOptions {
   defaultProvider?: string;
   /** Options of the nginx router (its annotation prefix). */
   nginx?: NginxRouterOptions;
+  /** Options of the alb router (its annotation prefix). */
+  alb?: AlbRouterOptions;
 }
 
 export interface RouterRegistry {

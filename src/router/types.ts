@@ -46,6 +46,12 @@ export interface Router {
   getRoutes(canary: Canary, signal: AbortSignal): Promise<Split>;
   /** Restores the pre-aviary state of what it took over, and deletes what it created. */
   finalize(canary: Canary, signal: AbortSignal): Promise<void>;
+  /**
+   * The router writes into an object the user owns (alb: an annotation of the user's
+   * Ingress), which the garbage collector would leave behind: finalize runs whenever the
+   * Canary is deleted, not only with revertOnDeletion, and aviary's finalizer is held for it.
+   */
+  readonly restoresOnDeletion?: boolean;
 }
 
 export interface RouterDeps {

@@ -112,6 +112,9 @@ function checkAutoscalerRef(spec: Fields): void {
   }
 }
 
+/** The routers that route through the Ingress `spec.ingressRef` names. */
+const INGRESS_ROUTERS: readonly RouterProvider[] = ["nginx", "skipper", "alb"];
+
 function checkIngressRef(spec: Fields, router: RouterProvider | undefined): void {
   const ref = spec.object("ingressRef");
   if (ref !== undefined) {
@@ -121,8 +124,8 @@ function checkIngressRef(spec: Fields, router: RouterProvider | undefined): void
     if (apiVersion !== undefined && apiVersion !== "networking.k8s.io/v1") {
       ref.problems.error(ref.at("apiVersion"), "must be networking.k8s.io/v1");
     }
-  } else if (router === "nginx" && !spec.has("ingressRef")) {
-    spec.problems.error(spec.at("ingressRef"), "is required when provider is nginx");
+  } else if (router !== undefined && INGRESS_ROUTERS.includes(router) && !spec.has("ingressRef")) {
+    spec.problems.error(spec.at("ingressRef"), `is required when provider is ${router}`);
   }
 }
 

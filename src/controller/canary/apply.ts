@@ -78,6 +78,7 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
     }
     case "finalize":
       if (action.revert) await revert(ctx);
+      else if (ctx.router.restoresOnDeletion === true) await ctx.router.finalize(ctx.canary, ctx.signal);
       await removeFinalizer(ctx);
       return;
     case "clearRequest":

@@ -17,6 +17,7 @@ import type { KubeClient, ObjectRef } from "../../kube/types.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { RouterRegistry } from "../../router/registry.ts";
+import type { Router } from "../../router/types.ts";
 import type { HandlerResult } from "../workqueue.ts";
 import type { CheckRunner } from "../checks/runner.ts";
 import { applyActions } from "./apply.ts";
@@ -92,10 +93,10 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
     }
     // From here on spec.provider is the provider in effect: routing, plan and built-in metrics read it.
     const canary = withDefaults(stored, { defaultProvider: deps.meshProvider });
-    if (await syncFinalizer(canary, deps.kube, ref, signal)) return { requeueAfterMs: 0 };
 
     try {
       const router = deps.routers.get(canary.spec.provider);
+      if (await syncFinalizer(canary, router, deps.kube, ref, signal)) return { requeueAfterMs: 0 };
       // A namespace being deleted loses its objects in no particular order; nothing is
       // restored or created in it (the API server would refuse), and plan starts nothing.
       const terminating = await namespaceTerminating(deps.kube, namespace, signal);
@@ -199,12 +200,12 @@ async function adoptUserScale(canary: Canary, observed: Observed, kube: KubeClie
   return true;
 }
 
-/** Adds or removes aviary's finalizer to match revertOnDeletion; true when it wrote. */
-async function syncFinalizer(canary: Canary, kube: KubeClient, ref: ObjectRef, signal: AbortSignal): Promise<boolean> {
+/** Adds or removes aviary's finalizer to match revertOnDeletion (or a router that must restore a user's object); true when it wrote. */
+async function syncFinalizer(canary: Canary, router: Router, kube: KubeClient, ref: ObjectRef, signal: AbortSignal): Promise<boolean> {
   if (canary.metadata.deletionTimestamp !== undefined) return false; // plan's finalize removes it
   const finalizers = canary.metadata.finalizers ?? [];
   const has = finalizers.includes(FINALIZER);
-  const wants = canary.spec.revertOnDeletion === true;
+  const wants = canary.spec.revertOnDeletion === true || router.restoresOnDeletion === true;
   if (has === wants) return false;
   const next = wants ? [...finalizers, FINALIZER] : finalizers.filter((f) => f !== FINALIZER);
   await kube.mergePatch(ref, { metadata: { finalizers: next, resourceVersion: canary.metadata.resourceVersion } }, { signal });

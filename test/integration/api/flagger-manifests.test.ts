@@ -41,12 +41,17 @@ async function ensureCrds(): Promise<void> {
   await kubectlOk(["wait", "--for=condition=Established", "crd/canaries.aviary.dev", "crd/metrictemplates.aviary.dev", "--timeout=30s"]);
 }
 
-/** The user's own Ingress an nginx Canary names in ingressRef. */
+/** The user's own Ingress an nginx or skipper Canary names in ingressRef. */
 function userIngress(name: string, port: number): Record<string, unknown> {
   return {
     apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name },
     spec: { ingressClassName: "nginx", rules: [{ host: `${name}.example.test`, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name, port: { number: port } } } }] } }] },
   };
+}
+
+interface StoredIngress {
+  metadata: { annotations?: Record<string, string> };
+  spec: { rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] };
 }
 
 interface StoredHTTPRoute {
@@ -55,6 +60,12 @@ interface StoredHTTPRoute {
 
 /** What a fixture's route object must carry beyond existing. */
 const ROUTE_CHECKS: Record<string, (ns: string) => Promise<void>> = {
+  "skipper-canary.yaml": async (ns) => {
+    const copy = await kubectlJson<StoredIngress>(["get", RESOURCES.Ingress!, "maps-canary", "-n", ns]);
+    assert.deepEqual(copy.spec.rules[0]!.http.paths.map((p) => p.backend.service.name), ["maps-primary", "maps-canary"]);
+    assert.deepEqual(JSON.parse(copy.metadata.annotations?.["zalando.org/backend-weights"] ?? "null"), { "maps-primary": 100, "maps-canary": 0 });
+    assert.equal(copy.metadata.annotations?.["zalando.org/skipper-predicate"], "False()");
+  },
   "gatewayapi-flagger-fields.yaml": async (ns) => {
     const route = await kubectlJson<StoredHTTPRoute>(["get", RESOURCES.HTTPRoute!, "notifications", "-n", ns]);
     const rule = route.spec.rules[0]!;

@@ -3,6 +3,7 @@
  * namespace with a local webhook server, and the steps of a run: a new image, a rollout
  * webhook that fails.
  */
+import { spawn } from "node:child_process";
 import { startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import { startHookServer, type HookServer } from "../../support/hooks.ts";
 import { kubectlOk, tempNamespace } from "../../support/kubectl.ts";
@@ -61,3 +62,22 @@ export async function failRollout(ns: string, hooks: HookServer, name: string, b
 
 /** The image the primary runs. */
 export const primaryImage = async (ns: string, name: string): Promise<string | undefined> => image(await getDeployment(ns, `${name}-primary`));
+
+/**
+ * Every version of one object a watch delivers, as `resourceVersion value` lines (`value`:
+ * the kubectl jsonpath `path` of the object), so a write that lived for a few milliseconds is
+ * still seen. The first line is the state when the watch started.
+ */
+export function watchVersions(ns: string, resource: string, name: string, path: string): { lines: string[]; stop: () => void } {
+  const child = spawn("kubectl", ["get", resource, name, "-n", ns, "--watch", "--output-watch-events", "-o",
+    `jsonpath={.object.metadata.resourceVersion} {.object${path}}{"\\n"}`], { env: process.env });
+  const lines: string[] = [];
+  let buf = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    buf += chunk.toString("utf8");
+    const parts = buf.split("\n");
+    buf = parts.pop() ?? "";
+    lines.push(...parts.filter((p) => p.trim() !== ""));
+  });
+  return { lines, stop: () => child.kill("SIGTERM") };
+}

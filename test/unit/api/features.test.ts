@@ -20,6 +20,8 @@ describe("router features", () => {
       linkerd: ["weights"],
       contour: ["weights"],
       traefik: ["weights"],
+      skipper: ["weights"],
+      alb: ["weights"],
     });
   });
 

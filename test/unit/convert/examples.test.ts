@@ -1,5 +1,5 @@
 /**
- * The two setups of examples/argo/ converted end to end: the checked-in output is exactly what
+ * The setups of examples/argo/ converted end to end: the checked-in output is exactly what
  * the converter writes today (so the examples never drift), and it says what each setup needs.
  */
 import assert from "node:assert/strict";
@@ -41,8 +41,10 @@ const cloudwatchStep = (step: string, index: number, kind: "strict" | "sustained
   steps: [index],
 });
 
+const SETUPS = ["gatewayapi-lattice", "nginx", "alb"];
+
 describe("convert: examples/argo", () => {
-  for (const setup of ["gatewayapi-lattice", "nginx"]) {
+  for (const setup of SETUPS) {
     it(`${setup}: the checked-in output is what the converter writes`, () => {
       const c = convert([{ name: "argo.yaml", text: read(setup, "argo.yaml") }]);
       assert.equal(toYaml(c.outputs), read(setup, "aviary.yaml"), REGENERATE(setup));
@@ -121,8 +123,26 @@ describe("convert: examples/argo", () => {
     assert.ok(c.report.entries.some((e) => e.severity === "changed" && e.field === "spec.metrics[0].successCondition" && /exactly 500/.test(e.message)));
   });
 
+  it("alb: provider alb on the same Ingress, its rule renamed to the apex Service, Argo's runtime annotations dropped", () => {
+    const { c, objects, find } = converted("alb");
+    assert.deepEqual(
+      objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      ["Deployment/checkout", "Ingress/checkout", "MetricTemplate/target-5xx", "Canary/checkout"],
+    );
+    const ingress = find("Ingress");
+    assert.deepEqual(ingress.spec.rules[0].http.paths[0].backend, { service: { name: "checkout", port: { name: "use-annotation" } } });
+    assert.deepEqual(ingress.metadata.annotations, { "alb.ingress.kubernetes.io/scheme": "internet-facing", "alb.ingress.kubernetes.io/target-type": "ip" });
+    const canary = find("Canary");
+    assert.equal(canary.spec.provider, "alb");
+    assert.deepEqual(canary.spec.ingressRef, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "checkout" });
+    assert.deepEqual(canary.spec.service, { name: "checkout", port: 80, targetPort: "http", portName: "http" });
+    assert.deepEqual(canary.spec.analysis.steps, [{ weight: 20, pause: "5m" }, { weight: 50, pause: "5m" }, { weight: 100, pause: "0s" }]);
+    assert.deepEqual(canary.spec.analysis.metrics.map((m: Loose) => [m.name, m.thresholdRange, m.steps]), [["target-5xx", { max: 5 }, [0, 1]]]);
+    assert.equal(c.report.isLossy, false);
+  });
+
   it("writes MetricTemplates and Canaries aviary's validation accepts, the step schedule included", () => {
-    for (const setup of ["gatewayapi-lattice", "nginx"]) {
+    for (const setup of SETUPS) {
       const { objects } = converted(setup);
       for (const t of objects.filter((o) => o.kind === "MetricTemplate")) assert.deepEqual(errorsOf(validateMetricTemplate(t)), [], `${setup} ${t.metadata.name}`);
       for (const c of objects.filter((o) => o.kind === "Canary")) assert.deepEqual(errorsOf(validateCanary(c)), [], setup);
@@ -130,10 +150,10 @@ describe("convert: examples/argo", () => {
   });
 
   it("every report line names its source object and, unless it is about the whole object, the field", () => {
-    for (const setup of ["gatewayapi-lattice", "nginx"]) {
+    for (const setup of SETUPS) {
       const lines = read(setup, "report.txt").split("\n").filter((l) => l.startsWith("  "));
       assert.ok(lines.length > 0);
-      for (const line of lines) assert.match(line, /^ {2}(Rollout|AnalysisTemplate|Deployment|Ingress|HTTPRoute|Service)\/[a-z0-9-]+( spec(\.[A-Za-z]+|\[\d+\]|\["[^"]+"\])*)?: \S/, `${setup}: ${line}`);
+      for (const line of lines) assert.match(line, /^ {2}(Rollout|AnalysisTemplate|Deployment|Ingress|HTTPRoute|Service)\/[a-z0-9-]+( (spec|metadata)(\.[A-Za-z]+|\[\d+\]|\["[^"]+"\])*)?: \S/, `${setup}: ${line}`);
     }
   });
 });

@@ -130,10 +130,49 @@ describe("convert: traffic routing → provider and service", () => {
     assert.match(entryAt(c, R, `${TR}.smi.trafficSplitName`, "action").message, /delete TrafficSplit shop-split .* aviary writes TrafficSplit shop-root/);
   });
 
-  it("alb, unknown routers and no routing are reported, naming the router", () => {
-    const alb = routed({ alb: { ingress: "shop", servicePort: 80 } });
-    assert.equal(canarySpec(alb).provider, "kubernetes");
-    assert.match(entryAt(alb, R, `${TR}.alb`, "lossy").message, /no AWS ALB router/);
+  it("alb: provider alb, ingressRef, and the Ingress's use-annotation rule renamed from the stable to the apex Service", () => {
+    const action = "alb.ingress.kubernetes.io/actions.shop-stable";
+    const ingress = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: { name: "shop", namespace: "web", annotations: { [action]: "{}", "rollouts.argoproj.io/managed-alb-actions": `shop:${action}`, "alb.ingress.kubernetes.io/scheme": "internal" } },
+      spec: { rules: [{ http: { paths: [
+        { path: "/", pathType: "Prefix", backend: { service: { name: "shop-stable", port: { name: "use-annotation" } } } },
+        { path: "/img", pathType: "Prefix", backend: { service: { name: "shop-stable", port: { number: 80 } } } },
+      ] } }] },
+    };
+    const c = routed({ alb: { ingress: "shop", ingresses: ["other"], servicePort: 8080, annotationPrefix: "lb.example.com", stickinessConfig: { enabled: true, durationSeconds: 60 } } }, ingress);
+    const spec = canarySpec(c);
+    assert.equal(spec.provider, "alb");
+    assert.deepEqual(spec.ingressRef, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "shop" });
+    assert.equal(spec.service.name, "shop");
+    assert.match(entryAt(c, R, `${TR}.alb.annotationPrefix`, "action").message, /--alb-annotation-prefix lb.example.com/);
+    assert.match(entryAt(c, R, `${TR}.alb.servicePort`, "changed").message, /^8080 → 80: aviary's target groups use the Canary's service port/);
+    assert.match(entryAt(c, R, `${TR}.alb.stickinessConfig`, "lossy").message, /no target group stickiness/);
+    assert.match(entryAt(c, R, `${TR}.alb.ingresses`, "lossy").message, /shop is converted, other not/);
+    const rewritten = output(c, "Ingress", "shop") as Loose;
+    assert.deepEqual(rewritten.spec.rules[0].http.paths.map((p: Loose) => p.backend.service.name), ["shop", "shop-stable"], "only the use-annotation backend carries the action");
+
+    const plain = routed({ alb: { ingress: "shop", servicePort: 80 } }, ingress);
+    const written = output(plain, "Ingress", "shop") as Loose;
+    assert.deepEqual(written.metadata.annotations, { "alb.ingress.kubernetes.io/scheme": "internal" });
+    assert.match(entryAt(plain, "Ingress/shop", "spec.rules[0].http.paths[0].backend.service.name", "changed").message, /^shop-stable → shop: the rule takes aviary's action alb.ingress.kubernetes.io\/actions.shop/);
+    assert.match(entryAt(plain, "Ingress/shop", `metadata.annotations["${action}"]`, "changed").message, /runtime annotation is removed/);
+  });
+
+  it("alb: rootService becomes the apex Service, and the Ingress needs no change", () => {
+    const c = routed({ alb: { ingress: "shop", rootService: "shop-root", servicePort: 80 } });
+    assert.equal(canarySpec(c).service.name, "shop-root");
+    assert.match(entryAt(c, R, `${TR}.alb.rootService`, "action").message, /Service shop-root becomes the Canary's apex Service/);
+    assert.deepEqual(c.outputs.filter((o) => o.manifest.kind === "Ingress"), []);
+  });
+
+  it("alb without the Ingress in the input: says which backend to change", () => {
+    const c = routed({ alb: { ingress: "shop", servicePort: 80 } });
+    assert.match(entryAt(c, R, `${TR}.alb.ingress`, "action").message, /give the rule of Ingress shop the backend service \{name: shop, port: \{name: use-annotation\}\} in place of shop-stable/);
+  });
+
+  it("unknown routers and no routing are reported, naming the router", () => {
     const traefik = routed({ traefik: { weightedTraefikServiceName: "x" } });
     assert.match(entryAt(traefik, R, `${TR}.traefik`, "lossy").message, /aviary has no traefik router/);
     const none = convertYaml(yamlOf({ ...rollout({ steps: [{ setWeight: 50 }] }), spec: { ...(rollout({}) as Loose).spec, strategy: { canary: { steps: [{ setWeight: 50 }] } } } }));

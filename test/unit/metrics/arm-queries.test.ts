@@ -31,6 +31,8 @@ describe("metrics/arm-queries: the built-ins' per-arm counts", () => {
     assert.match(render("appmesh", "canary")[0]!, /kubernetes_pod_name=~"podinfo-\[0-9a-zA-Z\]\+-\[0-9a-zA-Z\]\+"/);
     assert.match(render("nginx", "canary")[1]!, /ingress="podinfo", canary!="", status=~"5.."\}\[37s\] @ 1767225600/);
     assert.match(render("nginx", "primary")[0]!, /ingress="podinfo", canary=""\}/);
+    assert.match(render("skipper", "primary")[1]!, /skipper_response_duration_seconds_count\{route=~"kube\(ew\)\?_shop__podinfo_canary__\.\*__podinfo_primary\(_\[0-9\]\+\)\?", code=~"5.."\}/);
+    assert.match(render("skipper", "canary")[0]!, /__podinfo_canary\(_\[0-9\]\+\)\?"\}\[37s\]/);
     assert.match(render("linkerd", "primary")[1]!, /deployment="podinfo-primary", direction="inbound", classification="failure"/);
     assert.match(render("kubernetes", "primary")[0]!, /^sum\(increase\(http_requests_total\{namespace="shop", pod=~"podinfo-primary-\[0-9a-zA-Z\]\+-\[0-9a-zA-Z\]\+"\}\[37s\] @ 1767225600\)\)$/);
   });

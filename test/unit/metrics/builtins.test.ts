@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  builtinContext,
   builtinQueryTemplate,
   builtinRouterFor,
   isBuiltinMetric,
@@ -19,6 +20,21 @@ describe("metrics/builtins", () => {
     assert.equal(builtinRouterFor("smi"), "linkerd");
     assert.equal(builtinRouterFor("istio"), "istio");
     assert.equal(builtinRouterFor("nginx"), "nginx");
+    assert.equal(builtinRouterFor("skipper"), "skipper");
+    assert.equal(builtinRouterFor("alb"), "kubernetes", "ALB's own metrics are CloudWatch's: the built-ins read the app's");
+  });
+
+  it("renders skipper queries over the canary Ingress's route, names spelled as in Skipper's route ids", () => {
+    const named = { ...ctx, namespace: "team-a", service: "my-app", ingress: "my.app", target: "my-app" };
+    const route = 'route=~"kube(ew)?_team_a__my_app_canary__.*__my_app_canary(_[0-9]+)?"';
+    const sr = renderTemplate(builtinQueryTemplate("request-success-rate", "skipper"), builtinContext("skipper", named));
+    assert.equal(
+      sr,
+      `100 * (1 - ((sum(rate(skipper_response_duration_seconds_count{${route}, code=~"5.."}[1m])) or vector(0)) / sum(rate(skipper_response_duration_seconds_count{${route}}[1m]))))`,
+    );
+    const d = renderTemplate(builtinQueryTemplate("request-duration", "skipper"), builtinContext("skipper", named));
+    assert.equal(d, `histogram_quantile(0.99, sum by (le) (rate(skipper_serve_route_duration_seconds_bucket{${route}}[1m]))) * 1000`);
+    assert.deepEqual(builtinContext("nginx", named), named, "other families take the names as they are");
   });
 
   it("throws for an unknown router instead of falling back", () => {

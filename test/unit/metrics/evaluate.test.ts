@@ -190,6 +190,15 @@ describe("metrics/evaluate: runMetricChecks", () => {
     assert.equal(results[0]!.query, calls[0]!.query);
   });
 
+  it("renders skipper built-ins with the names in Skipper's spelling", async () => {
+    const { registry, calls } = fakeRegistry(async () => 100);
+    const c = canary([sr], { provider: "skipper" });
+    c.metadata.namespace = "team-a";
+    c.spec.ingressRef = { name: "web.front" };
+    await runMetricChecks(c, deps(registry));
+    assert.match(calls[0]!.query, /route=~"kube\(ew\)\?_team_a__web_front_canary__\.\*__podinfo_canary\(_\[0-9\]\+\)\?"/);
+  });
+
   it("falls back to the controller's default metrics server, and errors without any", async () => {
     const { registry, calls } = fakeRegistry(async () => 100);
     await runMetricChecks(canary([sr], { metricsServer: "" }), deps(registry, { defaultMetricsServer: "http://prom.monitoring:9090" }));

@@ -11,11 +11,13 @@ import type { Canary } from "../../../src/api/types.ts";
 import type { Split } from "../../../src/ground/split.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
+import { createAlbRouter } from "../../../src/router/alb.ts";
 import { createAppMeshRouter } from "../../../src/router/appmesh.ts";
 import { createGatewayApiRouter } from "../../../src/router/gatewayapi.ts";
 import { createIstioRouter } from "../../../src/router/istio.ts";
 import { createKubernetesRouter } from "../../../src/router/kubernetes.ts";
 import { createNginxRouter } from "../../../src/router/nginx.ts";
+import { createSkipperRouter } from "../../../src/router/skipper.ts";
 import { createSmiRouter } from "../../../src/router/smi.ts";
 import type { Router, RouterDeps } from "../../../src/router/types.ts";
 import { FakeKube } from "../../support/fake-kube.ts";
@@ -30,7 +32,14 @@ interface RouterCase {
   spec: Canary["spec"];
   /** Objects the router reads but does not own (the user's Ingress, the target Deployment). */
   seed: KubeObject[];
+  /** The router writes into a seeded object instead of creating its own (alb): finalize must give it back as seeded. */
+  writesIntoSeed?: boolean;
 }
+
+const ingress = (name: string, className: string, port: { number: number } | { name: string }): KubeObject => ({
+  apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name, namespace: "test" },
+  spec: { ingressClassName: className, rules: [{ host: "app.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "podinfo", port } } }] } }] },
+});
 
 const CASES: RouterCase[] = [
   {
@@ -62,6 +71,19 @@ const CASES: RouterCase[] = [
       apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "web", namespace: "test" },
       spec: { ingressClassName: "nginx", rules: [{ host: "app.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "podinfo", port: { number: 80 } } } }] } }] },
     }],
+  },
+  {
+    name: "skipper",
+    create: (deps) => createSkipperRouter(deps),
+    spec: { provider: "skipper", targetRef: { name: "podinfo" }, ingressRef: { name: "web" }, service: { port: 80 } },
+    seed: [ingress("web", "skipper", { number: 80 })],
+  },
+  {
+    name: "alb",
+    create: (deps) => createAlbRouter(deps),
+    spec: { provider: "alb", targetRef: { name: "podinfo" }, ingressRef: { name: "web" }, service: { port: 80 } },
+    seed: [ingress("web", "alb", { name: "use-annotation" })],
+    writesIntoSeed: true,
   },
   {
     name: "smi",
@@ -131,6 +153,20 @@ for (const c of CASES) {
       assert.equal(kube.writes.length, writesBefore, "the same split twice is one write");
       assert.deepEqual(await router.getRoutes(canary, signal), split(30));
     });
+
+    if (c.writesIntoSeed) {
+      it("finalize gives the objects it wrote into back as they were", async () => {
+        const { kube, router } = setup();
+        await router.reconcile(canary, signal, split(10));
+        await router.finalize(canary, signal);
+        for (const seeded of c.seed) {
+          const ref = { apiVersion: seeded.apiVersion, kind: seeded.kind, namespace: seeded.metadata.namespace!, name: seeded.metadata.name };
+          const { resourceVersion: _rv, uid: _uid, ...metadata } = kube.peek(ref)!.metadata;
+          assert.deepEqual({ ...kube.peek(ref)!, metadata: { ...metadata, labels: metadata.labels ?? {}, annotations: metadata.annotations ?? {} } }, { ...seeded, metadata: { ...seeded.metadata, labels: {}, annotations: {} } });
+        }
+      });
+      return;
+    }
 
     it("finalize removes every object it created", async () => {
       const { kube, router } = setup();

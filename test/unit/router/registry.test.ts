@@ -34,6 +34,15 @@ describe("router registry", () => {
     assert.equal(registry.get("gatewayapi"), registry.get("gatewayapi"));
   });
 
+  it("hands the alb router its annotation prefix", async () => {
+    const kube = new FakeKube();
+    const ref = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: "test", name: "web" };
+    kube.put({ ...ref, metadata: { name: "web", namespace: "test" }, spec: { rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "podinfo", port: { name: "use-annotation" } } } }] } }] } });
+    const registry = createRouterRegistry({ kube, logger }, { alb: { annotationPrefix: "lb.example.com" } });
+    await registry.get("alb").reconcile({ ...canary, spec: { ...canary.spec, provider: "alb", ingressRef: { name: "web" } } }, signal);
+    assert.ok(kube.peek(ref)!.metadata.annotations?.["lb.example.com/actions.podinfo"]?.includes("podinfo-canary"));
+  });
+
   it("accepts gatewayapi:v1 as an alias of gatewayapi", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     assert.equal(registry.get("gatewayapi:v1"), registry.get("gatewayapi"));
@@ -51,7 +60,7 @@ describe("router registry", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     for (const name of ["istio-typo", "Kubernetes", "toString", "constructor"]) {
       assert.throws(() => registry.get(name), (err: unknown) =>
-        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik$/.test(err.message));
+        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb$/.test(err.message));
     }
     assert.throws(() => createRouterRegistry({ kube: new FakeKube(), logger }, { defaultProvider: "linkerd2" }), UnknownRouterError);
   });
