@@ -1,5 +1,6 @@
 /**
- * Mutating admission for Deployments that a Canary targets (labelled `aviary.dev/canary`).
+ * Mutating admission for the workloads (Deployments, DaemonSets) that a Canary targets
+ * (labelled `aviary.dev/canary`).
  *
  * - A new pod template is stamped with its revision (the controller's pod-template hash)
  *   and the user who made it, and the controller is woken at once.
@@ -8,6 +9,8 @@
  *   `spec.replicas`. The stored value is kept and the requested one is recorded in
  *   `aviary.dev/desired-replicas`, which the controller uses to size the primary.
  *   `kubectl scale` and HPAs use the scale subresource, which this webhook never sees.
+ * - The parking guard, the same rule for a DaemonSet: a replace that drops aviary's parking
+ *   node selector would unpark the idle canary on every node, so the selector is kept.
  *
  * The response patch is the diff of the request's object and the mutated copy, never a
  * hand-written JSON Patch, so it cannot disagree with what was mutated.
@@ -23,6 +26,8 @@ import {
   MANAGED_BY_VALUE,
 } from "../../api/types.ts";
 import { hashPodTemplate } from "../../ground/hash.ts";
+import { PARK_NODE_SELECTOR_KEY, PARK_NODE_SELECTOR_VALUE, TARGET_KIND_INFO, isParked } from "../../ground/workloads.ts";
+import type { PodTemplateSpec } from "../../ground/workloads.ts";
 import type { AdmissionHandler, AdmissionRequest, AdmissionResult } from "../admission.ts";
 import { allowed, annotationsOf, isUserIn, labelsOf } from "../admission.ts";
 
@@ -49,7 +54,7 @@ export interface DeploymentMutation {
 const AVIARY_ANNOTATIONS = [ANNOTATION_REVISION, ANNOTATION_CHANGED_BY, ANNOTATION_DESIRED_REPLICAS];
 
 interface DeploymentShape extends KubeObject {
-  spec?: { replicas?: unknown; template?: unknown; [field: string]: unknown };
+  spec?: { replicas?: unknown; template?: PodTemplateSpec; [field: string]: unknown };
 }
 
 const replicasOf = (obj: DeploymentShape): number | undefined => {
@@ -61,7 +66,7 @@ const replicasOf = (obj: DeploymentShape): number | undefined => {
 export function mutateDeployment(request: AdmissionRequest, opts: Pick<DeploymentMutatorOptions, "aviaryUsers">): DeploymentMutation {
   const pass = { result: allowed() };
   if (request.operation !== "UPDATE" || request.subResource) return pass;
-  if (request.kind.group !== "apps" || request.kind.kind !== "Deployment") return pass;
+  if (request.kind.group !== "apps" || !Object.hasOwn(TARGET_KIND_INFO, request.kind.kind)) return pass;
   const object = request.object as DeploymentShape | null | undefined;
   const old = request.oldObject as DeploymentShape | null | undefined;
   if (!object?.metadata || !old) return pass;
@@ -101,11 +106,22 @@ export function mutateDeployment(request: AdmissionRequest, opts: Pick<Deploymen
     annotations[ANNOTATION_DESIRED_REPLICAS] = String(requested);
   }
 
+  if (!fromAviary && isParked(old.spec?.template) && !isParked(object.spec?.template)) keepParked(mutated);
+
   if (Object.keys(annotations).length === 0 && object.metadata.annotations === undefined) delete mutated.metadata.annotations;
   const patch = jsonPatch.compare(object, mutated);
   const mutation: DeploymentMutation = { result: patch.length > 0 ? { allowed: true, patch } : allowed() };
   if (templateChanged) mutation.revision = { namespace: request.namespace ?? object.metadata.namespace ?? "", canary, hash };
   return mutation;
+}
+
+/** Puts aviary's parking node selector back into the request's pod template. */
+function keepParked(obj: DeploymentShape): void {
+  const template: PodTemplateSpec = { ...(obj.spec?.template ?? {}) };
+  const podSpec = { ...(template.spec ?? {}) } as { nodeSelector?: Record<string, string>; [field: string]: unknown };
+  podSpec.nodeSelector = { ...(podSpec.nodeSelector ?? {}), [PARK_NODE_SELECTOR_KEY]: PARK_NODE_SELECTOR_VALUE };
+  template.spec = podSpec;
+  obj.spec = { ...obj.spec, template };
 }
 
 export function createDeploymentMutator(opts: DeploymentMutatorOptions): AdmissionHandler {
