@@ -25,11 +25,10 @@ export function pendingRequests(canary: Canary): string[] {
 export function statusReport(canary: Canary, now: Date, opts: ReportOptions): string {
   const p = progressOf(canary);
   const status = canary.status ?? {};
-  const target = canary.spec?.targetRef;
   const fields: [string, string][] = [
     ["Name", canary.metadata.name],
     ["Namespace", canary.metadata.namespace ?? ""],
-    ["Target", target ? `${target.kind ?? "Deployment"}/${target.name}` : ""],
+    ["Target", targetOf(canary)],
   ];
   const provider = providerOf(canary);
   if (provider !== "") fields.push(["Provider", provider]);
@@ -90,7 +89,7 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
     const row = [c.metadata.name, s.phase ?? "", num(s.canaryWeight), num(s.failedChecks), ageOf(s.lastTransitionTime, now)];
     if (opts.wide) {
       const a = c.spec?.analysis ?? {};
-      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), a.stepWeights ? a.stepWeights.join(",") : num(a.stepWeight), providerOf(c));
+      row.push(targetOf(c), a.interval ?? "", num(a.maxWeight), a.stepWeights ? a.stepWeights.join(",") : num(a.stepWeight), providerOf(c));
     }
     if (opts.namespaces) row.unshift(c.metadata.namespace ?? "");
     return row;
@@ -99,6 +98,12 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
 }
 
 const num = (n: number | undefined): string => (n === undefined ? "" : String(n));
+
+/** `Deployment/podinfo`, `DaemonSet/node-agent`: the target with its kind. */
+const targetOf = (c: Canary): string => {
+  const ref = c.spec?.targetRef;
+  return ref?.name ? `${ref.kind ?? "Deployment"}/${ref.name}` : "";
+};
 
 /**
  * The provider in effect as the controller reported it; before its first report, spec.provider
