@@ -109,3 +109,48 @@ describe("mutating webhook: Deployments", () => {
     assert.equal(handler.name, "deployments");
   });
 });
+
+describe("mutating webhook: DaemonSets", () => {
+  const DAEMONSET_GVK = { group: "apps", version: "v1", kind: "DaemonSet" };
+  const PARK = "aviary.dev/scale-to-zero";
+  const agent = (o: { image?: string; nodeSelector?: Record<string, string> } = {}): KubeObject => ({
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent", namespace: "default", resourceVersion: "7", generation: 2, labels: { app: "agent", "aviary.dev/canary": "agent" } },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: {
+        metadata: { labels: { app: "agent" } },
+        spec: { ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}), containers: [{ name: "agent", image: o.image ?? "agent:1" }] },
+      },
+    },
+  });
+  const updateDs = (oldObject: KubeObject, object: KubeObject, username = "jane@example.com") =>
+    admissionRequest("UPDATE", DAEMONSET_GVK, object, oldObject, { userInfo: { username, groups: ["system:authenticated"] } });
+  const nodeSelector = (o: KubeObject) => (o.spec as { template: { spec: { nodeSelector?: Record<string, string> } } }).template.spec.nodeSelector;
+
+  it("stamps a new image as a revision, its hash blind to the parking selector", () => {
+    const req = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent({ image: "agent:2", nodeSelector: { [PARK]: "true" } }));
+    const { result, revision } = mutateDeployment(req, opts);
+    const out = patched(req, result.patch);
+    const expected = hashPodTemplate((agent({ image: "agent:2" }).spec as { template: unknown }).template);
+    assert.equal(out.metadata.annotations?.["aviary.dev/revision"], expected);
+    assert.deepEqual(revision, { namespace: "default", canary: "agent", hash: expected });
+  });
+
+  it("keeps an idle DaemonSet parked when a re-apply drops the parking selector, and keeps the user's own selector", () => {
+    const req = updateDs(agent({ nodeSelector: { [PARK]: "true", disk: "ssd" } }), agent({ nodeSelector: { disk: "ssd" } }), "helm");
+    const { result, revision } = mutateDeployment(req, opts);
+    assert.deepEqual(nodeSelector(patched(req, result.patch)), { disk: "ssd", [PARK]: "true" });
+    assert.equal(revision, undefined, "the same template: no revision");
+    const bare = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), "helm");
+    assert.deepEqual(nodeSelector(patched(bare, mutateDeployment(bare, opts).result.patch)), { [PARK]: "true" });
+  });
+
+  it("lets aviary unpark it, and leaves a running canary's selector alone", () => {
+    const unpark = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), AVIARY_SA);
+    assert.equal(nodeSelector(patched(unpark, mutateDeployment(unpark, opts).result.patch)), undefined);
+    const running = updateDs(agent(), agent({ image: "agent:3" }), "helm");
+    assert.equal(nodeSelector(patched(running, mutateDeployment(running, opts).result.patch)), undefined);
+  });
+});
