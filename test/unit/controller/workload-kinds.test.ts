@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { errorsOf, validateCanary } from "../../../src/api/validate.ts";
 import { withDefaults } from "../../../src/api/defaults.ts";
 import type { Canary } from "../../../src/api/types.ts";
 import { buildPrimaryWorkload } from "../../../src/controller/canary/objects.ts";
@@ -165,6 +168,19 @@ describe("workload kinds", () => {
       c.status = { ...c.status, phase: "Progressing", lastAppliedSpec: next, canaryWeight: 25, lastCheckTime: new Date(Date.UTC(2026, 0, 1)).toISOString() };
       const p = plan(observed(c, target, daemonSet("agent-primary")));
       assert.deepEqual(sizes(p.kind === "act" ? p.actions : []), [], "1 pod is what this DaemonSet runs: nothing to resize");
+    });
+  });
+
+  describe("the example (examples/daemonset)", () => {
+    const read = (file: string) => parseAllDocuments(readFileSync(new URL(`../../../examples/daemonset/${file}`, import.meta.url), "utf8"))[0]!.toJS() as Record<string, unknown>;
+    it("is a valid Canary whose DaemonSet aviary can copy to a primary", () => {
+      const c = read("canary.yaml") as unknown as Canary;
+      assert.deepEqual(errorsOf(validateCanary(c)), []);
+      const target = read("podinfo-ds.yaml") as unknown as DaemonSet;
+      assert.equal(c.spec.targetRef.name, target.metadata.name);
+      const primary = buildPrimaryWorkload({ target, canary: { ...withDefaults(c), metadata: { ...c.metadata, uid: "uid-1" } }, replicas: 0 });
+      assert.equal(primary.kind, "DaemonSet");
+      assert.equal(primary.metadata.name, "podinfo-ds-primary");
     });
   });
 });
