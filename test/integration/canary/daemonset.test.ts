@@ -198,6 +198,19 @@ describe("canary engine: DaemonSet targets", function () {
     hooks.status.delete("/agent");
   });
 
+  it("revertOnDeletion: deleting the Canary unparks the target on every node, points the apex Service at it and removes the primary", async () => {
+    await kubectlOk(["patch", "canaries.aviary.dev", "agent", "-n", ns.name, "--type", "merge", "-p", JSON.stringify({ spec: { revertOnDeletion: true } })]);
+    await eventually("aviary's finalizer", async () => ((await getCanary(ns.name, "agent")).metadata.finalizers?.includes("aviary.dev/finalizer") ? true : undefined), 30_000);
+    await kubectlOk(["delete", "canaries.aviary.dev", "agent", "-n", ns.name, "--wait=false"]);
+    await eventually("the Canary gone", async () => ((await kubectl(["get", "canaries.aviary.dev", "agent", "-n", ns.name])).code !== 0 ? true : undefined), 60_000);
+    const target = await getDaemonSet(ns.name, "agent");
+    assert.equal(isParked(target), false, "the target is unparked");
+    assert.equal(target.status?.numberAvailable, nodes, "and ready on every node before traffic moved to it");
+    const apex = await kubectlJson<{ spec: { selector: Record<string, string> } }>(["get", "service", "agent", "-n", ns.name]);
+    assert.deepEqual(apex.spec.selector, { app: "agent" });
+    await eventually("the primary removed", async () => ((await kubectl(["get", "daemonset", "agent-primary", "-n", ns.name])).code !== 0 ? true : undefined), 30_000);
+  });
+
   it("reports an OnDelete DaemonSet as a terminal problem naming the field, and creates nothing", async () => {
     const manifest = daemonSet("ondelete", "agent:1.0.0") as { spec: Record<string, unknown> };
     manifest.spec.updateStrategy = { type: "OnDelete" };
