@@ -211,6 +211,25 @@ describe("canary engine: DaemonSet targets", function () {
     await eventually("the primary removed", async () => ((await kubectl(["get", "daemonset", "agent-primary", "-n", ns.name])).code !== 0 ? true : undefined), 30_000);
   });
 
+  it("tracks a ConfigMap the DaemonSet reads: a -primary copy, and an edit of it alone released as a run", async () => {
+    await apply(ns.name, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg-env" }, data: { LEVEL: "info" } });
+    const manifest = daemonSet("cfg", "agent:1.0.0") as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
+    manifest.spec.template.spec.containers[0]!.envFrom = [{ configMapRef: { name: "cfg-env" } }];
+    await apply(ns.name, manifest);
+    await apply(ns.name, dsCanary("cfg", hooks));
+    await waitForPhase(ns.name, "cfg", "Initialized");
+    const primary = await kubectlJson<{ spec: { template: { spec: { containers: { envFrom?: { configMapRef?: { name: string } }[] }[] } } } }>(["get", "daemonset", "cfg-primary", "-n", ns.name]);
+    assert.equal(primary.spec.template.spec.containers[0]?.envFrom?.[0]?.configMapRef?.name, "cfg-env-primary");
+    const copy = () => kubectlJson<{ data: Record<string, string> }>(["get", "configmap", "cfg-env-primary", "-n", ns.name]);
+    assert.deepEqual((await copy()).data, { LEVEL: "info" });
+
+    await kubectlOk(["patch", "configmap", "cfg-env", "-n", ns.name, "--type", "merge", "-p", JSON.stringify({ data: { LEVEL: "debug" } })]);
+    await eventually("a run for the ConfigMap edit", async () => ((await events(ns.name, "cfg")).some((e) => e.reason === "NewRevision") ? true : undefined), 30_000);
+    await waitForPhase(ns.name, "cfg", "Succeeded", 90_000);
+    assert.deepEqual((await copy()).data, { LEVEL: "debug" }, "the promotion copied the new content");
+    assert.ok(isParked(await getDaemonSet(ns.name, "cfg")));
+  });
+
   it("reports an OnDelete DaemonSet as a terminal problem naming the field, and creates nothing", async () => {
     const manifest = daemonSet("ondelete", "agent:1.0.0") as { spec: Record<string, unknown> };
     manifest.spec.updateStrategy = { type: "OnDelete" };
