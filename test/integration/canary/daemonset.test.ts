@@ -211,6 +211,20 @@ describe("canary engine: DaemonSet targets", function () {
     await eventually("the primary removed", async () => ((await kubectl(["get", "daemonset", "agent-primary", "-n", ns.name])).code !== 0 ? true : undefined), 30_000);
   });
 
+  it("without revertOnDeletion the target stays parked, and once the Canary is gone its owner can unpark it", async () => {
+    await apply(ns.name, daemonSet("solo", "agent:1.0.0"));
+    await apply(ns.name, dsCanary("solo", hooks));
+    await waitForPhase(ns.name, "solo", "Initialized");
+    const unpark = ["patch", "daemonset", "solo", "-n", ns.name, "--type", "json", "-p", JSON.stringify([{ op: "remove", path: "/spec/template/spec/nodeSelector/aviary.dev~1scale-to-zero" }]), ...AS_USER];
+    await kubectlOk(unpark);
+    assert.ok(isParked(await getDaemonSet(ns.name, "solo")), "while the Canary exists the webhook keeps it parked");
+    await kubectlOk(["delete", "canaries.aviary.dev", "solo", "-n", ns.name]);
+    assert.ok(isParked(await getDaemonSet(ns.name, "solo")), "deleting the Canary leaves the target parked, as in Flagger");
+    await kubectlOk(unpark);
+    assert.equal(isParked(await getDaemonSet(ns.name, "solo")), false);
+    await eventually("the owner's pods on every node", async () => ((await podCount(ns.name, "solo")) === nodes ? true : undefined), 30_000);
+  });
+
   it("tracks a ConfigMap the DaemonSet reads: a -primary copy, and an edit of it alone released as a run", async () => {
     await apply(ns.name, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cfg-env" }, data: { LEVEL: "info" } });
     const manifest = daemonSet("cfg", "agent:1.0.0") as { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };

@@ -147,6 +147,25 @@ describe("mutating webhook: DaemonSets", () => {
     assert.deepEqual(nodeSelector(patched(bare, mutateDeployment(bare, opts).result.patch)), { [PARK]: "true" });
   });
 
+  it("lets its owner unpark it once the Canary is gone; keeps it parked when the Canary exists or cannot be looked up", async () => {
+    const ctx = { signal: new AbortController().signal, log: quietLogger() };
+    const asked: string[] = [];
+    const handlerFor = (exists: () => Promise<boolean>) =>
+      createDeploymentMutator({ ...opts, canaryExists: (namespace, name) => { asked.push(`${namespace}/${name}`); return exists(); } });
+    const request = () => updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), "jane@example.com");
+    const after = async (exists: () => Promise<boolean>) => {
+      const req = request();
+      return nodeSelector(patched(req, (await handlerFor(exists).handle(req, ctx)).patch));
+    };
+    assert.equal(await after(async () => false), undefined, "no Canary: the owner's unpark goes through");
+    assert.deepEqual(await after(async () => true), { [PARK]: "true" });
+    assert.deepEqual(await after(() => Promise.reject(new Error("apiserver down"))), { [PARK]: "true" }, "an unanswered lookup keeps the guard");
+    assert.deepEqual(asked, ["default/agent", "default/agent", "default/agent"]);
+    const imageOnly = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent({ image: "agent:9", nodeSelector: { [PARK]: "true" } }));
+    await handlerFor(async () => false).handle(imageOnly, ctx);
+    assert.equal(asked.length, 3, "no lookup when nothing would be unparked");
+  });
+
   it("lets aviary unpark it, and leaves a running canary's selector alone", () => {
     const unpark = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), AVIARY_SA);
     assert.equal(nodeSelector(patched(unpark, mutateDeployment(unpark, opts).result.patch)), undefined);
