@@ -3,7 +3,8 @@
  * DaemonSet controller on kwok's fake nodes: a primary DaemonSet with a pod on every node, the
  * canary parked by a node selector no node carries and unparked for a run, weights moving
  * step by step to a promotion, a failing revision rolled back, the admission webhook stamping
- * revisions and keeping an idle DaemonSet parked, and a hand-deleted primary restored.
+ * revisions and keeping an idle DaemonSet parked, a hand-deleted primary restored, deletion of
+ * the Canary with and without revertOnDeletion, config tracking and an OnDelete target refused.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -157,9 +158,11 @@ describe("canary engine: DaemonSet targets", function () {
     const r = await kubectl(["replace", "-n", ns.name, "-f", "-", ...AS_USER], JSON.stringify(manifest));
     assert.equal(r.code, 0, r.stderr);
     assert.ok(isParked(await getDaemonSet(ns.name, "agent")), "the webhook put the parking selector back");
-    await holdsFor("no canary pod and no run", async () => {
-      const [pods, c] = await Promise.all([podCount(ns.name, "agent"), getCanary(ns.name, "agent")]);
+    const restoredBefore = (await events(ns.name, "agent")).filter((e) => e.reason === "ObjectRestored").length;
+    await holdsFor("no canary pod, no run and no restore of a primary that never drifted", async () => {
+      const [pods, c, evs] = await Promise.all([podCount(ns.name, "agent"), getCanary(ns.name, "agent"), events(ns.name, "agent")]);
       if (pods > 0) return `${pods} canary pods`;
+      if (evs.filter((e) => e.reason === "ObjectRestored").length !== restoredBefore) return "an ObjectRestored event";
       return c.status?.phase === "Succeeded" ? undefined : `phase ${c.status?.phase}`;
     }, 3_000);
   });
