@@ -53,7 +53,7 @@ export interface Config {
   dashboardActions: boolean;
 }
 
-export const HELP = `aviary — progressive delivery for plain Kubernetes Deployments
+export const HELP = `aviary — progressive delivery for plain Kubernetes Deployments and DaemonSets
 
 Usage: node dist/main.js [flags]    (the container image's entrypoint)
 

@@ -19,6 +19,7 @@ import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
 import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
+import { TARGET_KIND_INFO } from "./ground/workloads.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -52,14 +53,14 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const metrics = createAviaryMetrics(registry);
   registerKubeRequestMetric(registry, requests);
   const events = createEventRecorder({ client, logger: log, instance: config.identity });
-  // Reconcile reads the Canary, its Deployments and generated Services from watch caches and
+  // Reconcile reads the Canary, its workloads and generated Services from watch caches and
   // skips applies that would change nothing; the webhook and the CLI paths use the plain client.
   const reads = config.controller
     ? createCachedReads({
         client, logger: log, namespace: config.namespace,
         sources: [
           { apiVersion: API_VERSION, kind: KIND_CANARY },
-          { apiVersion: "apps/v1", kind: "Deployment", labelSelector: LABEL_CANARY },
+          ...Object.values(TARGET_KIND_INFO).map((k) => ({ apiVersion: k.apiVersion, kind: k.kind, labelSelector: LABEL_CANARY })),
           { apiVersion: "v1", kind: "Service", labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
         ],
       })

@@ -40,8 +40,8 @@ export type CanaryPhase = (typeof CANARY_PHASES)[number];
 export { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./providers.ts";
 export type { RouterProvider } from "./providers.ts";
 
-/** Kinds a Canary can target. DaemonSet support is planned; until then it is rejected. */
-export const TARGET_KINDS = ["Deployment"] as const;
+/** Kinds a Canary can target (apps/v1). How aviary sizes, parks and reads each: ground/workloads.ts. */
+export const TARGET_KINDS = ["Deployment", "DaemonSet"] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export const METRIC_PROVIDER_TYPES = ["prometheus", "cloudwatch", "datadog", "newrelic", "web", "graphite", "influxdb", "dynatrace", "splunk", "externalmetrics", "keptn", "stackdriver"] as const;

@@ -11,7 +11,7 @@ export function optionLines(options: readonly OptionSpec[]): string[] {
 export function generalHelp(program: string, commands: readonly Command[], globals: readonly OptionSpec[]): string {
   const width = Math.max(...commands.map((c) => c.name.length), "help".length);
   return [
-    "Watch and steer aviary's canary runs: progressive delivery for Kubernetes Deployments.",
+    "Watch and steer aviary's canary runs: progressive delivery for Kubernetes Deployments and DaemonSets.",
     "",
     "Usage:",
     `  ${program} <command> [name] [flags]`,

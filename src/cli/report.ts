@@ -26,11 +26,10 @@ export function pendingRequests(canary: Canary): string[] {
 export function statusReport(canary: Canary, now: Date, opts: ReportOptions): string {
   const p = progressOf(canary, now);
   const status = canary.status ?? {};
-  const target = canary.spec?.targetRef;
   const fields: [string, string][] = [
     ["Name", canary.metadata.name],
     ["Namespace", canary.metadata.namespace ?? ""],
-    ["Target", target ? `${target.kind ?? "Deployment"}/${target.name}` : ""],
+    ["Target", targetOf(canary)],
   ];
   const provider = providerOf(canary);
   if (provider !== "") fields.push(["Provider", provider]);
@@ -107,7 +106,7 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
     if (opts.wide) {
       const a = c.spec?.analysis ?? {};
       const stepWeights = a.steps && a.steps.length > 0 ? a.steps.map((x) => x.weight) : a.stepWeights;
-      row.push(c.spec?.targetRef?.name ?? "", a.interval ?? "", num(a.maxWeight), stepWeights ? stepWeights.join(",") : num(a.stepWeight), providerOf(c));
+      row.push(targetOf(c), a.interval ?? "", num(a.maxWeight), stepWeights ? stepWeights.join(",") : num(a.stepWeight), providerOf(c));
     }
     if (opts.namespaces) row.unshift(c.metadata.namespace ?? "");
     return row;
@@ -116,6 +115,12 @@ export function canaryTable(canaries: readonly Canary[], now: Date, opts: TableO
 }
 
 const num = (n: number | undefined): string => (n === undefined ? "" : String(n));
+
+/** `Deployment/podinfo`, `DaemonSet/node-agent`: the target with its kind. */
+const targetOf = (c: Canary): string => {
+  const ref = c.spec?.targetRef;
+  return ref?.name ? `${ref.kind ?? "Deployment"}/${ref.name}` : "";
+};
 
 /**
  * The provider in effect as the controller reported it; before its first report, spec.provider

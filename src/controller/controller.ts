@@ -1,6 +1,6 @@
 /**
- * The canary controller: informers on Canaries, Deployments, ConfigMaps, Secrets and
- * HorizontalPodAutoscalers whose
+ * The canary controller: informers on Canaries, the workloads Canaries target (Deployments
+ * and DaemonSets), ConfigMaps, Secrets and HorizontalPodAutoscalers whose
  * handlers only map a change to the Canary keys it concerns and enqueue them; a work queue
  * feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
  */
@@ -13,6 +13,7 @@ import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import { configRefKey, configRefs } from "./canary/config-refs.ts";
 import { primaryAutoscalerName, primaryDeploymentName } from "../ground/identity.ts";
+import { TARGET_KIND_INFO } from "../ground/workloads.ts";
 import { createWorkQueue } from "./workqueue.ts";
 import { createGeneratedWatch } from "./generated-watch.ts";
 import { reconcileFailureLevel } from "./failure-level.ts";
@@ -41,8 +42,8 @@ interface SlimHpa extends KubeObject {
   spec: string;
 }
 
-/** What the Deployment cache keeps: enough to map a change to its Canary. */
-interface SlimDeployment extends KubeObject {
+/** What a workload cache keeps: enough to map a change to its Canary. */
+interface SlimWorkload extends KubeObject {
   configs: string[];
 }
 interface SlimCanary extends KubeObject {
@@ -80,7 +81,7 @@ export interface CanaryController {
   /**
    * An object reconcile reads changed, as another watch saw it (the reconciler's read cache):
    * wake the Canaries it concerns — a Canary itself (unless only its status moved), or the
-   * Canaries whose target or primary a Deployment is.
+   * Canaries whose target or primary a workload is.
    */
   notify(event: InformerEvent<KubeObject>): void;
   readonly queue: WorkQueue;
@@ -111,8 +112,8 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   let running: Promise<void> | undefined;
   let resync: NodeJS.Timeout | undefined;
 
-  // `namespace/deployment` → keys of the Canaries whose target or primary it is, so a
-  // Deployment event finds its Canaries without scanning all of them.
+  // `namespace/workload` → keys of the Canaries whose target or primary it is, so a
+  // Deployment or DaemonSet event finds its Canaries without scanning all of them.
   const byDeployment = new Map<string, Set<string>>();
   const indexCanary = (c: SlimCanary, add: boolean) => {
     const ns = c.metadata.namespace ?? "";
@@ -137,26 +138,29 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     },
   });
 
-  /** Canary keys in `ns` whose target or primary is the Deployment `name`. */
+  /** Canary keys in `ns` whose target or primary is the workload `name`. */
   const canariesOfDeployment = (ns: string, name: string): string[] => [...(byDeployment.get(`${ns}/${name}`) ?? [])];
 
-  const deployments: Informer<SlimDeployment> = createInformer<SlimDeployment>({
-    client, apiVersion: "apps/v1", kind: "Deployment", namespace, logger: log,
-    transform: (o) => {
-      const template = (o as { spec?: { template?: unknown } }).spec?.template;
-      return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), configs: configRefs(template).map(configRefKey) };
-    },
-    onEvent: (e) => {
-      for (const key of canariesOfDeployment(e.object.metadata.namespace ?? "", e.object.metadata.name)) queue.add(key);
-    },
-  });
+  // One informer per kind a Canary can target.
+  const workloads: Informer<SlimWorkload>[] = Object.values(TARGET_KIND_INFO).map((info) =>
+    createInformer<SlimWorkload>({
+      client, apiVersion: info.apiVersion, kind: info.kind, namespace, logger: log,
+      transform: (o) => {
+        const template = (o as { spec?: { template?: unknown } }).spec?.template;
+        return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), configs: configRefs(template).map(configRefKey) };
+      },
+      onEvent: (e) => {
+        for (const key of canariesOfDeployment(e.object.metadata.namespace ?? "", e.object.metadata.name)) queue.add(key);
+      },
+    }),
+  );
 
   /** A ConfigMap or Secret changed: every Canary whose target references it. */
   const onConfig = (kind: "ConfigMap" | "Secret") => (e: InformerEvent<KubeObject>) => {
     if (e.type === "added" && !canaries.hasSynced()) return; // the first list: nothing changed yet
     const ns = e.object.metadata.namespace ?? "";
     const ref = `${kind}/${e.object.metadata.name}`;
-    for (const d of deployments.list(ns)) {
+    for (const d of workloads.flatMap((w) => w.list(ns))) {
       if (!d.configs.includes(ref)) continue;
       for (const key of canariesOfDeployment(ns, d.metadata.name)) queue.add(key);
     }
@@ -182,7 +186,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       }
     },
   });
-  const informers = [canaries, deployments, configMaps, secrets, hpas, ...(opts.informers ?? [])];
+  const informers = [canaries, ...workloads, configMaps, secrets, hpas, ...(opts.informers ?? [])];
   // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
   const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key) });
 
@@ -232,7 +236,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       if (kind === KIND_CANARY) {
         const slim = (o: KubeObject) => canaryTransform(o);
         if (e.type !== "updated" || canaryChangeMatters(e.old && slim(e.old), slim(e.object))) queue.add(e.key);
-      } else if (kind === "Deployment") {
+      } else if (Object.hasOwn(TARGET_KIND_INFO, kind)) {
         for (const key of canariesOfDeployment(metadata.namespace ?? "", metadata.name)) queue.add(key);
       }
     },

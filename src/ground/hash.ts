@@ -63,7 +63,10 @@ const withoutAviaryKeys = (map: unknown): unknown => {
  * The template as it is hashed. Left out, and why:
  * - `metadata.creationTimestamp`: always null in a template, serialized differently by clients;
  * - annotations and labels under `aviary.dev/`: aviary's own bookkeeping (e.g. the revision
- *   stamp); hashing them would make the stamp change the hash it records.
+ *   stamp); hashing them would make the stamp change the hash it records;
+ * - `spec.nodeSelector` keys under `aviary.dev/`: the selector that parks an idle DaemonSet
+ *   canary (ground/workloads.ts); a selector left empty by that is left out, as the API
+ *   server itself stores no empty map.
  *
  * Kept on purpose:
  * - `kubectl.kubernetes.io/restartedAt`: `kubectl rollout restart` is a new revision that
@@ -76,15 +79,30 @@ const withoutAviaryKeys = (map: unknown): unknown => {
 export function normalizePodTemplate(template: unknown): unknown {
   if (template === null || typeof template !== "object") return template;
   const t = template as { metadata?: Record<string, unknown>; [field: string]: unknown };
-  if (t.metadata === undefined || t.metadata === null || typeof t.metadata !== "object") return t;
+  const spec = withoutParkingSelector(t.spec);
+  const normalized = spec === t.spec ? t : { ...t, spec };
+  if (t.metadata === undefined || t.metadata === null || typeof t.metadata !== "object") return normalized;
   const metadata: Record<string, unknown> = { ...t.metadata };
   delete metadata.creationTimestamp;
   if (metadata.annotations !== undefined) metadata.annotations = withoutAviaryKeys(metadata.annotations);
   if (metadata.labels !== undefined) metadata.labels = withoutAviaryKeys(metadata.labels);
-  return { ...t, metadata };
+  return { ...normalized, metadata };
 }
 
-/** The hash of a Deployment's `spec.template`: equal for equal workloads, whatever the key order. */
+/** The pod spec without aviary's node-selector keys; the same object when it has none. */
+function withoutParkingSelector(spec: unknown): unknown {
+  if (spec === null || typeof spec !== "object" || Array.isArray(spec)) return spec;
+  const selector = (spec as { nodeSelector?: unknown }).nodeSelector;
+  if (selector === null || typeof selector !== "object" || Array.isArray(selector)) return spec;
+  if (!Object.keys(selector).some((k) => k.startsWith(AVIARY_PREFIX))) return spec;
+  const rest = withoutAviaryKeys(selector) as Record<string, unknown>;
+  const copy: Record<string, unknown> = { ...(spec as Record<string, unknown>) };
+  if (Object.keys(rest).length > 0) copy.nodeSelector = rest;
+  else delete copy.nodeSelector;
+  return copy;
+}
+
+/** The hash of a workload's `spec.template`: equal for equal workloads, whatever the key order. */
 export function hashPodTemplate(template: unknown, opts: HashOptions = {}): string {
   return shortHash(canonicalJson(normalizePodTemplate(template)), opts);
 }

@@ -11,7 +11,7 @@
 import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import type { OwnerReference } from "../kube/types.ts";
-import type { Deployment } from "./workloads.ts";
+import type { Workload } from "./workloads.ts";
 
 export const PRIMARY_SUFFIX = "-primary";
 export const CANARY_SUFFIX = "-canary";
@@ -43,6 +43,7 @@ export function serviceNames(canary: Canary): ServiceNames {
   return { apex, primary: apex + PRIMARY_SUFFIX, canary: apex + CANARY_SUFFIX };
 }
 
+/** `<target>-primary`: the primary workload, of the target's kind (Deployment or DaemonSet). */
 export const primaryDeploymentName = (canary: Canary): string => canary.spec.targetRef.name + PRIMARY_SUFFIX;
 
 /** The name of the primary's copy of a ConfigMap or Secret the target references. */
@@ -73,7 +74,7 @@ export interface SelectorLabel {
  * The label the target selects its pods by, which aviary suffixes for the primary: the
  * first of SELECTOR_LABELS in `spec.selector.matchLabels`, else its only label.
  */
-export function selectorLabel(target: Deployment): SelectorLabel {
+export function selectorLabel(target: Workload): SelectorLabel {
   const matchLabels = target.spec.selector?.matchLabels ?? {};
   const preferred = SELECTOR_LABELS.find((k) => typeof matchLabels[k] === "string" && matchLabels[k] !== "");
   const keys = Object.keys(matchLabels);
@@ -82,7 +83,7 @@ export function selectorLabel(target: Deployment): SelectorLabel {
     const why = keys.length === 0 ? "has no matchLabels" : `has none of ${SELECTOR_LABELS.join(", ")} and several labels (${keys.join(", ")})`;
     throw new GeneratedObjectError(
       "spec.selector.matchLabels",
-      `Deployment ${target.metadata.name}: spec.selector ${why}; aviary cannot tell which label to suffix with ${PRIMARY_SUFFIX}`,
+      `${target.kind} ${target.metadata.name}: spec.selector ${why}; aviary cannot tell which label to suffix with ${PRIMARY_SUFFIX}`,
     );
   }
   return { key, value: matchLabels[key]! };

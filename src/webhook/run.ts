@@ -7,6 +7,7 @@
 import type { AddressInfo } from "node:net";
 import type { KubeClient } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
+import { API_VERSION, KIND_CANARY } from "../api/types.ts";
 import type { RouterProvider } from "../api/types.ts";
 import { patchWebhookCaBundles } from "./ca-bundle.ts";
 import type { WebhookConfigurationNames } from "./ca-bundle.ts";
@@ -76,6 +77,10 @@ export interface RunningWebhook {
   stop(): Promise<void>;
 }
 
+/** Whether a Canary exists, read from the API server. */
+const canaryLookup = (kube: KubeClient) => async (namespace: string, name: string, signal: AbortSignal): Promise<boolean> =>
+  (await kube.get({ apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name }, { signal })) !== null;
+
 function storeFor(config: WebhookConfig, kube: KubeClient | undefined): CertStore {
   if ("dir" in config.certificates) return new DirectoryCertStore(config.certificates.dir);
   if (!kube) throw new Error("a Secret certificate store needs a KubeClient");
@@ -114,7 +119,11 @@ export async function startWebhook(config: WebhookConfig, deps: WebhookDeps, sig
   const bundle = await certs.start(signal);
   const server = new WebhookServer({
     handlers: [
-      createDeploymentMutator({ aviaryUsers: config.aviaryUsers, onRevision: deps.onRevision, timeoutMs: config.deploymentTimeoutMs }),
+      createDeploymentMutator({
+        aviaryUsers: config.aviaryUsers, onRevision: deps.onRevision, timeoutMs: config.deploymentTimeoutMs,
+        // Without a client nothing can be read, and the parking guard holds.
+        ...(deps.kube ? { canaryExists: canaryLookup(deps.kube) } : {}),
+      }),
       createCanaryValidator({ lookups: deps.lookups, defaultProvider: config.defaultProvider }),
       createMetricTemplateValidator(),
       createAlertProviderValidator(),

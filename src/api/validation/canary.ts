@@ -39,8 +39,9 @@ export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {})
 
   const router = checkProvider(spec, opts.defaultProvider);
   spec.url("metricsServer");
-  const targetName = checkTargetRef(spec);
-  checkAutoscalerRef(spec);
+  const target = checkTargetRef(spec);
+  const targetName = target.name;
+  checkAutoscalerRef(spec, target.kind);
   checkIngressRef(spec, router);
   const service = spec.object("service", { required: true });
   if (service !== undefined) checkService(service, router, targetName);
@@ -75,24 +76,30 @@ function checkProvider(spec: Fields, meshProvider: RouterProvider | undefined): 
   return provider.name as RouterProvider;
 }
 
-function checkTargetRef(spec: Fields): string | undefined {
+/** The target's name (when valid) and kind (default Deployment; undefined when not one aviary serves). */
+function checkTargetRef(spec: Fields): { name: string | undefined; kind: string | undefined } {
   const ref = spec.object("targetRef", { required: true });
-  if (ref === undefined) return undefined;
+  if (ref === undefined) return { name: undefined, kind: undefined };
   const name = ref.string("name", { required: true });
   if (name !== undefined && !isDnsSubdomain(name)) {
     ref.problems.error(ref.at("name"), "must be a lowercase RFC 1123 name (a-z, 0-9, '-', '.')");
   }
-  const kind = ref.string("kind", { oneOf: TARGET_KINDS });
+  const kind = ref.has("kind") ? ref.string("kind", { oneOf: TARGET_KINDS }) : "Deployment";
   const apiVersion = ref.string("apiVersion");
-  if (kind === "Deployment" && apiVersion !== undefined && apiVersion !== "apps/v1") {
-    ref.problems.error(ref.at("apiVersion"), "must be apps/v1 for kind Deployment");
+  if (kind !== undefined && apiVersion !== undefined && apiVersion !== "apps/v1") {
+    ref.problems.error(ref.at("apiVersion"), `must be apps/v1 for kind ${kind}`);
   }
-  return isDnsSubdomain(name ?? "") ? name : undefined;
+  return { name: isDnsSubdomain(name ?? "") ? name : undefined, kind };
 }
 
-function checkAutoscalerRef(spec: Fields): void {
+function checkAutoscalerRef(spec: Fields, targetKind: string | undefined): void {
   const ref = spec.object("autoscalerRef");
   if (ref === undefined) return;
+  if (targetKind === "DaemonSet") {
+    // Flagger's HPA and ScaledObject copies scale the primary; a DaemonSet has no replicas to scale.
+    ref.problems.error(ref.path, "must not be set when targetRef.kind is DaemonSet: a DaemonSet runs one pod per eligible node and has no replicas for an autoscaler to scale");
+    return;
+  }
   ref.string("name", { required: true });
   const kind = ref.string("kind", { oneOf: ["HorizontalPodAutoscaler", "ScaledObject"] });
   const apiVersion = ref.string("apiVersion");

@@ -1,13 +1,14 @@
 /**
  * Carries out the actions of a plan, in order. All cluster writes of the canary engine are
  * here: generated objects through server-side apply (fieldManager aviary), replica changes
- * through the scale subresource (which the admission webhook's replica guard leaves alone),
- * weights through the router.
+ * through the scale subresource (which the admission webhook's replica guard leaves alone)
+ * or, for a DaemonSet, by parking and unparking it (workload-kinds.ts), weights through the
+ * router.
  */
 import { ANNOTATION_CHANGED_BY, ANNOTATION_DESIRED_REPLICAS, ANNOTATION_REVISION, FINALIZER, LABEL_CANARY } from "../../api/types.ts";
 import type { Canary, CanaryStatus } from "../../api/types.ts";
 import type { EventRecorder, EventType } from "../../kube/events.ts";
-import type { KubeClient, ObjectRef } from "../../kube/types.ts";
+import type { KubeClient } from "../../kube/types.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { AlertDispatcher } from "../../notifier/dispatcher.ts";
 import type { Router } from "../../router/types.ts";
@@ -16,10 +17,12 @@ import type { Action } from "./planner/plan.ts";
 import { buildConfigCopy, configRefKey, configRefs } from "./config-refs.ts";
 import { ALL_TO_PRIMARY } from "../../ground/split.ts";
 import { buildFirstDeployServices } from "./expose.ts";
-import { buildPrimaryDeployment, buildServices } from "./objects.ts";
+import { buildPrimaryWorkload, buildServices } from "./objects.ts";
+import { workloadKind } from "./workload-kinds.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
-import type { Deployment } from "../../ground/workloads.ts";
+import { workloadRef } from "../../ground/workloads.ts";
+import type { Deployment, Workload } from "../../ground/workloads.ts";
 
 export interface ApplyContext {
   kube: KubeClient;
@@ -28,16 +31,14 @@ export interface ApplyContext {
   events: EventRecorder;
   logger: Logger;
   canary: Canary;
-  /** The target Deployment as read for this reconcile; null when missing. */
-  target: Deployment | null;
+  /** The target workload as read for this reconcile; null when missing. */
+  target: Workload | null;
   revision: string;
   /** The status plan is moving to: alerts describe the Canary as it will be. */
   nextStatus: CanaryStatus;
   alerts?: AlertDispatcher | undefined;
   signal: AbortSignal;
 }
-
-const deploymentRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: "apps/v1", kind: "Deployment", namespace, name });
 
 export async function applyActions(actions: readonly Action[], ctx: ApplyContext): Promise<void> {
   for (const action of actions) {
@@ -114,8 +115,8 @@ async function sendAlerts(ctx: ApplyContext, reason: string, message: string, se
   }
 }
 
-function requireTarget(ctx: ApplyContext): Deployment {
-  if (!ctx.target) throw new Error(`target deployment/${ctx.canary.spec.targetRef.name} disappeared during the reconcile`);
+function requireTarget(ctx: ApplyContext): Workload {
+  if (!ctx.target) throw new Error(`target ${targetName(ctx)} disappeared during the reconcile`);
   return ctx.target;
 }
 
@@ -124,14 +125,14 @@ function requireTarget(ctx: ApplyContext): Deployment {
  * refs. A config in `required` (the ones a promotion was analysed with) that is missing fails
  * the copy: the primary must never be left pointing at an original instead of its copy.
  */
-async function copyConfigs(ctx: ApplyContext, target: Deployment, required: readonly string[] = []): Promise<ConfigRef[]> {
+async function copyConfigs(ctx: ApplyContext, target: Workload, required: readonly string[] = []): Promise<ConfigRef[]> {
   const ns = target.metadata.namespace;
   const owner = canaryOwnerReference(ctx.canary);
   const copied: ConfigRef[] = [];
   for (const ref of configRefs(target.spec.template)) {
     const source = await ctx.kube.get<ConfigMapOrSecret>({ apiVersion: "v1", kind: ref.kind, namespace: ns, name: ref.name }, { signal: ctx.signal });
     if (!source) {
-      if (required.includes(configRefKey(ref))) throw new RevisionMovedError(`${configRefKey(ref)} disappeared during the promotion of deployment/${target.metadata.name}`);
+      if (required.includes(configRefKey(ref))) throw new RevisionMovedError(`${configRefKey(ref)} disappeared during the promotion of ${targetName(ctx)}`);
       continue; // an optional reference; the pods see the same absence
     }
     await ctx.kube.apply(buildConfigCopy(source, owner, managedLabels(ctx.canary)), { signal: ctx.signal, force: true });
@@ -142,16 +143,16 @@ async function copyConfigs(ctx: ApplyContext, target: Deployment, required: read
 
 async function initialize(ctx: ApplyContext, revision: string, replicas: number | null, apexOnTarget: boolean): Promise<void> {
   const target = requireTarget(ctx);
-  const ns = target.metadata.namespace ?? "default";
   // The label lets the admission webhook's objectSelector find the targets aviary manages.
   // The desired size is recorded before the target is scaled to zero, so it is never lost.
   const patch: { labels?: Record<string, string>; annotations?: Record<string, string> } = {};
   if (target.metadata.labels?.[LABEL_CANARY] !== ctx.canary.metadata.name) patch.labels = { [LABEL_CANARY]: ctx.canary.metadata.name };
-  if (target.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS] === undefined) {
-    patch.annotations = { [ANNOTATION_DESIRED_REPLICAS]: String(desiredReplicas(target)) };
+  const sized = workloadKind(target.kind).info.sizing === "replicas";
+  if (sized && target.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS] === undefined) {
+    patch.annotations = { [ANNOTATION_DESIRED_REPLICAS]: String(desiredReplicas(target as Deployment)) };
   }
   if (patch.labels || patch.annotations) {
-    await ctx.kube.mergePatch(deploymentRef(ns, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
+    await ctx.kube.mergePatch(workloadRef(ctx.canary, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
   }
   const services = buildServices(ctx.canary, target);
   const apex = apexOnTarget ? (buildFirstDeployServices(ctx.canary, target)[0] ?? services.apex) : services.apex;
@@ -161,15 +162,15 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
   // split is given: without one a router keeps what it reads, and a hand-edited route would
   // first be written back with its edited weights, then corrected.
   await ctx.router.reconcile(ctx.canary, ctx.signal, { ...ALL_TO_PRIMARY });
-  const existing = await ctx.kube.get<Deployment>(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
+  const existing = await ctx.kube.get<Workload>(workloadRef(ctx.canary, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
   if (existing) return; // never overwrite a primary that already serves: only promotion changes it
   const copied = await copyConfigs(ctx, target);
   await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
 }
 
 /** The primary built from the target, stamped with the revision it carries. */
-function primaryFor(ctx: ApplyContext, target: Deployment, revision: string, replicas: number | null, copied: ConfigRef[]): Deployment {
-  const primary = buildPrimaryDeployment({ target, canary: ctx.canary, replicas: replicas ?? 0, copiedConfigs: copied });
+function primaryFor(ctx: ApplyContext, target: Workload, revision: string, replicas: number | null, copied: ConfigRef[]): Workload {
+  const primary = buildPrimaryWorkload({ target, canary: ctx.canary, replicas: replicas ?? 0, copiedConfigs: copied });
   if (replicas === null) delete primary.spec.replicas; // the autoscaler owns them
   const annotations: Record<string, string> = { ...(primary.metadata.annotations ?? {}), [ANNOTATION_REVISION]: revision };
   const by = target.metadata.annotations?.[ANNOTATION_CHANGED_BY];
@@ -182,7 +183,7 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
   const target = requireTarget(ctx);
   if (ctx.revision !== revision) {
     // The target changed between plan and apply; the next reconcile sees the new revision.
-    throw new RevisionMovedError(`target deployment/${target.metadata.name} moved from revision ${revision} to ${ctx.revision} during promotion`);
+    throw new RevisionMovedError(`target ${targetName(ctx)} moved from revision ${revision} to ${ctx.revision} during promotion`);
   }
   const copied = await copyConfigs(ctx, target, configs);
   await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
@@ -192,10 +193,14 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
   await Promise.all([services.primary, services.canary, services.apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
 }
 
+/** Scales a Deployment through its scale subresource; parks (0) or unparks a DaemonSet. */
 async function scale(ctx: ApplyContext, name: string, replicas: number): Promise<void> {
-  const ns = ctx.canary.metadata.namespace ?? "default";
-  await ctx.kube.mergePatch(deploymentRef(ns, name), { spec: { replicas } }, { signal: ctx.signal, subresource: "scale" });
+  const { patch, subresource } = workloadKind(ctx.canary.spec.targetRef.kind).sizePatch(replicas);
+  await ctx.kube.mergePatch(workloadRef(ctx.canary, name), patch, { signal: ctx.signal, ...(subresource ? { subresource } : {}) });
 }
+
+/** `deployment/podinfo`, `daemonset/node-agent`: the target as kubectl names it. */
+const targetName = (ctx: ApplyContext): string => `${(ctx.canary.spec.targetRef.kind ?? "Deployment").toLowerCase()}/${ctx.canary.spec.targetRef.name}`;
 
 /** A retryable failure: the world moved under the plan. */
 export class RevisionMovedError extends Error {
@@ -239,7 +244,7 @@ async function revert(ctx: ApplyContext): Promise<void> {
   for (const name of [names.primary, names.canary]) {
     await ctx.kube.delete({ apiVersion: "v1", kind: "Service", namespace: ns, name }, { signal: ctx.signal });
   }
-  await ctx.kube.delete(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal, propagationPolicy: "Background" });
+  await ctx.kube.delete(workloadRef(ctx.canary, primaryDeploymentName(ctx.canary)), { signal: ctx.signal, propagationPolicy: "Background" });
 }
 
 /** What the user asked for: the replica guard's annotation, else the target's own spec. */

@@ -6,10 +6,10 @@
  */
 import type { Canary } from "../../api/types.ts";
 import { selectorLabel } from "../../ground/identity.ts";
-import type { Deployment, Service } from "../../ground/workloads.ts";
+import type { Service, Workload } from "../../ground/workloads.ts";
 import { buildServices } from "./objects.ts";
 
-export function buildFirstDeployServices(canary: Canary, target: Deployment): Service[] {
+export function buildFirstDeployServices(canary: Canary, target: Workload): Service[] {
   const { apex, canary: canarySvc } = buildServices(canary, target);
   const { key, value } = selectorLabel(target);
   return [{ ...apex, spec: { ...apex.spec, selector: { [key]: value } } }, canarySvc];

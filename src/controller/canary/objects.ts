@@ -1,5 +1,5 @@
 /**
- * The objects aviary generates for a Canary: the `<target>-primary` Deployment and the
+ * The objects aviary generates for a Canary: the `<target>-primary` workload and the
  * Services `<svc>`, `<svc>-primary`, `<svc>-canary` (the `-primary` config copies are in
  * config-refs.ts). Pure builders: target and Canary in, server-side-apply-ready objects out
  * (apiVersion, kind, metadata, spec only). Their names, labels and owner references come
@@ -9,7 +9,9 @@ import type { ObjectMeta, OwnerReference } from "../../kube/types.ts";
 import type { Canary, CustomMetadata } from "../../api/types.ts";
 import { DEFAULT_PORT_NAME } from "../../api/defaults.ts";
 import { PRIMARY_SUFFIX, canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
-import type { Deployment, DeploymentSpec, Service, ServicePort } from "../../ground/workloads.ts";
+import { PARK_NODE_SELECTOR_KEY } from "../../ground/workloads.ts";
+import type { DeploymentSpec, PodTemplateSpec, Service, ServicePort, Workload } from "../../ground/workloads.ts";
+import { workloadKind } from "./workload-kinds.ts";
 import { rewriteConfigRefs } from "./config-refs.ts";
 import type { ConfigRef } from "./config-refs.ts";
 
@@ -26,21 +28,26 @@ const withCustom = (custom: CustomMetadata | undefined, canary: Canary, base: Re
   ...managedLabels(canary),
 });
 
-export interface PrimaryDeploymentInput {
-  target: Deployment;
+export interface PrimaryWorkloadInput {
+  target: Workload;
   canary: Canary;
+  /** Replicas of a primary Deployment; a DaemonSet has none. */
   replicas: number;
   /** The configs that have `-primary` copies; references to them are rewritten. */
   copiedConfigs?: readonly ConfigRef[];
 }
 
 /**
- * `<target>-primary`: the target's pod template (with the selector label suffixed and
- * config references pointing at the copies), its rollout settings, and the given replicas.
+ * `<target>-primary`, of the target's kind: the target's pod template (with the selector
+ * label suffixed, config references pointing at the copies and aviary's parking node
+ * selector left out), the kind's rollout settings, and for a Deployment the given replicas.
  * Used both to initialize and to promote: promotion is this object built from the canary.
  */
-export function buildPrimaryDeployment(input: PrimaryDeploymentInput): Deployment {
+export function buildPrimaryWorkload(input: PrimaryWorkloadInput): Workload {
   const { target, canary } = input;
+  const kind = workloadKind(target.kind);
+  const problem = kind.problem(target);
+  if (problem !== null) throw problem;
   const { key, value } = selectorLabel(target);
   const primaryValue = value + PRIMARY_SUFFIX;
   const template = rewriteConfigRefs(structuredClone(target.spec.template), input.copiedConfigs ?? []);
@@ -48,28 +55,34 @@ export function buildPrimaryDeployment(input: PrimaryDeploymentInput): Deploymen
   delete templateMeta.creationTimestamp;
   templateMeta.labels = { ...(templateMeta.labels ?? {}), [key]: primaryValue };
   template.metadata = templateMeta;
+  unpark(template);
 
   const spec: DeploymentSpec = {
-    replicas: input.replicas,
+    ...(kind.info.sizing === "replicas" ? { replicas: input.replicas } : {}),
     selector: { matchLabels: { ...(target.spec.selector.matchLabels ?? {}), [key]: primaryValue } },
     template,
+    ...kind.rolloutSettings(target),
   };
-  const { strategy, minReadySeconds, progressDeadlineSeconds, revisionHistoryLimit } = target.spec;
-  if (strategy !== undefined) spec.strategy = structuredClone(strategy);
-  if (minReadySeconds !== undefined) spec.minReadySeconds = minReadySeconds;
-  if (progressDeadlineSeconds !== undefined) spec.progressDeadlineSeconds = progressDeadlineSeconds;
-  if (revisionHistoryLimit !== undefined) spec.revisionHistoryLimit = revisionHistoryLimit;
   const custom = canary.spec.service.primary;
   return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
+    apiVersion: kind.info.apiVersion,
+    kind: kind.info.kind,
     metadata: meta(primaryDeploymentName(canary), target.metadata.namespace, withCustom(custom, canary, { [key]: primaryValue }), custom?.annotations, canaryOwnerReference(canary)),
     spec,
   };
 }
 
+/** Drops aviary's parking node selector from a pod template (the primary always runs). */
+function unpark(template: PodTemplateSpec): void {
+  const podSpec = template.spec as { nodeSelector?: Record<string, string> } | undefined;
+  if (podSpec?.nodeSelector?.[PARK_NODE_SELECTOR_KEY] === undefined) return;
+  const { [PARK_NODE_SELECTOR_KEY]: _parked, ...rest } = podSpec.nodeSelector;
+  if (Object.keys(rest).length > 0) podSpec.nodeSelector = rest;
+  else delete podSpec.nodeSelector;
+}
+
 /** The Service ports: `service.port` (name, targetPort, appProtocol) plus, with portDiscovery, every other container port. */
-export function servicePorts(canary: Canary, target: Deployment): ServicePort[] {
+export function servicePorts(canary: Canary, target: Workload): ServicePort[] {
   const svc = canary.spec.service;
   const main: ServicePort = {
     name: svc.portName || DEFAULT_PORT_NAME,
@@ -103,7 +116,7 @@ export interface GeneratedServices {
  * target's; each carries the labels/annotations of `service.apex`/`primary`/`canary`.
  * The apex's `type` is left alone so a taken-over Service keeps it.
  */
-export function buildServices(canary: Canary, target: Deployment): GeneratedServices {
+export function buildServices(canary: Canary, target: Workload): GeneratedServices {
   const { key, value } = selectorLabel(target);
   const names = serviceNames(canary);
   const ports = servicePorts(canary, target);

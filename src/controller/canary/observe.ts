@@ -1,15 +1,9 @@
 /**
- * Reads what plan needs to see: the target and primary Deployments, the configs the target
- * references (as content hashes), the router's split and the request annotations.
+ * Reads what plan needs to see: the target and primary workloads (Deployments or
+ * DaemonSets, read through their kind's descriptor), the configs the target references (as
+ * content hashes), the router's split and the request annotations.
  */
-import {
-  ANNOTATION_ABORT,
-  ANNOTATION_DESIRED_REPLICAS,
-  ANNOTATION_PAUSED,
-  ANNOTATION_PROMOTE,
-  ANNOTATION_RETRY,
-  ANNOTATION_REVISION,
-} from "../../api/types.ts";
+import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../api/types.ts";
 import type { Canary } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/types.ts";
 import type { Router } from "../../router/types.ts";
@@ -18,50 +12,19 @@ import { hashPodTemplate, revisionOf } from "../../ground/hash.ts";
 import { configRefKey, configRefs, requiredConfigRefs } from "./config-refs.ts";
 import { primaryDeploymentName } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
-import type { Deployment } from "../../ground/workloads.ts";
-import type { Observed, Requests, WorkloadState } from "./planner/plan.ts";
+import { workloadRef } from "../../ground/workloads.ts";
+import type { Workload } from "../../ground/workloads.ts";
+import type { Observed, Requests } from "./planner/plan.ts";
 import type { Split } from "../../ground/split.ts";
 import type { HashKeys } from "../../kube/hash-key.ts";
 import { secretHashing } from "./tracked-configs.ts";
-import { buildPrimaryDeployment } from "./objects.ts";
+import { buildPrimaryWorkload } from "./objects.ts";
+import { workloadKind } from "./workload-kinds.ts";
 
 export interface Observation {
   observed: Observed;
-  /** The full target Deployment, for the actions that copy it. */
-  target: Deployment | null;
-}
-
-interface DeploymentStatus {
-  observedGeneration?: number;
-  replicas?: number;
-  readyReplicas?: number;
-  updatedReplicas?: number;
-  availableReplicas?: number;
-  conditions?: { type: string; status: string; reason?: string }[];
-}
-
-export function workloadState(d: Deployment): WorkloadState {
-  const status = (d.status ?? {}) as DeploymentStatus;
-  const specReplicas = d.spec.replicas ?? 1;
-  const desired = Number(d.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS]);
-  const progressing = status.conditions?.find((c) => c.type === "Progressing");
-  const state: WorkloadState = {
-    name: d.metadata.name,
-    generation: d.metadata.generation ?? 0,
-    observedGeneration: status.observedGeneration ?? 0,
-    specReplicas,
-    replicas: status.replicas ?? 0,
-    readyReplicas: status.readyReplicas ?? 0,
-    updatedReplicas: status.updatedReplicas ?? 0,
-    availableReplicas: status.availableReplicas ?? 0,
-    desiredReplicas: Number.isInteger(desired) && desired >= 0 ? desired : specReplicas,
-    progressDeadlineExceeded: progressing?.status === "False" && progressing.reason === "ProgressDeadlineExceeded",
-    templateHash: hashPodTemplate(d.spec.template),
-  };
-  const revision = d.metadata.annotations?.[ANNOTATION_REVISION];
-  if (revision !== undefined) state.revision = revision;
-  if (d.metadata.deletionTimestamp !== undefined) state.deleting = true;
-  return state;
+  /** The full target workload, for the actions that copy it. */
+  target: Workload | null;
 }
 
 /** A request annotation counts while present (plan clears it once acted on); `paused` only when "true". */
@@ -94,11 +57,14 @@ export interface ObserveDeps {
 
 export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
   const ns = canary.metadata.namespace ?? "default";
-  const ref = (name: string) => ({ apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name });
+  const kind = workloadKind(canary.spec.targetRef.kind);
   const [target, primary] = await Promise.all([
-    deps.kube.get<Deployment>(ref(canary.spec.targetRef.name), { signal }),
-    deps.kube.get<Deployment>(ref(primaryDeploymentName(canary)), { signal }),
+    deps.kube.get<Workload>(workloadRef(canary), { signal }),
+    deps.kube.get<Workload>(workloadRef(canary, primaryDeploymentName(canary)), { signal }),
   ]);
+  // A target of this kind aviary cannot run canaries of: a terminal problem, reported on the Canary.
+  const problem = target && canary.metadata.deletionTimestamp === undefined ? kind.problem(target) : null;
+  if (problem !== null) throw problem;
 
   const missingConfigs: string[] = [];
   const contents: { key: string; kind: "ConfigMap" | "Secret"; obj: ConfigMapOrSecret }[] = [];
@@ -118,7 +84,7 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
       contents.push({ key: configRefKey(r), kind: r.kind, obj });
     }
   }
-  const targetState = target ? workloadState(target) : null;
+  const targetState = target ? kind.state(target) : null;
   // Secret content is hashed with a key only aviary holds, so the status never lets a reader
   // test guesses of a Secret; each hash records the id of its key (tracked-configs.ts).
   const hashing = secretHashing(canary, contents, targetState?.templateHash ?? "", deps.hashKeys);
@@ -128,7 +94,7 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     now: deps.now(),
     canary,
     target: targetState,
-    primary: primary ? workloadState(primary) : null,
+    primary: primary ? kind.state(primary) : null,
     revision: targetState ? revisionOf(targetState.templateHash, trackedConfigs) : "",
     trackedConfigs,
     ...(hashing.rekeyedFrom !== undefined ? { rekeyedFrom: hashing.rekeyedFrom } : {}),
@@ -148,9 +114,9 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
  * The primary's pod template differs from the one aviary builds from the target with the
  * configs that exist (their `-primary` copies). Compared by the same hash as revisions.
  */
-function primaryDrifted(canary: Canary, target: Deployment, primary: Deployment, presentConfigs: readonly string[]): boolean {
+function primaryDrifted(canary: Canary, target: Workload, primary: Workload, presentConfigs: readonly string[]): boolean {
   const copied = configRefs(target.spec.template).filter((r) => presentConfigs.includes(configRefKey(r)));
-  const built = buildPrimaryDeployment({ target, canary, replicas: 0, copiedConfigs: copied });
+  const built = buildPrimaryWorkload({ target, canary, replicas: 0, copiedConfigs: copied });
   return hashPodTemplate(built.spec.template) !== hashPodTemplate(primary.spec.template);
 }
 

@@ -25,7 +25,8 @@ import { syncPrimaryAutoscaler } from "./autoscaler.ts";
 import { observe } from "./observe.ts";
 import { namespaceTerminating, restoreConfigCopies, restoreServices } from "./restore.ts";
 import type { RestoreResult } from "./restore.ts";
-import type { Deployment } from "../../ground/workloads.ts";
+import { workloadRef } from "../../ground/workloads.ts";
+import type { Workload } from "../../ground/workloads.ts";
 import type { HashKeys } from "../../kube/hash-key.ts";
 import { plan } from "./planner/plan.ts";
 import { runShapeOf } from "./planner/strategy.ts";
@@ -162,7 +163,7 @@ function splitKey(key: string): [string, string] {
 async function restoreGenerated(canary: Canary, kube: KubeClient, signal: AbortSignal): Promise<RestoreResult> {
   const phase = canary.status?.phase;
   if (phase === undefined || phase === "Initializing" || inFirstDeploy(canary) || canary.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
-  const target = await kube.get<Deployment>({ apiVersion: "apps/v1", kind: "Deployment", namespace: canary.metadata.namespace ?? "default", name: canary.spec.targetRef.name }, { signal });
+  const target = await kube.get<Workload>(workloadRef(canary), { signal });
   if (target === null || target.metadata.deletionTimestamp !== undefined) return { restored: [], missing: [] };
   const write = canary.spec.suspend !== true;
   return restoreServices(kube, canary, target, write, signal);
@@ -193,9 +194,9 @@ async function adoptUserScale(canary: Canary, observed: Observed, kube: KubeClie
   const t = observed.target;
   const status = canary.status ?? {};
   if (!t || !IDLE_PHASES.has(status.phase ?? "") || observed.revision !== status.lastAppliedSpec) return false;
-  if (t.specReplicas < 1 || t.specReplicas === t.desiredReplicas || canary.spec.autoscalerRef !== undefined) return false;
-  const ref = { apiVersion: "apps/v1", kind: "Deployment", namespace: canary.metadata.namespace ?? "default", name: t.name };
-  await kube.mergePatch(ref, { metadata: { annotations: { [ANNOTATION_DESIRED_REPLICAS]: String(t.specReplicas) } } }, { signal });
+  // A DaemonSet has no count to adopt: one unparked by hand is parked again by plan.
+  if (t.sizing === "nodes" || t.specReplicas < 1 || t.specReplicas === t.desiredReplicas || canary.spec.autoscalerRef !== undefined) return false;
+  await kube.mergePatch(workloadRef(canary, t.name), { metadata: { annotations: { [ANNOTATION_DESIRED_REPLICAS]: String(t.specReplicas) } } }, { signal });
   observed.target = { ...t, desiredReplicas: t.specReplicas };
   return true;
 }

@@ -11,7 +11,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { Canary } from "../../api/types.ts";
 import { canaryOwnerReference, managedLabels, primaryConfigName } from "../../ground/identity.ts";
-import type { Deployment, Service } from "../../ground/workloads.ts";
+import type { Service, Workload } from "../../ground/workloads.ts";
 import type { KubeClient, KubeObject } from "../../kube/types.ts";
 import { buildConfigCopy, configRefs } from "./config-refs.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
@@ -47,7 +47,7 @@ function serviceDrifted(stored: Service | null, desired: Service): boolean {
  * Re-applies each generated Service that is missing or whose selector, ports or labels were
  * edited. With `write` off (the Canary is suspended) it only reports the missing ones.
  */
-export async function restoreServices(kube: KubeClient, canary: Canary, target: Deployment, write: boolean, signal: AbortSignal): Promise<RestoreResult> {
+export async function restoreServices(kube: KubeClient, canary: Canary, target: Workload, write: boolean, signal: AbortSignal): Promise<RestoreResult> {
   const services = buildServices(canary, target);
   const restored: string[] = [];
   const missing: string[] = [];
@@ -69,7 +69,7 @@ export async function restoreServices(kube: KubeClient, canary: Canary, target: 
  * While the target carries the promoted revision, every `-primary` config copy must exist
  * with its source's content; a missing or edited copy is written again.
  */
-export async function restoreConfigCopies(kube: KubeClient, canary: Canary, target: Deployment, signal: AbortSignal): Promise<string[]> {
+export async function restoreConfigCopies(kube: KubeClient, canary: Canary, target: Workload, signal: AbortSignal): Promise<string[]> {
   const ns = target.metadata.namespace ?? "default";
   const restored: string[] = [];
   for (const ref of configRefs(target.spec.template)) {

@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../kube/types.ts";
 import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../api/types.ts";
+import { TARGET_KIND_INFO } from "../../ground/workloads.ts";
 import type { AdmissionHandler, AdmissionRequest, AdmissionResult, UserInfo } from "../admission.ts";
 import { allowed, annotationsOf, denied, isUserIn, labelsOf, objectName } from "../admission.ts";
 
@@ -54,14 +55,14 @@ function withoutBookkeeping(obj: KubeObject): unknown {
 
 /**
  * The denial: `podinfo-primary is managed by canary default/podinfo; change deployment/podinfo`.
- * The primary's pod template comes from the target Deployment (its name without
- * `-primary`); everything else aviary generates comes from the Canary's spec.
+ * The primary's pod template comes from the target workload, a Deployment or DaemonSet (its
+ * name without `-primary`); everything else aviary generates comes from the Canary's spec.
  */
 export function managedMessage(kind: string, name: string, namespace: string, canary: string): string {
   const owner = canary ? `canary ${namespace}/${canary}` : "aviary";
   const target =
-    kind === "Deployment" && name.endsWith("-primary") && name.length > "-primary".length
-      ? `deployment/${name.slice(0, -"-primary".length)}`
+    Object.hasOwn(TARGET_KIND_INFO, kind) && name.endsWith("-primary") && name.length > "-primary".length
+      ? `${kind.toLowerCase()}/${name.slice(0, -"-primary".length)}`
       : canary
         ? `canary/${canary}`
         : "the Canary that generated it";

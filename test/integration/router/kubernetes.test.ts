@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { Canary } from "../../../src/api/types.ts";
 import { buildConfigCopy, configRefs } from "../../../src/controller/canary/config-refs.ts";
-import { buildPrimaryDeployment, buildServices } from "../../../src/controller/canary/objects.ts";
+import { buildPrimaryWorkload, buildServices } from "../../../src/controller/canary/objects.ts";
 import { canaryOwnerReference, managedLabels } from "../../../src/ground/identity.ts";
 import type { ConfigMapOrSecret } from "../../../src/controller/canary/config-refs.ts";
 import type { Deployment } from "../../../src/ground/workloads.ts";
@@ -59,7 +59,7 @@ describe("kubernetes router and generated objects (real API server)", function (
     const svcs = buildServices(canary, target);
     const objects = [
       buildConfigCopy(source!, canaryOwnerReference(canary), managedLabels(canary)),
-      buildPrimaryDeployment({ target, canary, replicas: 1, copiedConfigs: refs }),
+      buildPrimaryWorkload({ target, canary, replicas: 1, copiedConfigs: refs }),
       svcs.apex, svcs.primary, svcs.canary,
     ];
     const first = [];

@@ -32,6 +32,7 @@ function invalidCanaries(): [string, Record<string, unknown>, string][] {
     ["no targetRef", (c) => { delete c.spec.targetRef; }, "spec.targetRef"],
     ["empty target name", (c) => { c.spec.targetRef.name = ""; }, "spec.targetRef.name"],
     ["StatefulSet target", (c) => { c.spec.targetRef.kind = "StatefulSet"; }, "spec.targetRef.kind"],
+    ["DaemonSet target with an autoscaler", (c) => { c.spec.targetRef.kind = "DaemonSet"; c.spec.autoscalerRef = { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", name: "podinfo" }; }, "spec.autoscalerRef"],
     ["no service", (c) => { delete c.spec.service; }, "spec.service"],
     ["port 0", (c) => { c.spec.service.port = 0; }, "spec.service.port"],
     ["port 70000", (c) => { c.spec.service.port = 70000; }, "spec.service.port"],

@@ -36,8 +36,15 @@ const invalid: InvalidCase[] = [
   { name: "missing targetRef", base: istioCanary, changes: { "spec.targetRef": undefined }, expected: ["spec.targetRef: is required"] },
   { name: "empty target name", base: istioCanary, changes: { "spec.targetRef.name": "" }, expected: ["spec.targetRef.name: must not be empty"] },
   { name: "target name not a DNS name", base: istioCanary, changes: { "spec.targetRef.name": "PodInfo" }, expected: ["spec.targetRef.name: must be a lowercase RFC 1123 name (a-z, 0-9, '-', '.')"] },
-  { name: "unsupported target kind", base: istioCanary, changes: { "spec.targetRef.kind": "StatefulSet" }, expected: ["spec.targetRef.kind: must be one of: Deployment"] },
+  { name: "unsupported target kind", base: istioCanary, changes: { "spec.targetRef.kind": "StatefulSet" }, expected: ["spec.targetRef.kind: must be one of: Deployment, DaemonSet"] },
   { name: "Deployment with an old apiVersion", base: istioCanary, changes: { "spec.targetRef.apiVersion": "apps/v1beta2" }, expected: ["spec.targetRef.apiVersion: must be apps/v1 for kind Deployment"] },
+  { name: "DaemonSet with an old apiVersion", base: istioCanary, changes: { "spec.targetRef.kind": "DaemonSet", "spec.targetRef.apiVersion": "extensions/v1beta1" }, expected: ["spec.targetRef.apiVersion: must be apps/v1 for kind DaemonSet"] },
+  {
+    name: "DaemonSet with an autoscaler",
+    base: istioCanary,
+    changes: { "spec.targetRef.kind": "DaemonSet", "spec.autoscalerRef": { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", name: "podinfo" } },
+    expected: ["spec.autoscalerRef: must not be set when targetRef.kind is DaemonSet: a DaemonSet runs one pod per eligible node and has no replicas for an autoscaler to scale"],
+  },
   { name: "missing service", base: istioCanary, changes: { "spec.service": undefined }, expected: ["spec.service: is required"] },
   { name: "port out of range", base: istioCanary, changes: { "spec.service.port": 0 }, expected: ["spec.service.port: must be between 1 and 65535"] },
   { name: "port as a string", base: istioCanary, changes: { "spec.service.port": "9898" }, expected: ["spec.service.port: must be an integer"] },
@@ -226,6 +233,12 @@ describe("validateCanary", () => {
     it("has at least 25 distinct cases", () => {
       assert.ok(new Set(invalid.map((c) => c.expected.join())).size >= 25);
     });
+  });
+
+  it("accepts a DaemonSet target (Flagger's e2e shape: kubernetes provider, blue/green) and a canary run on it", () => {
+    const ds = { "spec.targetRef": { apiVersion: "apps/v1", kind: "DaemonSet", name: "podinfo-ds" } };
+    assert.deepEqual(errors(edits(istioCanary(), ds)), []);
+    assert.deepEqual(errors(edits(istioCanary(), { ...ds, "spec.provider": "kubernetes", "spec.analysis.stepWeight": undefined, "spec.analysis.maxWeight": undefined, "spec.analysis.iterations": 5 })), []);
   });
 
   it("accepts a thresholdRange of one value (min equal to max)", () => {

@@ -74,7 +74,14 @@ describe("cli report: get table", () => {
     const lines = canaryTable([a, b], now, { namespaces: true, wide: true }).split("\n");
     assert.match(lines[0]!, /^NAMESPACE +NAME +STATUS +WEIGHT +FAILEDCHECKS +LASTTRANSITION +TARGET +INTERVAL +MAXWEIGHT +STEPWEIGHT +PROVIDER$/);
     assert.match(lines[1]!, /^alpha +api /);
-    assert.match(lines[2]!, /^shop +podinfo +Succeeded +0 +0 +125m +podinfo +1m +50 +10$/);
+    assert.match(lines[2]!, /^shop +podinfo +Succeeded +0 +0 +125m +Deployment\/podinfo +1m +50 +10$/);
+  });
+
+  it("names the target with its kind, a DaemonSet too", () => {
+    const ds = canary({ phase: "Initialized" });
+    ds.spec.targetRef = { apiVersion: "apps/v1", kind: "DaemonSet", name: "node-agent" };
+    assert.match(canaryTable([ds], now, { namespaces: false, wide: true }).split("\n")[1]!, / DaemonSet\/node-agent /);
+    assert.match(statusReport(ds, now, { bar: false }), /^Target: +DaemonSet\/node-agent$/m);
   });
 
   it("shows the provider the controller reported, which for a Canary without spec.provider is --mesh-provider's", () => {

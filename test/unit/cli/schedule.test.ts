@@ -76,7 +76,7 @@ describe("cli: the step schedule", () => {
     const table = canaryTable([scheduled(atStep1), other], now, { namespaces: false, wide: true });
     const [header, api, podinfo] = table.trimEnd().split("\n").map((l) => l.split(/ {3,}/));
     assert.deepEqual(header, ["NAME", "STATUS", "WEIGHT", "STEP", "FAILEDCHECKS", "LASTTRANSITION", "TARGET", "INTERVAL", "MAXWEIGHT", "STEPWEIGHT", "PROVIDER"]);
-    assert.deepEqual(podinfo, ["podinfo", "Progressing", "25", "2/5 20s left", "", "", "podinfo", "30s", "", "10,25,50,75,100"].filter((x) => x !== ""));
+    assert.deepEqual(podinfo, ["podinfo", "Progressing", "25", "2/5 20s left", "", "", "Deployment/podinfo", "30s", "", "10,25,50,75,100"].filter((x) => x !== ""));
     assert.equal(api![0], "api");
     assert.doesNotMatch(canaryTable([other], now, { namespaces: false, wide: false }), /STEP/);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Canary } from "../../../src/api/types.ts";
 import { GeneratedObjectError, canaryOwnerReference, selectorLabel, serviceNames } from "../../../src/ground/identity.ts";
 import { buildConfigCopy, configRefKey, configRefs, rewriteConfigRefs } from "../../../src/controller/canary/config-refs.ts";
-import { buildPrimaryDeployment, buildServices } from "../../../src/controller/canary/objects.ts";
+import { buildPrimaryWorkload, buildServices } from "../../../src/controller/canary/objects.ts";
 import type { Deployment } from "../../../src/ground/workloads.ts";
 
 const managed = { "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "podinfo" };
@@ -125,7 +125,7 @@ describe("generated objects", () => {
     it("clones the pod template with the selector label suffixed and rollout settings copied", () => {
       const c = canary({ primary: { labels: { tier: "stable" }, annotations: { note: "primary" } } });
       const copied = configRefs(target().spec.template);
-      const dep = buildPrimaryDeployment({ target: target({ app: "podinfo", "app.kubernetes.io/instance": "prod" }), canary: c, replicas: 3, copiedConfigs: copied });
+      const dep = buildPrimaryWorkload({ target: target({ app: "podinfo", "app.kubernetes.io/instance": "prod" }), canary: c, replicas: 3, copiedConfigs: copied });
       assert.deepEqual(Object.keys(dep).sort(), ["apiVersion", "kind", "metadata", "spec"]);
       assert.deepEqual(dep.metadata, {
         name: "podinfo-primary", namespace: "test",
@@ -151,7 +151,7 @@ describe("generated objects", () => {
     it("does not modify the target", () => {
       const t = target();
       const before = structuredClone(t);
-      buildPrimaryDeployment({ target: t, canary: canary(), replicas: 1, copiedConfigs: configRefs(t.spec.template) });
+      buildPrimaryWorkload({ target: t, canary: canary(), replicas: 1, copiedConfigs: configRefs(t.spec.template) });
       assert.deepEqual(t, before);
     });
 

@@ -64,6 +64,16 @@ describe("revision hashes", () => {
       stamped.metadata.creationTimestamp = null;
       assert.equal(hashPodTemplate(stamped), hashPodTemplate(template()));
     });
+    it("ignores the node selector that parks a DaemonSet, but not the user's own node selector", () => {
+      const withSelector = (nodeSelector: Record<string, string>) => ({ ...template(), spec: { ...template().spec, nodeSelector } });
+      assert.equal(hashPodTemplate(withSelector({ "aviary.dev/scale-to-zero": "true" })), hashPodTemplate(template()));
+      assert.equal(hashPodTemplate(withSelector({ disk: "ssd", "aviary.dev/scale-to-zero": "true" })), hashPodTemplate(withSelector({ disk: "ssd" })));
+      assert.notEqual(hashPodTemplate(withSelector({ disk: "ssd" })), hashPodTemplate(template()));
+      const parked = withSelector({ "aviary.dev/scale-to-zero": "true" });
+      const before = structuredClone(parked);
+      hashPodTemplate(parked);
+      assert.deepEqual(parked, before, "the input keeps its selector");
+    });
     it("does not mutate its input", () => {
       const t = template() as ReturnType<typeof template> & { metadata: { creationTimestamp?: null } };
       t.metadata.creationTimestamp = null;

@@ -192,13 +192,13 @@ describe("install manifests", () => {
       }
     });
 
-    it("mutate only UPDATEs of Deployments that carry the canary label, fail open within 2 s, and skip aviary's and the system namespaces", () => {
+    it("mutate only UPDATEs of Deployments and DaemonSets that carry the canary label, fail open within 2 s, and skip aviary's and the system namespaces", () => {
       const [w] = mutating.webhooks;
       assert.equal(mutating.webhooks.length, 1);
       assert.equal(w!.failurePolicy, "Ignore");
       assert.equal(w!.timeoutSeconds, 2);
       assert.equal(w!.sideEffects, "None");
-      assert.deepEqual(w!.rules.map((r) => [r.apiGroups, r.apiVersions, r.operations, r.resources]), [[["apps"], ["v1"], ["UPDATE"], ["deployments"]]]);
+      assert.deepEqual(w!.rules.map((r) => [r.apiGroups, r.apiVersions, r.operations, r.resources]), [[["apps"], ["v1"], ["UPDATE"], ["deployments", "daemonsets"]]]);
       assert.deepEqual(w!.objectSelector?.matchExpressions?.find((e) => e.key === LABEL_CANARY), { key: LABEL_CANARY, operator: "Exists" });
       assert.deepEqual(w!.namespaceSelector?.matchExpressions, [
         { key: "kubernetes.io/metadata.name", operator: "NotIn", values: [NAMESPACE, "kube-system"] },
@@ -217,7 +217,7 @@ describe("install manifests", () => {
       assert.deepEqual(generated.objectSelector?.matchLabels, { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE });
       for (const r of generated.rules) assert.deepEqual(r.operations, ["UPDATE", "DELETE"]);
       const resources = generated.rules.flatMap((r) => r.resources);
-      for (const r of ["deployments", "services"]) assert.ok(resources.includes(r), r);
+      for (const r of ["deployments", "daemonsets", "services"]) assert.ok(resources.includes(r), r);
       assert.ok(!resources.includes("secrets") && !resources.includes("configmaps"), "Secret contents are never sent to the webhook");
       assert.ok(generated.matchConditions?.some((c) => c.expression.includes(`'${SELF}'`)), "aviary's own writes skip the call");
       const scale = byPath.get("/validate/scale")!;

@@ -39,6 +39,9 @@ export const REQUIRED: readonly Operation[] = [
     verb, group: "apps", resource: "deployments", scope: "any", why: "targets (informer, label patch) and the -primary (server-side apply, revert)",
   })),
   { verb: "patch", group: "apps", resource: "deployments/scale", scope: "any", why: "canary and target sizes" },
+  ...["get", "list", "watch", "create", "patch", "delete"].map((verb): Operation => ({
+    verb, group: "apps", resource: "daemonsets", scope: "any", why: "DaemonSet targets (informer, label patch, parking) and their -primary (server-side apply, revert)",
+  })),
   ...["get", "list", "watch", "create", "patch", "delete"].map((verb): Operation => ({ verb, group: "", resource: "services", scope: "any", why: "apex, -primary, -canary Services (watched to restore hand deletions)" })),
   { verb: "get", group: "", resource: "namespaces", scope: "cluster", why: "a Canary in a namespace being deleted starts nothing" },
   ...["configmaps", "secrets"].flatMap((resource) =>
@@ -95,6 +98,7 @@ export const FORBIDDEN: readonly Operation[] = [
   { verb: "delete", group: "aviary.dev", resource: "canaries", scope: "any", why: "users own Canaries" },
   { verb: "create", group: "aviary.dev", resource: "metrictemplates", scope: "any", why: "users own MetricTemplates" },
   { verb: "update", group: "apps", resource: "deployments", scope: "any", why: "aviary patches and applies, never replaces Deployments" },
-  { verb: "create", group: "apps", resource: "daemonsets", scope: "any", why: "Deployments only" },
+  { verb: "update", group: "apps", resource: "daemonsets", scope: "any", why: "aviary patches and applies, never replaces DaemonSets" },
+  { verb: "create", group: "apps", resource: "statefulsets", scope: "any", why: "Deployments and DaemonSets only" },
   { verb: "deletecollection", group: "", resource: "configmaps", scope: "any", why: "no bulk deletes" },
 ];

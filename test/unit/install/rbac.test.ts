@@ -121,6 +121,7 @@ describe("install RBAC", () => {
       MetricTemplate: [["aviary.dev", "metrictemplates"]],
       AlertProvider: [["aviary.dev", "alertproviders"]],
       Deployment: [["apps", "deployments"]],
+      DaemonSet: [["apps", "daemonsets"]],
       Service: [["", "services"]],
       Namespace: [["", "namespaces"]],
       ConfigMap: [["", "configmaps"]],

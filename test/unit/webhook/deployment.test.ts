@@ -109,3 +109,67 @@ describe("mutating webhook: Deployments", () => {
     assert.equal(handler.name, "deployments");
   });
 });
+
+describe("mutating webhook: DaemonSets", () => {
+  const DAEMONSET_GVK = { group: "apps", version: "v1", kind: "DaemonSet" };
+  const PARK = "aviary.dev/scale-to-zero";
+  const agent = (o: { image?: string; nodeSelector?: Record<string, string> } = {}): KubeObject => ({
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent", namespace: "default", resourceVersion: "7", generation: 2, labels: { app: "agent", "aviary.dev/canary": "agent" } },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: {
+        metadata: { labels: { app: "agent" } },
+        spec: { ...(o.nodeSelector ? { nodeSelector: o.nodeSelector } : {}), containers: [{ name: "agent", image: o.image ?? "agent:1" }] },
+      },
+    },
+  });
+  const updateDs = (oldObject: KubeObject, object: KubeObject, username = "jane@example.com") =>
+    admissionRequest("UPDATE", DAEMONSET_GVK, object, oldObject, { userInfo: { username, groups: ["system:authenticated"] } });
+  const nodeSelector = (o: KubeObject) => (o.spec as { template: { spec: { nodeSelector?: Record<string, string> } } }).template.spec.nodeSelector;
+
+  it("stamps a new image as a revision, its hash blind to the parking selector", () => {
+    const req = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent({ image: "agent:2", nodeSelector: { [PARK]: "true" } }));
+    const { result, revision } = mutateDeployment(req, opts);
+    const out = patched(req, result.patch);
+    const expected = hashPodTemplate((agent({ image: "agent:2" }).spec as { template: unknown }).template);
+    assert.equal(out.metadata.annotations?.["aviary.dev/revision"], expected);
+    assert.deepEqual(revision, { namespace: "default", canary: "agent", hash: expected });
+  });
+
+  it("keeps an idle DaemonSet parked when a re-apply drops the parking selector, and keeps the user's own selector", () => {
+    const req = updateDs(agent({ nodeSelector: { [PARK]: "true", disk: "ssd" } }), agent({ nodeSelector: { disk: "ssd" } }), "helm");
+    const { result, revision } = mutateDeployment(req, opts);
+    assert.deepEqual(nodeSelector(patched(req, result.patch)), { disk: "ssd", [PARK]: "true" });
+    assert.equal(revision, undefined, "the same template: no revision");
+    const bare = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), "helm");
+    assert.deepEqual(nodeSelector(patched(bare, mutateDeployment(bare, opts).result.patch)), { [PARK]: "true" });
+  });
+
+  it("lets its owner unpark it once the Canary is gone; keeps it parked when the Canary exists or cannot be looked up", async () => {
+    const ctx = { signal: new AbortController().signal, log: quietLogger() };
+    const asked: string[] = [];
+    const handlerFor = (exists: () => Promise<boolean>) =>
+      createDeploymentMutator({ ...opts, canaryExists: (namespace, name) => { asked.push(`${namespace}/${name}`); return exists(); } });
+    const request = () => updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), "jane@example.com");
+    const after = async (exists: () => Promise<boolean>) => {
+      const req = request();
+      return nodeSelector(patched(req, (await handlerFor(exists).handle(req, ctx)).patch));
+    };
+    assert.equal(await after(async () => false), undefined, "no Canary: the owner's unpark goes through");
+    assert.deepEqual(await after(async () => true), { [PARK]: "true" });
+    assert.deepEqual(await after(() => Promise.reject(new Error("apiserver down"))), { [PARK]: "true" }, "an unanswered lookup keeps the guard");
+    assert.deepEqual(asked, ["default/agent", "default/agent", "default/agent"]);
+    const imageOnly = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent({ image: "agent:9", nodeSelector: { [PARK]: "true" } }));
+    await handlerFor(async () => false).handle(imageOnly, ctx);
+    assert.equal(asked.length, 3, "no lookup when nothing would be unparked");
+  });
+
+  it("lets aviary unpark it, and leaves a running canary's selector alone", () => {
+    const unpark = updateDs(agent({ nodeSelector: { [PARK]: "true" } }), agent(), AVIARY_SA);
+    assert.equal(nodeSelector(patched(unpark, mutateDeployment(unpark, opts).result.patch)), undefined);
+    const running = updateDs(agent(), agent({ image: "agent:3" }), "helm");
+    assert.equal(nodeSelector(patched(running, mutateDeployment(running, opts).result.patch)), undefined);
+  });
+});

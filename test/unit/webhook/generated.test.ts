@@ -92,6 +92,7 @@ describe("validating webhook: generated objects", () => {
 
   it("words the message from the labels and the name", () => {
     assert.equal(managedMessage("Deployment", "api-primary", "prod", "api"), "api-primary is managed by canary prod/api; change deployment/api");
+    assert.equal(managedMessage("DaemonSet", "agent-primary", "prod", "agent"), "agent-primary is managed by canary prod/agent; change daemonset/agent");
     assert.equal(managedMessage("HTTPRoute", "api", "prod", "api"), "api is managed by canary prod/api; change canary/api");
     assert.equal(managedMessage("Deployment", "-primary", "prod", ""), "-primary is managed by aviary; change the Canary that generated it");
     const handler = createGeneratedObjectGuard(opts);

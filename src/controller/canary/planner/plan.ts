@@ -22,8 +22,8 @@
 import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../../api/types.ts";
 import type { CanaryStatus } from "../../../api/types.ts";
 import { buildContext, checkDueAt, emit, finish, gateKinds, gateOpen, need, newDraft, parseTime, say, unanswered } from "./context.ts";
-import { followDesiredReplicas, primaryReplicas, userReplicas } from "./replicas.ts";
-import { notReadyReason } from "./readiness.ts";
+import { belowSize, followDesiredReplicas, primaryReplicas, userReplicas } from "./replicas.ts";
+import { isScaledDown, notReadyReason } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
 import { beginProgressing, runStep, startRun } from "./run.ts";
@@ -127,8 +127,9 @@ function planDeletion(ctx: Ctx, d: Draft): Plan {
   const target = ctx.o.target;
   if (target !== null) {
     const want = Math.max(1, userReplicas(ctx));
-    if (target.specReplicas < want) d.actions.push({ type: "scaleTarget", replicas: want });
-    const wait = target.specReplicas < want ? `it has ${target.specReplicas} of ${want} replicas` : notReadyReason(target, 100, true);
+    const below = belowSize(target, want);
+    if (below) d.actions.push({ type: "scaleTarget", replicas: want });
+    const wait = below && target.sizing !== "nodes" ? `it has ${target.specReplicas} of ${want} replicas` : notReadyReason(target, 100, true);
     if (wait !== null) {
       const since = s.phase === "Terminating" ? (parseTime(ctx.prev.lastTransitionTime) ?? ctx.o.now) : ctx.o.now;
       if (ctx.o.now - since < ctx.deadlineMs) {
@@ -195,7 +196,7 @@ function planInitialization(ctx: Ctx, d: Draft): Plan {
   const analysed = passedFirstDeploy(ctx.prev, rev);
   // The apex Service stayed on the target while the primary started: it moves now, before the scale-down.
   if (analysed) d.actions.push({ type: "initialize", revision: rev, replicas: primaryReplicas(ctx) });
-  if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
+  if (target !== null && !isScaledDown(target)) d.actions.push({ type: "scaleTarget", replicas: 0 });
   const how = analysed ? "it passed its first-deploy analysis" : "the first revision is promoted without analysis, as there is nothing to compare it with";
   const message = `initialization done: ${ctx.primaryName} runs revision ${rev}; ${how}`;
   emit(d, "Initialized", "info", message, true);
@@ -235,7 +236,7 @@ function planIdle(ctx: Ctx, d: Draft): Plan {
     }
   }
   const target = ctx.o.target;
-  if (target !== null && target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
+  if (target !== null && !isScaledDown(target)) d.actions.push({ type: "scaleTarget", replicas: 0 });
   return finish(ctx, d);
 }
 
@@ -266,7 +267,7 @@ function cancelRun(ctx: Ctx, d: Draft): Plan {
   s.trackedConfigs = { ...ctx.o.trackedConfigs };
   s.phase = "Succeeded";
   s.canaryWeight = 0;
-  if (ctx.o.target !== null && ctx.o.target.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
+  if (ctx.o.target !== null && !isScaledDown(ctx.o.target)) d.actions.push({ type: "scaleTarget", replicas: 0 });
   const message = `the target went back to the promoted revision ${rev}: the run of ${cancelled ?? "the new revision"} is cancelled`;
   emit(d, "RevisionReverted", "info", message, true);
   d.message = message;

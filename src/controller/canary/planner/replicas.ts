@@ -1,9 +1,18 @@
 /**
  * How many replicas the primary and the canary get. The user's count is the truth: what
  * they put in the target's manifest (kept in aviary.dev/desired-replicas while aviary holds
- * the target at zero), unless an autoscaler owns the count.
+ * the target at zero), unless an autoscaler owns the count. A DaemonSet has no count: it
+ * runs a pod per eligible node, so it is only ever parked (no pods) or unparked; a
+ * `scaleTarget` with any positive count unparks it.
  */
 import type { Ctx, Draft } from "./context.ts";
+import { isScaledDown } from "./readiness.ts";
+import type { WorkloadState } from "./types.ts";
+
+/** The target runs fewer pods than `want` asks for: fewer replicas, or parked. */
+export function belowSize(w: WorkloadState, want: number): boolean {
+  return w.sizing === "nodes" ? isScaledDown(w) : w.specReplicas < want;
+}
 
 /**
  * The replicas the user asked for. A target scaled to zero by aviary reads 0 unless the
@@ -29,7 +38,7 @@ export function canaryReplicas(ctx: Ctx): number {
 export function followDesiredReplicas(ctx: Ctx, d: Draft): void {
   const desired = ctx.o.target?.desiredReplicas ?? 0;
   const primary = ctx.o.primary;
-  if (ctx.o.canary.spec.autoscalerRef !== undefined || primary === null || desired < 1) return;
+  if (ctx.o.canary.spec.autoscalerRef !== undefined || primary === null || primary.sizing === "nodes" || desired < 1) return;
   if (primary.specReplicas !== desired) d.actions.push({ type: "scalePrimary", replicas: desired });
 }
 
@@ -47,7 +56,7 @@ export function ensureCanaryScaled(ctx: Ctx, d: Draft): void {
   if (target === null) return;
   const want = canaryReplicas(ctx);
   const autoscaled = ctx.o.canary.spec.autoscalerRef !== undefined;
-  if (autoscaled ? target.specReplicas === 0 : target.specReplicas !== want) {
+  if (target.sizing === "nodes" ? isScaledDown(target) : autoscaled ? target.specReplicas === 0 : target.specReplicas !== want) {
     d.actions.push({ type: "scaleTarget", replicas: want });
   }
 }
@@ -55,5 +64,5 @@ export function ensureCanaryScaled(ctx: Ctx, d: Draft): void {
 /** The canary goes back to zero once a run ends (promoted or rolled back). */
 export function scaleCanaryDown(ctx: Ctx, d: Draft): void {
   const t = ctx.o.target;
-  if (t !== null && t.deleting !== true && t.specReplicas > 0) d.actions.push({ type: "scaleTarget", replicas: 0 });
+  if (t !== null && t.deleting !== true && !isScaledDown(t)) d.actions.push({ type: "scaleTarget", replicas: 0 });
 }

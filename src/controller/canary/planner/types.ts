@@ -5,6 +5,7 @@
  */
 import type { AnalysisResult, Canary, CanaryStatus, JudgeStatus } from "../../../api/types.ts";
 import type { Split } from "../../../ground/split.ts";
+import type { Sizing } from "../../../ground/workloads.ts";
 
 /**
  * Questions plan asks the caller. Each maps to webhooks of the same type (`analysis` is the
@@ -37,19 +38,26 @@ export interface CheckOutcome {
   judge?: JudgeStatus;
 }
 
-/** One Deployment as plan needs to see it. */
+/**
+ * One workload (the target or the primary) as plan needs to see it. A Deployment's counts
+ * are its replicas; a DaemonSet's are its scheduled pods (controller/canary/workload-kinds.ts).
+ */
 export interface WorkloadState {
   name: string;
   generation: number;
   observedGeneration: number;
-  /** spec.replicas. */
+  /** How it is sized; absent: "replicas". A "nodes" workload is parked instead of scaled to zero. */
+  sizing?: Sizing;
+  /** sizing "nodes": aviary's parking node selector is set, so it runs no pods. */
+  parked?: boolean;
+  /** spec.replicas; a DaemonSet's desiredNumberScheduled, or 0 while parked. */
   specReplicas: number;
   /** status.replicas: pods of every ReplicaSet, old ones included. */
   replicas: number;
   readyReplicas: number;
   updatedReplicas: number;
   availableReplicas: number;
-  /** What the user asked for: annotation aviary.dev/desired-replicas, else spec.replicas. */
+  /** What the user asked for: annotation aviary.dev/desired-replicas, else spec.replicas; 0 for "nodes". */
   desiredReplicas: number;
   /** The Progressing condition has reason ProgressDeadlineExceeded. */
   progressDeadlineExceeded: boolean;
