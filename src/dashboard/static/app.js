@@ -145,7 +145,9 @@ function renderList(changed) {
     view.append(
       h("div", { class: "card" },
         h("div", { class: "toolbar" }, h("h1", {}, "Canaries"), input, h("span", { class: "count", id: "count" })),
+        // Fixed column widths: a row that changes is laid out alone, not the whole table with it.
         h("table", { id: "canary-list" },
+          h("colgroup", {}, [13, 17, 13, 15, 9, 10, 11, 12].map((w) => h("col", { style: `width:${w}%` }))),
           h("thead", {}, h("tr", {}, ["Namespace", "Name", "Phase", "Traffic (canary)", "Failed checks", "Last transition", "Revision", "Changed by"].map((t) => h("th", {}, t)))),
           h("tbody")))
     );
@@ -512,7 +514,8 @@ function route() {
   state.result = null;
   detailView.hidden = focus === null;
   pendingKeys.clear();
-  document.getElementById("list-view").hidden = focus !== null;
+  // Not display:none: a hidden list keeps its layout, so coming back does not lay out every row again.
+  document.getElementById("list-view").classList.toggle("parked", focus !== null);
   render();
   connect();
 }
