@@ -481,6 +481,11 @@ export interface JudgeEvidence {
   eValue: number;
   /** 1/α: the e-value at which the canary fails. */
   threshold: number;
+  /**
+   * The judge's verdict sentence alone. `message` says the same for a metric with only
+   * `compare`, but also carries the range check's sentence for a metric with both.
+   */
+  sentence?: string;
 }
 
 /** The judge's running tests, one per compared metric, resumed after a restart. */

@@ -1,15 +1,15 @@
 /**
  * The history of one Canary's runs, built from what the dashboard sees: every version of the
  * Canary from the watch (weights and status.lastAnalysis, accumulated since the server
- * started), seeded from the Canary's Events for what happened before (NewRevision,
+ * started: each check's value, and for a metric with `compare` the judge's evidence), seeded from the Canary's Events for what happened before (NewRevision,
  * WeightAdvanced, Promoted, RolledBack). Pure: versions and events come in with their times.
  *
  * Live versions are precise (observed as they happen); events carry second-precision
  * times, so they only fill in the time before the server started, and after that lend the
  * run its verdict sentence.
  */
-import type { Canary, CanaryPhase } from "../api/types.ts";
-import type { CheckSeries, RunHistory, RunOutcome, TimelineEvent, WeightPoint } from "./model.ts";
+import type { AnalysisResult, Canary, CanaryPhase } from "../api/types.ts";
+import type { CheckSeries, ComparisonSeries, RunHistory, RunOutcome, TimelineEvent, WeightPoint } from "./model.ts";
 
 const RUN_PHASES: ReadonlySet<CanaryPhase> = new Set(["Waiting", "Progressing", "WaitingPromotion", "Promoting", "Finalising"]);
 const OUTCOMES: ReadonlySet<string> = new Set(["Succeeded", "Failed"]);
@@ -41,6 +41,11 @@ const CANARY_STEP = /canary weight (\d+)% -> (\d+)%/;
 const PRIMARY_STEP = /primary weight (\d+)% -> (\d+)%/;
 const REVISION_IN = /revision (\S+?)[:\s]/;
 
+/** The metrics the judge compares with the primary (`compare` set). */
+function comparedMetricNames(canary: Canary): Set<string> {
+  return new Set((canary.spec?.analysis?.metrics ?? []).filter((m) => m.compare != null).map((m) => m.name));
+}
+
 export function createCanaryHistory(opts: HistoryOptions): CanaryHistory {
   const maxRuns = opts.maxRuns ?? 2;
   const maxPoints = opts.maxPoints ?? 2000;
@@ -64,10 +69,17 @@ export function createCanaryHistory(opts: HistoryOptions): CanaryHistory {
 
   const addChecks = (run: RunHistory, canary: Canary): boolean => {
     let changed = false;
+    const compared = comparedMetricNames(canary);
+    const judge = canary.status?.judge;
+    const windows = judge !== undefined && judge.revision === canary.status?.canaryRevision ? judge.metrics : {};
     for (const result of canary.status?.lastAnalysis ?? []) {
       const t = Date.parse(result.time);
       // Results from before this run began belong to the run before.
       if (!Number.isFinite(t) || t < run.startedAt - 1000) continue;
+      const judged = result.kind === "metric" && (result.judge !== undefined || compared.has(result.name));
+      if (judged) changed = addComparison(run, result, t, windows[result.name]?.windows) || changed;
+      // A metric with only `compare` has no value and no range: the comparison is all there is.
+      if (judged && result.value === undefined && result.min === undefined && result.max === undefined) continue;
       let series = run.checks.find((c) => c.name === result.name && c.kind === result.kind);
       if (!series) {
         series = { name: result.name, kind: result.kind, points: [] } satisfies CheckSeries;
@@ -87,6 +99,25 @@ export function createCanaryHistory(opts: HistoryOptions): CanaryHistory {
       changed = true;
     }
     return changed;
+  };
+
+  const addComparison = (run: RunHistory, result: AnalysisResult, t: number, windows: number | undefined): boolean => {
+    let series = run.comparisons.find((c) => c.name === result.name);
+    if (!series) {
+      series = { name: result.name, points: [] } satisfies ComparisonSeries;
+      run.comparisons.push(series);
+    }
+    if (series.points.some((p) => p.t === t)) return false;
+    series.points.push({
+      t,
+      verdict: result.verdict,
+      message: result.judge?.sentence ?? result.message,
+      ...(result.judge !== undefined ? { evidence: { ...result.judge } } : {}),
+      ...(windows !== undefined ? { windows } : {}),
+    });
+    series.points.sort((a, b) => a.t - b.t);
+    trim(series.points, maxPoints);
+    return true;
   };
 
   const endRun = (run: RunHistory, at: number, outcome: RunOutcome | undefined, verdict: string | undefined) => {

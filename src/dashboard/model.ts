@@ -4,7 +4,7 @@
  * generated objects. Pure: objects in, values out; the store (store.ts) feeds it.
  */
 import { ANNOTATION_CHANGED_BY, ANNOTATION_PAUSED, ANNOTATION_REVISION, CONDITION_PROMOTED } from "../api/types.ts";
-import type { AnalysisVerdict, Canary, CanaryPhase } from "../api/types.ts";
+import type { AnalysisVerdict, Canary, CanaryPhase, JudgeEvidence } from "../api/types.ts";
 import { DEFAULT_THRESHOLD } from "../api/defaults.ts";
 import { pendingRequests } from "../cli/report.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -61,22 +61,22 @@ export interface CheckSeries {
 }
 
 /**
- * A judged comparison of canary against primary for one metric over time (both arms' rates,
- * the ratio with its confidence interval, the tolerance, the e-value). The run carries the
- * list so the statistical judge can fill it; the page draws a section only when it is not empty.
+ * One check of a metric with `compare`: how it counted, the judge's sentence, and the
+ * evidence behind it as status.lastAnalysis[].judge carries it (both arms' bad-event rates
+ * over the run so far, the ratio and its confidence interval, the tolerance, the e-value and
+ * the threshold it must reach to fail the canary). `evidence` is absent while the judge has
+ * no window counted yet, or when the counts could not be read (the message says which).
  */
 export interface ComparisonPoint {
   t: number;
-  canaryRate: number;
-  primaryRate: number;
-  ratio: number;
-  lower: number;
-  upper: number;
-  tolerance: number;
-  eValue: number;
   verdict: AnalysisVerdict;
+  message: string;
+  evidence?: JudgeEvidence;
+  /** Windows the judge has counted in this run, when status.judge was written with this check. */
+  windows?: number;
 }
 
+/** A compared metric over one run; the page draws the section only when a run has one. */
 export interface ComparisonSeries {
   name: string;
   points: ComparisonPoint[];

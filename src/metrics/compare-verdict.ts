@@ -147,6 +147,7 @@ export function evidenceOf(v: Verdict): JudgeEvidence {
     tolerance: v.tolerance,
     eValue: v.eValue,
     threshold: v.threshold,
+    sentence: v.message,
   };
   const put = (key: "canaryRate" | "primaryRate" | "ratio" | "ciLower" | "ciUpper", x: number) => {
     if (Number.isFinite(x)) out[key] = x;

@@ -2,7 +2,14 @@
 // The dashboard page: a list of Canaries (#/) and a page per Canary (#/<namespace>/<name>),
 // kept current by the server's event stream. The stream sends the full state on every
 // (re)connect, so the page never has to guess what it missed.
-import { chartContainer, checkChart, clearChart, weightChart } from "/static/charts.js";
+//
+// Staying responsive while many releases run: messages only update state and ask for a
+// frame; each frame redraws only what changed (the list's changed rows; on a Canary's page,
+// the parts whose data changed, charts by swapping their data). The list is kept, hidden,
+// while a Canary's page is open, so going back does not rebuild it.
+import {
+  chartContainer, checkChart, clearChart, comparisonEvidenceChart, comparisonRateChart, comparisonRatioChart, formatEValue, formatPercent, formatRatio, weightChart,
+} from "/static/charts.js";
 
 const state = { hello: null, canaries: new Map(), detail: null, focus: null, filter: "", result: null };
 let source = null;
@@ -67,7 +74,7 @@ function connect() {
   });
   source.addEventListener("list", (e) => {
     state.canaries = new Map(JSON.parse(e.data).map((c) => [c.key, c]));
-    render();
+    scheduleList();
   });
   source.addEventListener("summary", (e) => {
     const s = JSON.parse(e.data);
@@ -83,7 +90,7 @@ function connect() {
     const detail = JSON.parse(e.data);
     if (!state.focus || (detail.summary && detail.summary.key !== state.focus)) return;
     state.detail = detail;
-    renderDetail();
+    scheduleDetail();
   });
   source.onerror = () => {
     connection.dataset.state = "reconnecting";
@@ -125,7 +132,7 @@ function listRow(c) {
 }
 
 function renderList(changed) {
-  const view = document.getElementById("view");
+  const view = document.getElementById("list-view");
   let body = view.querySelector("#canary-list tbody");
   if (!body) {
     view.textContent = "";
@@ -138,7 +145,9 @@ function renderList(changed) {
     view.append(
       h("div", { class: "card" },
         h("div", { class: "toolbar" }, h("h1", {}, "Canaries"), input, h("span", { class: "count", id: "count" })),
+        // Fixed column widths: a row that changes is laid out alone, not the whole table with it.
         h("table", { id: "canary-list" },
+          h("colgroup", {}, [13, 17, 13, 15, 9, 10, 11, 12].map((w) => h("col", { style: `width:${w}%` }))),
           h("thead", {}, h("tr", {}, ["Namespace", "Name", "Phase", "Traffic (canary)", "Failed checks", "Last transition", "Revision", "Changed by"].map((t) => h("th", {}, t)))),
           h("tbody")))
     );
@@ -168,23 +177,54 @@ function renderList(changed) {
   body.replaceChildren(...(items.length ? [...rows.values()].map((r) => r.el) : [h("tr", {}, h("td", { colspan: 8, class: "empty" }, state.canaries.size ? "No Canary matches the filter." : "No Canaries here yet."))]));
 }
 
-/** Summaries arrive in bursts while releases run; the list is redrawn at most once a frame. */
+/**
+ * Summaries arrive in bursts while releases run; the list is redrawn at most once a frame,
+ * and not at all while a Canary's page is open (going back redraws what changed meanwhile).
+ */
 const pendingKeys = new Set();
 let frame = null;
+let detailWanted = false;
 function scheduleList(key) {
   if (key) pendingKeys.add(key);
   else pendingKeys.add(null);
+  requestFrame();
+}
+
+/** The Canary's page is redrawn at most once a frame, however many messages came in. */
+function scheduleDetail() {
+  detailWanted = true;
+  requestFrame();
+}
+
+function requestFrame() {
   if (frame !== null) return;
   frame = window.requestAnimationFrame(() => {
     frame = null;
+    if (state.focus) {
+      if (detailWanted) renderDetail();
+      detailWanted = false;
+      return;
+    }
     const full = pendingKeys.has(null);
     const keys = [...pendingKeys].filter((k) => k !== null);
     pendingKeys.clear();
-    if (!state.focus) renderList(full ? undefined : keys);
+    renderList(full ? undefined : keys);
   });
 }
 
+/** Whether `value` differs from what `el` was last drawn from (and remembers it). */
+function changedFor(el, value) {
+  const json = JSON.stringify(value);
+  if (el.__drawnFrom === json) return false;
+  el.__drawnFrom = json;
+  return true;
+}
+
 function refreshAges() {
+  if (state.focus) {
+    for (const cell of document.querySelectorAll("#events td[data-time]")) cell.textContent = `${age(cell.dataset.time)} ago`;
+    return;
+  }
   for (const [key, row] of rows) {
     const c = state.canaries.get(key);
     const cell = row.el.querySelector(".age");
@@ -210,7 +250,7 @@ async function act(action) {
   const key = state.focus;
   const [namespace, name] = key.split("/");
   state.result = { ok: null, message: `${action}…` };
-  renderDetail();
+  scheduleDetail();
   try {
     const res = await fetch(`/api/canaries/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${action}`, {
       method: "POST",
@@ -222,7 +262,7 @@ async function act(action) {
   } catch (err) {
     state.result = { ok: false, message: `the dashboard could not be reached: ${err.message}` };
   }
-  if (state.focus === key) renderDetail();
+  if (state.focus === key) scheduleDetail();
 }
 
 function section(title, ...children) {
@@ -245,7 +285,7 @@ function detailSkeleton(view) {
 }
 
 function renderDetail() {
-  const view = document.getElementById("view");
+  const view = document.getElementById("detail-view");
   const d = state.detail;
   if (!d || (d.summary && d.summary.key !== state.focus)) {
     view.textContent = "";
@@ -261,6 +301,54 @@ function renderDetail() {
   const s = d.summary;
   const settled = s.phase === "Succeeded" || s.phase === "Failed";
 
+  renderHead(d, settled);
+  // The verdict: why the last run ended the way it did.
+  const lastRun = d.runs[d.runs.length - 1];
+  const sentence = settled ? (lastRun?.verdict || s.message) : "";
+  const verdictSlot = document.getElementById("verdict-slot");
+  if (changedFor(verdictSlot, [settled, sentence, s.phase])) {
+    verdictSlot.replaceChildren(
+      settled && sentence ? h("div", { class: "verdict", id: "verdict", dataset: { outcome: s.phase } }, h("strong", {}, s.phase === "Succeeded" ? "Promoted." : "Rolled back."), sentence) : "");
+  }
+
+  weightChart(document.getElementById("weight-chart"), d.runs);
+  const runs = document.getElementById("runs");
+  if (changedFor(runs, d.runs.map((r) => [r.revision, r.startedAt, r.endedAt, r.outcome]))) {
+    runs.replaceChildren(...d.runs.map((r, i) =>
+      h("span", {}, `${i === d.runs.length - 1 ? "latest" : "previous"} run: revision ${short(r.revision)}, ${clock(r.startedAt)}–${r.endedAt ? clock(r.endedAt) : "now"}${r.outcome ? `, ${r.outcome === "Succeeded" ? "promoted" : "rolled back"}` : r.endedAt ? ", superseded" : ", running"}`)));
+  }
+
+  renderChecks(d);
+  renderComparisons(d);
+
+  const events = document.getElementById("events");
+  if (changedFor(events, d.events)) {
+    events.replaceChildren(
+      h("thead", {}, h("tr", {}, ["When", "Reason", "Message"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, d.events.length ? d.events.map((e) =>
+        h("tr", { dataset: { type: e.type, reason: e.reason } },
+          h("td", { class: "muted", title: e.time, dataset: { time: e.time } }, `${age(e.time)} ago`),
+          h("td", { class: "reason" }, e.reason, e.count > 1 ? h("span", { class: "muted" }, ` ×${e.count}`) : null),
+          h("td", {}, e.message))) : h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No events kept for this Canary."))));
+  }
+
+  const objects = document.getElementById("objects");
+  if (changedFor(objects, d.objects)) {
+    objects.replaceChildren(
+      h("thead", {}, h("tr", {}, ["Kind", "Name", "Ready"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, d.objects.length ? d.objects.map((o) =>
+        h("tr", { dataset: { kind: o.kind, name: o.name } },
+          h("td", {}, o.kind),
+          h("td", { class: "mono" }, o.name),
+          h("td", {}, h("span", { class: "dot", dataset: { ready: o.ready === null ? "unknown" : String(o.ready) } }), o.detail))) : h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No generated objects yet."))));
+  }
+}
+
+/** The Canary's name, phase, buttons and facts; redrawn only when one of them changed. */
+function renderHead(d, settled) {
+  const s = d.summary;
+  const slot = document.getElementById("detail-head");
+  if (!changedFor(slot, [s, state.hello?.actions ?? false, state.result, Math.floor(Date.now() / 5000)])) return;
   const buttons = ["promote", "abort", "retry", "pause", "resume"].map((a) =>
     h("button", { type: "button", dataset: { action: a }, disabled: !state.hello?.actions || !allowed(a, s), title: state.hello?.actions ? "" : "read-only dashboard", onclick: () => act(a) }, a[0].toUpperCase() + a.slice(1)));
   const result = state.result ? h("div", { class: "action-result", id: "action-result", dataset: { ok: state.result.ok === null ? "" : String(state.result.ok), status: state.result.status ?? "" } }, state.result.message) : null;
@@ -282,35 +370,6 @@ function renderDetail() {
       result,
       h("dl", { class: "facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { class: k.includes("evision") ? "mono" : "" }, v)))),
       s.message && !settled ? h("div", { class: "message", id: "message" }, s.message) : null));
-
-  // The verdict: why the last run ended the way it did.
-  const lastRun = d.runs[d.runs.length - 1];
-  const sentence = settled ? (lastRun?.verdict || s.message) : "";
-  document.getElementById("verdict-slot").replaceChildren(
-    settled && sentence ? h("div", { class: "verdict", id: "verdict", dataset: { outcome: s.phase } }, h("strong", {}, s.phase === "Succeeded" ? "Promoted." : "Rolled back."), sentence) : "");
-
-  weightChart(document.getElementById("weight-chart"), d.runs);
-  document.getElementById("runs").replaceChildren(...d.runs.map((r, i) =>
-    h("span", {}, `${i === d.runs.length - 1 ? "latest" : "previous"} run: revision ${short(r.revision)}, ${clock(r.startedAt)}–${r.endedAt ? clock(r.endedAt) : "now"}${r.outcome ? `, ${r.outcome === "Succeeded" ? "promoted" : "rolled back"}` : r.endedAt ? ", superseded" : ", running"}`)));
-
-  renderChecks(d);
-  renderComparisons(d);
-
-  document.getElementById("events").replaceChildren(
-    h("thead", {}, h("tr", {}, ["When", "Reason", "Message"].map((t) => h("th", {}, t)))),
-    h("tbody", {}, d.events.length ? d.events.map((e) =>
-      h("tr", { dataset: { type: e.type, reason: e.reason } },
-        h("td", { class: "muted", title: e.time }, `${age(e.time)} ago`),
-        h("td", { class: "reason" }, e.reason, e.count > 1 ? h("span", { class: "muted" }, ` ×${e.count}`) : null),
-        h("td", {}, e.message))) : h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No events kept for this Canary."))));
-
-  document.getElementById("objects").replaceChildren(
-    h("thead", {}, h("tr", {}, ["Kind", "Name", "Ready"].map((t) => h("th", {}, t)))),
-    h("tbody", {}, d.objects.length ? d.objects.map((o) =>
-      h("tr", { dataset: { kind: o.kind, name: o.name } },
-        h("td", {}, o.kind),
-        h("td", { class: "mono" }, o.name),
-        h("td", {}, h("span", { class: "dot", dataset: { ready: o.ready === null ? "unknown" : String(o.ready) } }), o.detail))) : h("tr", {}, h("td", { colspan: 3, class: "empty" }, "No generated objects yet."))));
 }
 
 function renderChecks(d) {
@@ -319,7 +378,8 @@ function renderChecks(d) {
   const latest = new Map(d.lastAnalysis.map((r) => [`${r.kind}:${r.name}`, r]));
   if (!run) {
     for (const c of el.querySelectorAll(".chart")) clearChart(c);
-    el.replaceChildren(h("div", { class: "empty" }, d.lastAnalysis.length ? "Waiting for the next measurement." : "No check has run in the runs shown."));
+    const comparedOnly = d.runs.some((r) => r.comparisons && r.comparisons.length > 0);
+    el.replaceChildren(h("div", { class: "empty" }, comparedOnly ? "No metric with a range of its own: the judge compares them with the primary (below)." : d.lastAnalysis.length ? "Waiting for the next measurement." : "No check has run in the runs shown."));
     return;
   }
   const wanted = run.checks.map((c) => `check-${c.kind}-${c.name}`.replace(/[^a-zA-Z0-9_-]/g, "_"));
@@ -337,6 +397,7 @@ function renderChecks(d) {
       el.append(box);
     }
     const last = latest.get(`${series.kind}:${series.name}`) ?? series.points[series.points.length - 1];
+    if (!changedFor(box, [series, last])) return;
     const sentence = box.querySelector(".sentence");
     sentence.textContent = last ? `${last.verdict}: ${last.message}` : "";
     sentence.className = `sentence ${last && last.verdict !== "pass" && last.verdict !== "skip" ? "bad" : "ok"}`;
@@ -344,21 +405,98 @@ function renderChecks(d) {
   });
 }
 
-/** Canary-versus-primary comparisons from the statistical judge, when a run carries any. */
+const idFor = (prefix, name) => `${prefix}-${name}`.replace(/[^a-zA-Z0-9_-]/g, "_");
+const count = (n) => (typeof n === "number" ? n.toLocaleString("en-US") : "–");
+const BAD_VERDICTS = new Set(["fail", "nodata", "error"]);
+
+/** The latest figures of a compared metric, one line each, as the judge counted them. */
+function comparisonFigures(e, windows) {
+  if (!e) return [["Evidence", "no window counted yet"]];
+  const ci = `${Math.round(e.confidence * 1000) / 10}% CI ${formatRatio(e.ciLower ?? 0)}–${formatRatio(e.ciUpper ?? Infinity)}`;
+  return [
+    ["Canary", `${count(e.canaryBad)} of ${count(e.canaryRequests)} (${formatPercent(e.canaryRate)})`],
+    ["Primary", `${count(e.primaryBad)} of ${count(e.primaryRequests)} (${formatPercent(e.primaryRate)})`],
+    ["Ratio", `${formatRatio(e.ratio)} (${ci})`],
+    ["Tolerance", formatRatio(e.tolerance)],
+    ["E-value / threshold", `${formatEValue(e.eValue)} / ${formatEValue(e.threshold)}`],
+    ["Windows", windows === undefined ? "–" : String(windows)],
+  ];
+}
+
+/**
+ * Canary versus primary for each metric with `compare`: the judge's sentence, its latest
+ * figures, and three charts over the run (both arms' rates, the ratio with its interval
+ * against the tolerance, the e-value against the threshold). Boxes are kept and updated in
+ * place, so a new check only swaps the charts' data.
+ */
 function renderComparisons(d) {
   const slot = document.getElementById("comparisons-slot");
   const run = [...d.runs].reverse().find((r) => r.comparisons && r.comparisons.length > 0);
   if (!run) {
+    for (const c of slot.querySelectorAll(".chart")) clearChart(c);
     slot.replaceChildren();
     return;
   }
-  slot.replaceChildren(section("Compared with the primary",
-    h("table", {}, h("thead", {}, h("tr", {}, ["Metric", "Canary", "Primary", "Ratio (interval)", "Tolerance", "Verdict"].map((t) => h("th", {}, t)))),
-      h("tbody", {}, run.comparisons.map((c) => {
-        const p = c.points[c.points.length - 1];
-        return p ? h("tr", {}, h("td", {}, c.name), h("td", {}, p.canaryRate.toPrecision(3)), h("td", {}, p.primaryRate.toPrecision(3)),
-          h("td", {}, `${p.ratio.toPrecision(3)} (${p.lower.toPrecision(3)}–${p.upper.toPrecision(3)})`), h("td", {}, p.tolerance), h("td", {}, p.verdict)) : null;
-      })))));
+  let list = document.getElementById("comparisons");
+  if (!list) {
+    list = h("div", { class: "comparisons", id: "comparisons" });
+    slot.replaceChildren(section(["Compared with the primary: the judge's evidence ", h("span", { class: "muted", id: "comparisons-run" })],
+      h("p", { class: "hint muted" }, "Bad events (5xx, or requests slower than a histogram boundary) counted per arm over the run so far. The canary fails when the e-value reaches the threshold: evidence, at the stated confidence, that its rate is more than the tolerance times the primary's."),
+      list));
+  }
+  const latest = run === d.runs[d.runs.length - 1];
+  document.getElementById("comparisons-run").textContent = `${latest ? "this run" : "the previous run"}: revision ${short(run.revision)}`;
+  const wanted = run.comparisons.map((c) => idFor("compare", c.name));
+  for (const child of [...list.children]) {
+    if (!wanted.includes(child.id)) {
+      for (const c of child.querySelectorAll(".chart")) clearChart(c);
+      child.remove();
+    }
+  }
+  run.comparisons.forEach((series, i) => {
+    const id = wanted[i];
+    let box = document.getElementById(id);
+    if (!box) {
+      const figure = (kind, caption) => h("figure", { dataset: { chart: kind } }, h("figcaption", {}, caption), chartContainer());
+      box = h("div", { class: "comparison", id, dataset: { metric: series.name } },
+        h("h3", {}, series.name, " ", h("span", { class: "outcome" })),
+        h("p", { class: "sentence" }),
+        h("dl", { class: "figures" }),
+        h("div", { class: "compare-charts" },
+          figure("rates", "Bad-event rate, run so far"),
+          figure("ratio", "Ratio canary / primary, with its interval"),
+          figure("evidence", "Evidence: e-value against the threshold")));
+      list.append(box);
+    }
+    if (!changedFor(box, series)) return;
+    const last = series.points[series.points.length - 1];
+    const withEvidence = [...series.points].reverse().find((p) => p.evidence);
+    const e = withEvidence?.evidence;
+    const outcome = box.querySelector(".outcome");
+    outcome.textContent = e ? e.outcome.replace(/-/g, " ") : "no data yet";
+    outcome.dataset.outcome = e?.outcome ?? "none";
+    box.dataset.outcome = e?.outcome ?? "none";
+    const sentence = box.querySelector(".sentence");
+    sentence.textContent = last ? last.message : "";
+    sentence.className = `sentence ${last && BAD_VERDICTS.has(last.verdict) ? "bad" : "ok"}`;
+    box.querySelector(".figures").replaceChildren(...comparisonFigures(e, withEvidence?.windows).map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v))));
+    const label = e?.label ?? "bad events";
+    box.querySelector('[data-chart="rates"] figcaption').textContent = `${label}: rate per arm, run so far`;
+    const [rates, ratio, evidence] = box.querySelectorAll(".chart");
+    if (!withEvidence) {
+      for (const c of [rates, ratio, evidence]) {
+        clearChart(c);
+        c.dataset.points = "0";
+        c.className = "chart empty";
+        c.textContent = "No window counted yet.";
+      }
+      return;
+    }
+    for (const c of [rates, ratio, evidence]) c.className = "chart";
+    comparisonRateChart(rates, series);
+    comparisonRatioChart(ratio, series);
+    comparisonEvidenceChart(evidence, series);
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -368,16 +506,21 @@ function route() {
   const m = /^#\/([^/]+)\/([^/]+)$/.exec(location.hash);
   const focus = m ? `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}` : null;
   if (focus === state.focus && source) return;
-  for (const c of document.querySelectorAll(".chart")) clearChart(c);
+  const detailView = document.getElementById("detail-view");
+  for (const c of detailView.querySelectorAll(".chart")) clearChart(c);
+  detailView.textContent = "";
   state.focus = focus;
   state.detail = null;
   state.result = null;
-  document.getElementById("view").textContent = "";
+  detailView.hidden = focus === null;
+  pendingKeys.clear();
+  // Not display:none: a hidden list keeps its layout, so coming back does not lay out every row again.
+  document.getElementById("list-view").classList.toggle("parked", focus !== null);
   render();
   connect();
 }
 
 window.addEventListener("hashchange", route);
-// Ages in the list move on even when nothing else changes.
-window.setInterval(() => { if (!state.focus) refreshAges(); }, 5000);
+// Ages move on even when nothing else changes.
+window.setInterval(refreshAges, 5000);
 route();

@@ -183,7 +183,7 @@ const CANARY_FIELDS: Record<string, string[]> = {
   "status.lastAnalysis[]": keysOf<AnalysisResult>({ name: true, kind: true, query: true, value: true, min: true, max: true, verdict: true, message: true, time: true, judge: true }),
   "status.lastAnalysis[].judge": keysOf<JudgeEvidence>({
     outcome: true, label: true, canaryRequests: true, canaryBad: true, primaryRequests: true, primaryBad: true, canaryRate: true, primaryRate: true,
-    ratio: true, ciLower: true, ciUpper: true, confidence: true, tolerance: true, eValue: true, threshold: true,
+    ratio: true, ciLower: true, ciUpper: true, confidence: true, tolerance: true, eValue: true, threshold: true, sentence: true,
   }),
 };
 

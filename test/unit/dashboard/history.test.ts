@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AnalysisResult, Canary, CanaryStatus } from "../../../src/api/types.ts";
+import type { AnalysisResult, Canary, CanaryStatus, JudgeEvidence } from "../../../src/api/types.ts";
 import { createCanaryHistory } from "../../../src/dashboard/history.ts";
 import { describeObject, summarize } from "../../../src/dashboard/model.ts";
 import { parseConfig } from "../../../src/config.ts";
@@ -78,6 +78,71 @@ describe("dashboard run history", () => {
     assert.equal(run?.outcome, "Failed");
     assert.equal(run?.verdict, "rolled back revision r3: 3 failed checks");
     assert.deepEqual(run?.weights.map((w) => w.canary), [0, 20, 0]);
+  });
+});
+
+describe("dashboard run history: the judge's comparisons", () => {
+  const judgedCanary = (status: CanaryStatus): Canary => {
+    const c = canary(status);
+    c.spec.analysis = {
+      threshold: 2,
+      metrics: [
+        { name: "request-success-rate", compare: { tolerance: 1.2 } },
+        { name: "request-duration", thresholdRange: { max: 500 }, compare: {} },
+      ],
+    };
+    return c;
+  };
+  const evidence = (canaryBad: number, primaryBad: number, outcome: JudgeEvidence["outcome"], eValue: number): JudgeEvidence => ({
+    outcome, label: "5xx", canaryRequests: 1000, canaryBad, primaryRequests: 9000, primaryBad,
+    canaryRate: canaryBad / 1000, primaryRate: primaryBad / 9000, ratio: (canaryBad / 1000) / (primaryBad / 9000), ciLower: 0.5, ciUpper: 9,
+    confidence: 0.99, tolerance: 1.2, eValue, threshold: 100, sentence: `5xx: canary ${canaryBad / 10}% vs primary … (e-value ${eValue})`,
+  });
+  const compared = (t: number, verdict: AnalysisResult["verdict"], judge?: JudgeEvidence): AnalysisResult => ({
+    name: "request-success-rate", kind: "metric", verdict, time: iso(t),
+    message: judge ? `request-success-rate: ${judge.sentence}` : "request-success-rate: not enough data (no window counted yet) (onNoData=fail)",
+    ...(judge ? { judge } : {}),
+  });
+  const duration = (t: number, judge: JudgeEvidence): AnalysisResult => ({
+    name: "request-duration", kind: "metric", value: 120, max: 500, verdict: "pass", time: iso(t),
+    message: `request-duration 120ms <= 500ms; request-duration: ${judge.sentence}`, judge,
+  });
+  const judgeStatus = (windows: number) => ({ revision: "r2", metrics: { "request-success-rate": { windowEnd: iso(T0), windows, state: {} } } });
+
+  it("records the judge's evidence per check, with the sentence alone, and charts a compare-only metric only there", () => {
+    const h = createCanaryHistory({ since: T0 - 1000 });
+    h.observe(judgedCanary({ phase: "Succeeded" }), T0);
+    h.observe(judgedCanary({ phase: "Progressing", canaryWeight: 10, canaryRevision: "r2", lastAnalysis: [compared(T0 + 1500, "nodata")] }), T0 + 1600);
+    const first = evidence(20, 45, "no-regression-yet", 3.1);
+    h.observe(judgedCanary({ phase: "Progressing", canaryWeight: 20, canaryRevision: "r2", judge: judgeStatus(1), lastAnalysis: [compared(T0 + 2500, "pass", first), duration(T0 + 2500, first)] }), T0 + 2600);
+    // The same version seen again (a resync) adds nothing.
+    assert.equal(h.observe(judgedCanary({ phase: "Progressing", canaryWeight: 20, canaryRevision: "r2", judge: judgeStatus(1), lastAnalysis: [compared(T0 + 2500, "pass", first), duration(T0 + 2500, first)] }), T0 + 2700), false);
+    const second = evidence(60, 45, "regression", 412);
+    h.observe(judgedCanary({ phase: "Failed", canaryRevision: "r2", judge: judgeStatus(2), lastAnalysis: [compared(T0 + 3500, "fail", second)] }), T0 + 3600);
+
+    const [run] = h.runs();
+    assert.deepEqual(run!.checks.map((c) => c.name), ["request-duration"], "the compare-only metric has no value to chart against a range");
+    const byName = new Map(run!.comparisons.map((c) => [c.name, c]));
+    assert.deepEqual([...byName.keys()].sort(), ["request-duration", "request-success-rate"]);
+    const sr = byName.get("request-success-rate")!;
+    assert.deepEqual(sr.points.map((p) => [p.t - T0, p.verdict, p.evidence?.outcome, p.evidence?.eValue, p.windows]), [
+      [1500, "nodata", undefined, undefined, undefined],
+      [2500, "pass", "no-regression-yet", 3.1, 1],
+      [3500, "fail", "regression", 412, 2],
+    ]);
+    assert.match(sr.points[0]!.message, /not enough data \(no window counted yet\)/, "before any window the result's own message");
+    assert.equal(sr.points[2]!.message, second.sentence, "the judge's sentence, without the metric's name");
+    assert.deepEqual([sr.points[2]!.evidence?.canaryRate, sr.points[2]!.evidence?.primaryRate, sr.points[2]!.evidence?.threshold], [0.06, 0.005, 100]);
+    assert.equal(byName.get("request-duration")!.points[0]!.message, first.sentence, "a metric with a range too: the judge's half of the message");
+  });
+
+  it("starts the next run's comparisons empty", () => {
+    const h = createCanaryHistory({ since: T0 - 1000 });
+    h.observe(judgedCanary({ phase: "Progressing", canaryWeight: 10, canaryRevision: "r2", lastAnalysis: [compared(T0 + 500, "pass", evidence(1, 9, "no-regression-yet", 0.4))] }), T0 + 600);
+    h.observe(judgedCanary({ phase: "Succeeded", canaryRevision: "r2" }), T0 + 1000);
+    h.observe(judgedCanary({ phase: "Progressing", canaryWeight: 10, canaryRevision: "r3", lastAnalysis: [compared(T0 + 500, "pass", evidence(1, 9, "no-regression-yet", 0.4))] }), T0 + 2000);
+    const runs = h.runs();
+    assert.deepEqual(runs.map((r) => [r.revision, r.comparisons.map((c) => c.points.length)]), [["r2", [1]], ["r3", []]]);
   });
 });
 

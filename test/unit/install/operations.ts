@@ -49,6 +49,7 @@ export const REQUIRED: readonly Operation[] = [
   ),
   { verb: "create", group: "", resource: "events", scope: "any", why: "Events on Canaries" },
   { verb: "patch", group: "", resource: "events", scope: "any", why: "repeated Events bump their count" },
+  ...["get", "list", "watch"].map((verb): Operation => ({ verb, group: "", resource: "events", scope: "any", why: "the operator's dashboard (--dashboard-port): each Canary's timeline" })),
   ...route("gateway.networking.k8s.io", "httproutes", "gatewayapi router"),
   ...route("networking.istio.io", "virtualservices", "istio router"),
   ...route("networking.istio.io", "destinationrules", "istio router"),

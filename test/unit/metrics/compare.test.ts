@@ -170,6 +170,7 @@ describe("metrics/compare: the judge in an analysis round", () => {
     assert.equal(r.verdict, "fail");
     assert.equal(typeof r.value, "number");
     assert.match(r.message, /^request-success-rate 95% >= 90%; request-success-rate: 5xx: canary 5% vs primary 0\.5%/);
+    assert.match(r.judge?.sentence ?? "", /^5xx: canary 5% vs primary 0\.5% \(ratio 10, 99% CI .*\) > tolerance 1\.2 \(e-value .* ≥ 100\)$/, "the judge's sentence alone");
   });
 
   it("renders a MetricTemplate's count pair once per arm with the arm's variables", async () => {
