@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { plan } from "../../../../src/controller/canary/planner/plan.ts";
 import type { Action } from "../../../../src/controller/canary/planner/plan.ts";
-import { actions, deploy, events, hook, initialized, makeCanary, observe, phase, run, step } from "./plan-world.ts";
+import { actions, deploy, eventMessages, events, hook, initialized, makeCanary, newWorld, observe, phase, run, step } from "./plan-world.ts";
 import type { World } from "./plan-world.ts";
 
 const canaryRun = (spec: Parameters<typeof makeCanary>[1] = {}) =>
@@ -54,6 +54,21 @@ describe("plan: deletions are not revisions", () => {
     assert.equal(w.canary.status!.canaryWeight, 0);
     assert.deepEqual(w.routes, { primary: 100, canary: 0, mirror: false });
     assert.equal(actions(w, "webhook").length, 0, "no post-rollout hook: nothing was rolled back");
+  });
+
+  it("says what it waits for in one sentence, at info level: a missing target is expected, not an error", () => {
+    const fresh = newWorld(canaryRun(), { target: false });
+    step(fresh);
+    const condition = (w: World) => w.canary.status!.conditions!.find((c) => c.type === "Promoted")?.message;
+    assert.equal(condition(fresh), "waiting for target Deployment podinfo: it does not exist");
+    assert.deepEqual(eventMessages(fresh, "WaitingForTarget"), ["waiting for target Deployment podinfo: it does not exist"]);
+    assert.deepEqual(severities(fresh), ["info"]);
+    const idle = initialized(canaryRun());
+    idle.target!.deleting = true;
+    idle.log = [];
+    step(idle);
+    assert.equal(condition(idle), "waiting for target Deployment podinfo: it is being deleted");
+    assert.deepEqual(severities(idle), ["info"]);
   });
 
   it("a target being deleted (deletionTimestamp) is treated as gone, not as a revision", () => {
