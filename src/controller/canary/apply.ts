@@ -19,6 +19,7 @@ import { buildFirstDeployServices } from "./expose.ts";
 import { buildPrimaryDeployment, buildServices } from "./objects.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
+import { primaryFromSnapshot, writePrimarySnapshot } from "./primary-snapshot.ts";
 import type { Deployment } from "../../ground/workloads.ts";
 
 export interface ApplyContext {
@@ -55,6 +56,9 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
       return;
     case "promote":
       return promote(ctx, action.revision, action.replicas, action.configs);
+    case "restorePrimary":
+      await ctx.kube.apply(await primaryFromSnapshot(ctx.kube, ctx.canary, action.revision, action.replicas, ctx.signal), { signal: ctx.signal, force: true });
+      return;
     case "scaleTarget":
       return scale(ctx, ctx.canary.spec.targetRef.name, action.replicas);
     case "scalePrimary":
@@ -163,7 +167,13 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
   const existing = await ctx.kube.get<Deployment>(deploymentRef(ns, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
   if (existing) return; // never overwrite a primary that already serves: only promotion changes it
   const copied = await copyConfigs(ctx, target);
-  await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
+  await applyPrimary(ctx, primaryFor(ctx, target, revision, replicas, copied), revision);
+}
+
+/** Applies the primary and records it as the snapshot a deleted primary is rebuilt from. */
+async function applyPrimary(ctx: ApplyContext, primary: Deployment, revision: string): Promise<void> {
+  await ctx.kube.apply(primary, { signal: ctx.signal, force: true });
+  await writePrimarySnapshot(ctx.kube, ctx.canary, primary, revision, ctx.signal);
 }
 
 /** The primary built from the target, stamped with the revision it carries. */
@@ -184,7 +194,7 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
     throw new RevisionMovedError(`target deployment/${target.metadata.name} moved from revision ${revision} to ${ctx.revision} during promotion`);
   }
   const copied = await copyConfigs(ctx, target, configs);
-  await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
+  await applyPrimary(ctx, primaryFor(ctx, target, revision, replicas, copied), revision);
   // Services keep following the selector; re-apply them in case the Canary's ports changed.
   const services = buildServices(ctx.canary, target);
   // The three Services do not depend on each other: one round trip instead of three.

@@ -1,6 +1,7 @@
 /**
  * Reads what plan needs to see: the target and primary Deployments, the configs the target
- * references (as content hashes), the router's split and the request annotations.
+ * references (as content hashes), the router's split and the request annotations; with the
+ * primary missing, its snapshot (primary-snapshot.ts).
  */
 import {
   ANNOTATION_ABORT,
@@ -24,6 +25,7 @@ import type { Split } from "../../ground/split.ts";
 import type { HashKeys } from "../../kube/hash-key.ts";
 import { secretHashing } from "./tracked-configs.ts";
 import { buildPrimaryDeployment } from "./objects.ts";
+import { readPrimarySnapshot } from "./primary-snapshot.ts";
 
 export interface Observation {
   observed: Observed;
@@ -140,6 +142,8 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     namespaceTerminating: deps.namespaceTerminating === true,
     missingConfigs,
     missingObjects: deps.missingObjects ?? [],
+    // Read only when it is needed: a primary that exists is never rebuilt from it.
+    primarySnapshot: primary === null && canary.status?.lastPromotedSpec !== undefined ? await readPrimarySnapshot(deps.kube, canary, signal) : null,
   };
   return { observed, target };
 }

@@ -121,6 +121,7 @@ describe("install RBAC", () => {
       MetricTemplate: [["aviary.dev", "metrictemplates"]],
       AlertProvider: [["aviary.dev", "alertproviders"]],
       Deployment: [["apps", "deployments"]],
+      ControllerRevision: [["apps", "controllerrevisions"]],
       Service: [["", "services"]],
       Namespace: [["", "namespaces"]],
       ConfigMap: [["", "configmaps"]],
