@@ -365,5 +365,40 @@ describe("canary engine: deletions are not revisions", function () {
       assert.equal(image(await getDeployment(ns.name, "web-primary")), "web:2");
       assert.deepEqual(await routeWeights(ns.name, "web"), { primary: 100, canary: 0 });
     });
+
+    it("deleting the target mid-run cancels the run, and deleting the Canary does nothing: no rollback, no alert, info level", async () => {
+      await apply(ns.name, { apiVersion: "aviary.dev/v1beta1", kind: "AlertProvider", metadata: { name: "team" }, spec: { type: "webhook", address: hooks.url("/shop-alerts") } });
+      await apply(ns.name, deployment("shop", "shop:1"));
+      hooks.status.set("/shop-gate", 403);
+      await apply(ns.name, canary("shop", {
+        analysis: {
+          stepWeight: 20, maxWeight: 40,
+          webhooks: [{ name: "gate", type: "confirm-promotion", url: hooks.url("/shop-gate") }],
+          alerts: [{ name: "team", severity: "info", providerRef: { name: "team" } }],
+        },
+      }));
+      await waitForPhase(ns.name, "shop", "Initialized");
+      await kubectlOk(["set", "image", "deployment/shop", "app=shop:2", "-n", ns.name]);
+      await waitForPhase(ns.name, "shop", "WaitingPromotion");
+      const alerts = () => hooks.calls.filter((c) => c.path === "/shop-alerts").map((c) => String(c.body.phase ?? "") + " " + String((c.body as { reason?: string }).reason));
+      await eventually("the run's NewRevision alert", async () => (alerts().some((a) => a.endsWith("NewRevision")) ? true : undefined), 15_000);
+      const sent = alerts().length;
+      const from = aviary.logs.length;
+      const shopLines = () => aviary.logs.slice(from).filter((l) => l.includes(`"namespace":"${ns.name}"`) && l.includes('"name":"shop"'));
+
+      await kubectlOk(["delete", "deployment", "shop", "-n", ns.name]);
+      const cancelled = await waitForPhase(ns.name, "shop", "Succeeded", 20_000);
+      assert.equal(cancelled.status?.canaryWeight, 0);
+      assert.deepEqual(await routeWeights(ns.name, "shop"), { primary: 100, canary: 0 });
+      assert.equal(image(await getDeployment(ns.name, "shop-primary")), "shop:1", "the primary keeps serving the promoted revision");
+      const reasons = (await events(ns.name, "shop")).map((e) => e.reason);
+      assert.ok(reasons.includes("TargetDeleted") && !reasons.includes("RolledBack"), reasons.join(", "));
+      const told = shopLines().map(parsed).find((l) => /the run of revision .* is cancelled/.test(l.msg ?? ""));
+      assert.equal(told?.level, "info", "the cancellation is told at info level");
+
+      await kubectlOk(["delete", "canaries.aviary.dev", "shop", "-n", ns.name]);
+      await holdsFor("no alert after the deletions", async () => (alerts().length > sent ? alerts().slice(sent).join(", ") : undefined), 3_000);
+      assert.deepEqual(shopLines().filter((l) => RELEASE_LINE.test(l) || /"level":"(warn|error)"/.test(l)), [], "nothing above info level, no release line");
+    });
   });
 });
