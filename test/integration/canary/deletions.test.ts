@@ -256,6 +256,17 @@ describe("canary engine: deletions are not revisions", function () {
       console.log(`      podinfo-canary restored ${Date.now() - deletedAt} ms after its deletion`);
     });
 
+    it("restores a deleted -primary Secret copy within 2 s, with the promoted content", async () => {
+      await kubectlOk(["delete", "secret", "podinfo-secret-primary", "-n", ns.name]);
+      const deletedAt = Date.now();
+      const copy = await eventually("podinfo-secret-primary restored", async () => {
+        const r = await kubectl(["get", "secret", "podinfo-secret-primary", "-n", ns.name, "-o", "json"]);
+        return r.code === 0 ? (JSON.parse(r.stdout) as { data: Record<string, string> }) : undefined;
+      }, 2_000, 50);
+      console.log(`      podinfo-secret-primary restored ${Date.now() - deletedAt} ms after its deletion`);
+      assert.equal(Buffer.from(copy.data.TOKEN ?? "", "base64").toString(), "xyz");
+    });
+
     it("restores a hand-edited primary (no webhook to deny it) within 2 s, once", async () => {
       assert.ok(!(await events(ns.name, "podinfo")).some((e) => e.reason === "ObjectRestored"), "nothing was restored before the edit");
       const promoted = (await getDeployment(ns.name, "podinfo-primary")).spec.template.spec.containers[0]?.image;
