@@ -1,8 +1,8 @@
 /**
  * What the planner does when something a Canary depends on goes away or is missing: the
  * namespace being deleted, the target deleted, a required ConfigMap/Secret missing, a
- * generated object (the primary included) missing. The rule that ties them together: a deletion is not a
- * revision. It starts no run, rolls nothing back, sends no alert; it is told once, at info
+ * generated object (the primary included) missing. The rule that ties them together: a
+ * deletion is not a revision. It starts no run, rolls nothing back, sends no alert; it is told once, at info
  * level, and the Canary resumes from its status when the thing is back. Pure, like plan.
  */
 import type { CanaryCondition } from "../../../api/types.ts";
@@ -137,24 +137,29 @@ export function holdForMissingObjects(ctx: Ctx, d: Draft): Plan | null {
   return finish(ctx, d);
 }
 
+const PROMOTING: ReadonlySet<string> = new Set(["Promoting", "Finalising"]);
+
 /**
  * The primary is missing after initialization (deleted by hand, or by an admin while the
  * webhook was down), in any phase: it is re-created from its snapshot when the snapshot holds
- * the promoted revision. The snapshot holds the promoted primary whole, so this needs neither
- * the target nor its configs: mid-run the target carries another revision, and the primary
- * must come back as it was. The run meanwhile waits for the primary to be ready again (run.ts),
- * so no weight moves towards a primary that is not there. A snapshot of another revision (a
- * promotion that did not finish) is not used: the primary then comes back from the target
- * while it carries the promoted revision (restorePrimary), or with the next promotion.
+ * the revision the primary must carry — the promoted one (status.lastPromotedSpec), or during
+ * a promotion the one being promoted, which the promote action wrote. The snapshot holds the
+ * primary whole, so this needs neither the target nor its configs: mid-run the target carries
+ * another revision, and the primary must come back as it was. The run meanwhile waits for the
+ * primary to be ready again (run.ts), so no weight moves towards a primary that is not there.
+ * A snapshot of another revision (a promotion that was rolled back) is not used: the primary
+ * then comes back from the target while it carries the promoted revision (restorePrimary), or
+ * with the next promotion.
  */
 export function restorePrimaryFromSnapshot(ctx: Ctx, d: Draft): void {
   const snapshot = ctx.o.primarySnapshot;
-  const promoted = ctx.prev.lastPromotedSpec;
-  if (ctx.o.primary !== null || snapshot === undefined || snapshot === null || promoted === undefined || snapshot.revision !== promoted) return;
+  const want = PROMOTING.has(ctx.prev.phase ?? "") ? revisionOfRun(ctx, ctx.prev) : ctx.prev.lastPromotedSpec;
+  if (ctx.o.primary !== null || snapshot === undefined || snapshot === null || want === undefined || snapshot.revision !== want) return;
   const desired = ctx.o.target?.desiredReplicas ?? 0;
   const replicas = ctx.o.canary.spec.autoscalerRef !== undefined ? null : desired > 0 ? desired : (snapshot.replicas ?? 1);
-  d.actions.push({ type: "restorePrimary", revision: promoted, replicas });
-  emit(d, "ObjectRestored", "info", `${ctx.primaryName} was missing: re-created from its snapshot of the promoted revision ${promoted}`);
+  d.actions.push({ type: "restorePrimary", revision: want, replicas });
+  const which = want === ctx.prev.lastPromotedSpec ? `the promoted revision ${want}` : `revision ${want}, which is being promoted`;
+  emit(d, "ObjectRestored", "info", `${ctx.primaryName} was missing: re-created from its snapshot of ${which}`);
 }
 
 /**

@@ -188,6 +188,21 @@ describe("plan: deletions are not revisions", () => {
     assert.equal(phase(w), "Succeeded");
   });
 
+  it("restores a primary deleted during its promotion with the revision being promoted, and the promotion completes", () => {
+    const w = initialized(makeCanary({ stepWeight: 20, maxWeight: 20, webhooks: [hook("rollout", "load-test")] }));
+    deploy(w, "rev2");
+    run(w, (x) => phase(x) === "Promoting");
+    w.primary = null;
+    w.log = [];
+    step(w);
+    assert.deepEqual(actions(w, "restorePrimary"), [{ type: "restorePrimary", revision: "rev2", replicas: 2 }]);
+    assert.deepEqual(eventMessages(w, "ObjectRestored"), ["podinfo-primary was missing: re-created from its snapshot of revision rev2, which is being promoted"]);
+    run(w);
+    assert.equal(phase(w), "Succeeded");
+    assert.equal(w.primary!.templateHash, "rev2");
+    assert.equal(w.canary.status!.lastPromotedSpec, "rev2");
+  });
+
   it("does not restore from a snapshot of a revision that was never promoted", () => {
     const w = midRun();
     w.snapshot = { revision: "rev2", templateHash: "rev2", replicas: 2 }; // a promotion that did not finish
