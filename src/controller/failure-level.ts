@@ -12,7 +12,7 @@ import { KubeApiError } from "../kube/types.ts";
 export const PERSISTENT_FAILURES = 8;
 
 /** Errors named by aviary's own retryable kinds: the world moved, the next reconcile catches up. */
-const EXPECTED_NAMES: ReadonlySet<string> = new Set(["RevisionMovedError", "RouteStateError", "AbortError", "TimeoutError"]);
+const EXPECTED_NAMES: ReadonlySet<string> = new Set(["RevisionMovedError", "SnapshotMovedError", "RouteStateError", "AbortError", "TimeoutError"]);
 
 /** The API server refuses new objects in a namespace that is being deleted. */
 const isNamespaceTerminating = (err: KubeApiError): boolean => err.status === 403 && /being terminated/.test(err.message);

@@ -3,7 +3,7 @@ import { applyManifest, eventually, kubectlJson } from "./kubectl.ts";
 
 export interface Condition { type: string; status: string; reason?: string; message?: string }
 export interface CanaryObject {
-  metadata: { name: string; generation?: number; finalizers?: string[] };
+  metadata: { name: string; uid?: string; generation?: number; finalizers?: string[]; deletionTimestamp?: string };
   status?: {
     phase?: string; canaryWeight?: number; failedChecks?: number; iterations?: number;
     lastAppliedSpec?: string; lastPromotedSpec?: string; trackedConfigs?: Record<string, string>;

@@ -23,6 +23,7 @@ import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLab
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
 import { workloadRef } from "../../ground/workloads.ts";
 import type { Deployment, Workload } from "../../ground/workloads.ts";
+import { primaryFromSnapshot, writePrimarySnapshot } from "./primary-snapshot.ts";
 
 export interface ApplyContext {
   kube: KubeClient;
@@ -56,6 +57,9 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
       return;
     case "promote":
       return promote(ctx, action.revision, action.replicas, action.configs);
+    case "restorePrimary":
+      await ctx.kube.apply(await primaryFromSnapshot(ctx.kube, ctx.canary, action.revision, action.replicas, ctx.signal), { signal: ctx.signal, force: true });
+      return;
     case "scaleTarget":
       return scale(ctx, ctx.canary.spec.targetRef.name, action.replicas);
     case "scalePrimary":
@@ -165,7 +169,13 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
   const existing = await ctx.kube.get<Workload>(workloadRef(ctx.canary, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
   if (existing) return; // never overwrite a primary that already serves: only promotion changes it
   const copied = await copyConfigs(ctx, target);
-  await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
+  await applyPrimary(ctx, primaryFor(ctx, target, revision, replicas, copied), revision);
+}
+
+/** Applies the primary and records it as the snapshot a deleted primary is rebuilt from. */
+async function applyPrimary(ctx: ApplyContext, primary: Workload, revision: string): Promise<void> {
+  await ctx.kube.apply(primary, { signal: ctx.signal, force: true });
+  await writePrimarySnapshot(ctx.kube, ctx.canary, primary, revision, ctx.signal);
 }
 
 /** The primary built from the target, stamped with the revision it carries. */
@@ -186,7 +196,7 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
     throw new RevisionMovedError(`target ${targetName(ctx)} moved from revision ${revision} to ${ctx.revision} during promotion`);
   }
   const copied = await copyConfigs(ctx, target, configs);
-  await ctx.kube.apply(primaryFor(ctx, target, revision, replicas, copied), { signal: ctx.signal, force: true });
+  await applyPrimary(ctx, primaryFor(ctx, target, revision, replicas, copied), revision);
   // Services keep following the selector; re-apply them in case the Canary's ports changed.
   const services = buildServices(ctx.canary, target);
   // The three Services do not depend on each other: one round trip instead of three.

@@ -1,7 +1,8 @@
 /**
  * Reads what plan needs to see: the target and primary workloads (Deployments or
  * DaemonSets, read through their kind's descriptor), the configs the target references (as
- * content hashes), the router's split and the request annotations.
+ * content hashes), the router's split and the request annotations; with the primary missing,
+ * its snapshot (primary-snapshot.ts).
  */
 import { ANNOTATION_ABORT, ANNOTATION_PAUSED, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from "../../api/types.ts";
 import type { Canary } from "../../api/types.ts";
@@ -20,6 +21,7 @@ import type { HashKeys } from "../../kube/hash-key.ts";
 import { secretHashing } from "./tracked-configs.ts";
 import { buildPrimaryWorkload } from "./objects.ts";
 import { workloadKind } from "./workload-kinds.ts";
+import { readPrimarySnapshot } from "./primary-snapshot.ts";
 
 export interface Observation {
   observed: Observed;
@@ -106,6 +108,8 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     namespaceTerminating: deps.namespaceTerminating === true,
     missingConfigs,
     missingObjects: deps.missingObjects ?? [],
+    // Read only when it is needed: a primary that exists is never rebuilt from it.
+    primarySnapshot: primary === null && canary.status?.lastPromotedSpec !== undefined ? await readPrimarySnapshot(deps.kube, canary, signal) : null,
   };
   return { observed, target };
 }

@@ -103,6 +103,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       const terminating = await namespaceTerminating(deps.kube, namespace, signal);
       const restored = terminating ? { restored: [], missing: [] } : await restoreGenerated(canary, deps.kube, signal);
       if (restored.restored.length > 0) log.info("generated objects restored", { objects: restored.restored });
+      if (restored.failures !== undefined) log.warn("generated objects could not be restored; the run holds its weight", { failures: restored.failures });
       // The status owns the weights (ground/split.ts): route objects are brought back to the
       // split it implies, and to the rest of their content, in one write; that read is the
       // only one, and what it found tells whether they had drifted.

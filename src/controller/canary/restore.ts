@@ -30,8 +30,10 @@ export async function namespaceTerminating(kube: KubeClient, namespace: string, 
 export interface RestoreResult {
   /** `Service/<name>` and `Secret/<name>-primary` objects written back. */
   restored: string[];
-  /** Services that are missing and were not written (`write` off). */
+  /** Services that are missing and were not written back (`write` off, or the write failed). */
   missing: string[];
+  /** Why a missing Service could not be written back (`Service/<name>: <error>`). */
+  failures?: string[];
 }
 
 /** The parts of a generated Service aviary decides: the selector and the ports. */
@@ -45,24 +47,36 @@ function serviceDrifted(stored: Service | null, desired: Service): boolean {
 
 /**
  * Re-applies each generated Service that is missing or whose selector, ports or labels were
- * edited. With `write` off (the Canary is suspended) it only reports the missing ones.
+ * edited. With `write` off (the Canary is suspended) it only reports the missing ones. A
+ * missing Service whose write fails (an admission policy refuses it, the API server is
+ * unavailable) is reported missing too: the run then holds its weight (planner/lifecycle.ts)
+ * instead of the reconcile failing before plan could say why.
  */
 export async function restoreServices(kube: KubeClient, canary: Canary, target: Workload, write: boolean, signal: AbortSignal): Promise<RestoreResult> {
   const services = buildServices(canary, target);
   const restored: string[] = [];
   const missing: string[] = [];
+  const failures: string[] = [];
   for (const desired of [services.primary, services.canary, services.apex]) {
     const ref = { apiVersion: "v1", kind: "Service", namespace: desired.metadata.namespace ?? "default", name: desired.metadata.name };
+    const name = `Service/${desired.metadata.name}`;
     const stored = await kube.get<Service>(ref, { signal });
     if (!serviceDrifted(stored, desired)) continue;
     if (!write) {
-      if (stored === null) missing.push(`Service/${desired.metadata.name}`);
+      if (stored === null) missing.push(name);
       continue;
     }
-    await kube.apply(desired, { signal, force: true });
-    restored.push(`Service/${desired.metadata.name}`);
+    try {
+      await kube.apply(desired, { signal, force: true });
+    } catch (err) {
+      if (stored !== null || signal.aborted) throw err; // an edited Service still routes: the reconcile retries
+      missing.push(name);
+      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    restored.push(name);
   }
-  return { restored, missing };
+  return failures.length > 0 ? { restored, missing, failures } : { restored, missing };
 }
 
 /**

@@ -148,6 +148,8 @@ describe("canary engine: configuration changes and restarts", function () {
     await kubectlOk(["set", "image", "deployment/api", "app=api:2", "-n", ns.name]);
     await eventually("weight 40", async () => ((await routeWeights(ns.name, "api"))?.canary === 40 ? true : undefined), 60_000, 100);
     const weights = watchWeights(ns.name, "api");
+    // The interrupted run's weight is seen before the new image goes in, however slow the machine.
+    await eventually("the weight watch to start", async () => (weights.seen.length > 0 ? true : undefined), 10_000, 20);
     await kubectlOk(["set", "image", "deployment/api", "app=api:3", "-n", ns.name]);
     const done = await waitForPhase(ns.name, "api", "Succeeded", 90_000);
     const seen = (await weights.stop()).filter((w) => w > 0);

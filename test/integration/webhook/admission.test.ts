@@ -140,6 +140,13 @@ describe("admission webhook (registered by URL)", function () {
     assert.equal(image(await getDeployment(ns.name, "podinfo-primary")), "podinfo:2.0.0");
   });
 
+  it("denies deleting the primary's snapshot, naming the Canary", async () => {
+    const r = await kubectl(["delete", "controllerrevisions.apps", "podinfo-primary", "-n", ns.name, ...AS_USER]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`podinfo-primary is managed by canary ${ns.name}/podinfo; change canary/podinfo`));
+    assert.equal((await kubectl(["get", "controllerrevisions.apps", "podinfo-primary", "-n", ns.name])).code, 0, "the snapshot is still there");
+  });
+
   it("denies `kubectl scale` of the generated primary, naming the Deployment to scale; the HPA controller passes", async () => {
     const before = (await getDeployment(ns.name, "podinfo-primary")).spec.replicas;
     const r = await kubectl(["scale", "deployment/podinfo-primary", "--replicas=7", "-n", ns.name, ...AS_USER]);

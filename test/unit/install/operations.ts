@@ -38,6 +38,7 @@ export const REQUIRED: readonly Operation[] = [
   ...["get", "list", "watch", "create", "patch", "delete"].map((verb): Operation => ({
     verb, group: "apps", resource: "deployments", scope: "any", why: "targets (informer, label patch) and the -primary (server-side apply, revert)",
   })),
+  ...["get", "create", "delete"].map((verb): Operation => ({ verb, group: "apps", resource: "controllerrevisions", scope: "any", why: "the snapshot a deleted primary is rebuilt from" })),
   { verb: "patch", group: "apps", resource: "deployments/scale", scope: "any", why: "canary and target sizes" },
   ...["get", "list", "watch", "create", "patch", "delete"].map((verb): Operation => ({
     verb, group: "apps", resource: "daemonsets", scope: "any", why: "DaemonSet targets (informer, label patch, parking) and their -primary (server-side apply, revert)",

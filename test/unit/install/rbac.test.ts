@@ -122,6 +122,7 @@ describe("install RBAC", () => {
       AlertProvider: [["aviary.dev", "alertproviders"]],
       Deployment: [["apps", "deployments"]],
       DaemonSet: [["apps", "daemonsets"]],
+      ControllerRevision: [["apps", "controllerrevisions"]],
       Service: [["", "services"]],
       Namespace: [["", "namespaces"]],
       ConfigMap: [["", "configmaps"]],

@@ -38,6 +38,14 @@ describe("validating webhook: generated objects", () => {
     assert.equal(guardGenerated(req, opts).message, "podinfo-canary is managed by canary default/podinfo; change canary/podinfo");
   });
 
+  it("denies deleting the primary's snapshot (its ControllerRevision), pointing at the Canary", () => {
+    const snapshot: KubeObject = { apiVersion: "apps/v1", kind: "ControllerRevision", metadata: { name: "podinfo-primary", namespace: "default", labels: generatedLabels }, revision: 1 };
+    const req = as(admissionRequest("DELETE", { group: "apps", version: "v1", kind: "ControllerRevision" }, null, snapshot), "jane");
+    const result = guardGenerated(req, opts);
+    assert.equal(result.allowed, false);
+    assert.equal(result.message, "podinfo-primary is managed by canary default/podinfo; change canary/podinfo");
+  });
+
   it("judges by the stored object, so dropping the label does not escape", () => {
     const unlabelled = deployment("podinfo-primary", { replicas: 9 });
     const req = as(admissionRequest("UPDATE", DEPLOYMENT_GVK, unlabelled, primary()), "jane");

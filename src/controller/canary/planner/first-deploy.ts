@@ -78,13 +78,7 @@ export function planFirstDeploy(ctx: Ctx, d: Draft): Plan {
   const rev = ctx.o.revision;
   const { requests } = ctx.o;
   const running = RUNNING.has(s.phase ?? "");
-  if (ctx.o.target === null) {
-    if (running) return failFirstDeploy(ctx, d, `target Deployment ${ctx.targetName} does not exist any more`);
-    if (s.phase === undefined) s.phase = "Initializing";
-    say(ctx, d, `waiting for the target Deployment ${ctx.targetName} to exist`, { reason: "WaitingForTarget", severity: "warn" });
-    d.requeueAfterMs = s.phase === "Initializing" ? ctx.intervalMs : null;
-    return finish(ctx, d);
-  }
+  if (ctx.o.target === null || ctx.o.target.deleting === true) return waitForTarget(ctx, d, running);
   const retry = requests.retry === true && s.phase === "Failed";
   if (requests.retry === true) consume(d, ANNOTATION_RETRY, retry ? undefined : "only a Failed canary can be retried");
   if (running && rev === s.lastAppliedSpec) {
@@ -108,6 +102,37 @@ export function planFirstDeploy(ctx: Ctx, d: Draft): Plan {
   }
   if (requests.paused === true) return hold(ctx, d, `revision ${rev} waits for its first-deploy analysis`);
   return startFirstDeploy(ctx, d, retry);
+}
+
+/**
+ * The target does not exist or is being deleted. A deletion is not a failure: a first-deploy
+ * analysis under way is cancelled (no FirstDeployFailed, no alert, no post-rollout hook) and
+ * starts again from the beginning when a target is back.
+ */
+function waitForTarget(ctx: Ctx, d: Draft, running: boolean): Plan {
+  const s = d.status;
+  const how = ctx.o.target?.deleting === true ? "is being deleted" : "does not exist";
+  const waiting = `waiting for target Deployment ${ctx.targetName}: it ${how}`;
+  if (running) {
+    const cancelled = s.lastAppliedSpec ?? ctx.o.revision;
+    s.phase = "Initializing";
+    delete s.lastAppliedSpec;
+    delete s.canaryRevision;
+    delete s.lastCheckTime;
+    delete s.analysisStartedAt;
+    delete s.lastAnalysis;
+    s.canaryWeight = 0;
+    s.failedChecks = 0;
+    s.iterations = 0;
+    emit(d, "TargetDeleted", "info", `target Deployment ${ctx.targetName} ${how}: the first-deploy analysis of revision ${cancelled} is cancelled; it starts again when the target is back`);
+    d.message = waiting;
+    d.requeueAfterMs = null;
+    return finish(ctx, d);
+  }
+  if (s.phase === undefined) s.phase = "Initializing";
+  say(ctx, d, waiting, { reason: "WaitingForTarget", severity: "info" });
+  d.requeueAfterMs = s.phase === "Initializing" ? ctx.intervalMs : null;
+  return finish(ctx, d);
 }
 
 function consume(d: Draft, annotation: string, refused?: string): void {

@@ -1,8 +1,8 @@
 /**
  * What the planner does when something a Canary depends on goes away or is missing: the
  * namespace being deleted, the target deleted, a required ConfigMap/Secret missing, a
- * generated object missing. The rule that ties them together: a deletion is not a
- * revision. It starts no run, rolls nothing back, sends no alert; it is told once, at info
+ * generated object (the primary included) missing. The rule that ties them together: a
+ * deletion is not a revision. It starts no run, rolls nothing back, sends no alert; it is told once, at info
  * level, and the Canary resumes from its status when the thing is back. Pure, like plan.
  */
 import type { CanaryCondition } from "../../../api/types.ts";
@@ -137,6 +137,31 @@ export function holdForMissingObjects(ctx: Ctx, d: Draft): Plan | null {
   return finish(ctx, d);
 }
 
+const PROMOTING: ReadonlySet<string> = new Set(["Promoting", "Finalising"]);
+
+/**
+ * The primary is missing after initialization (deleted by hand, or by an admin while the
+ * webhook was down), in any phase: it is re-created from its snapshot when the snapshot holds
+ * the revision the primary must carry — the promoted one (status.lastPromotedSpec), or during
+ * a promotion the one being promoted, which the promote action wrote. The snapshot holds the
+ * primary whole, so this needs neither the target nor its configs: mid-run the target carries
+ * another revision, and the primary must come back as it was. The run meanwhile waits for the
+ * primary to be ready again (run.ts), so no weight moves towards a primary that is not there.
+ * A snapshot of another revision (a promotion that was rolled back) is not used: the primary
+ * then comes back from the target while it carries the promoted revision (restorePrimary), or
+ * with the next promotion.
+ */
+export function restorePrimaryFromSnapshot(ctx: Ctx, d: Draft): void {
+  const snapshot = ctx.o.primarySnapshot;
+  const want = PROMOTING.has(ctx.prev.phase ?? "") ? revisionOfRun(ctx, ctx.prev) : ctx.prev.lastPromotedSpec;
+  if (ctx.o.primary !== null || snapshot === undefined || snapshot === null || want === undefined || snapshot.revision !== want) return;
+  const desired = ctx.o.target?.desiredReplicas ?? 0;
+  const replicas = ctx.o.canary.spec.autoscalerRef !== undefined ? null : desired > 0 ? desired : (snapshot.replicas ?? 1);
+  d.actions.push({ type: "restorePrimary", revision: want, replicas });
+  const which = want === ctx.prev.lastPromotedSpec ? `the promoted revision ${want}` : `revision ${want}, which is being promoted`;
+  emit(d, "ObjectRestored", "info", `${ctx.primaryName} was missing: re-created from its snapshot of ${which}`);
+}
+
 /**
  * An idle Canary whose primary was deleted or whose pod template was edited by hand: when
  * the target carries the promoted revision, the primary is built again from it (a missing
@@ -148,6 +173,7 @@ export function restorePrimary(ctx: Ctx, d: Draft): void {
   const rev = ctx.o.revision;
   if (rev !== ctx.prev.lastPromotedSpec || (ctx.o.missingConfigs ?? []).length > 0) return;
   if (ctx.o.primary === null) {
+    if (d.actions.some((a) => a.type === "restorePrimary")) return; // already back from its snapshot
     d.actions.push({ type: "initialize", revision: rev, replicas: primaryReplicas(ctx) });
     emit(d, "ObjectRestored", "info", `${ctx.primaryName} was missing: re-created from ${ctx.targetName}, which carries the promoted revision ${rev}`);
   } else if (ctx.o.primaryTemplateDrifted === true) {

@@ -27,7 +27,7 @@ import { isScaledDown, notReadyReason } from "./readiness.ts";
 import type { Ctx, Draft } from "./context.ts";
 import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion.ts";
 import { beginProgressing, runStep, startRun } from "./run.ts";
-import { holdForMissingConfigs, holdForMissingObjects, planMissingTarget, planNamespaceTeardown, restorePrimary } from "./lifecycle.ts";
+import { holdForMissingConfigs, holdForMissingObjects, planMissingTarget, planNamespaceTeardown, restorePrimary, restorePrimaryFromSnapshot } from "./lifecycle.ts";
 import { firstDeployRoute, passedFirstDeploy, planFirstDeploy } from "./first-deploy.ts";
 import type { Observed, Plan } from "./types.ts";
 
@@ -58,6 +58,9 @@ export function plan(observed: Observed): Plan {
   // The option was switched off after a first-deploy run: plain initialization, nothing analysed.
   if (firstDeploy === "initialize") delete d.status.lastAppliedSpec;
   const initializing = phase === undefined || phase === "Initializing" || firstDeploy === "initialize";
+  // A missing primary comes back from its snapshot before anything else is decided, with or
+  // without the target (lifecycle.ts).
+  if (!initializing) restorePrimaryFromSnapshot(ctx, d);
   if (observed.target === null || observed.target.deleting === true) return planMissingTarget(ctx, d, initializing);
   const held = holdForMissingConfigs(ctx, d, initializing);
   if (held !== null) return held;

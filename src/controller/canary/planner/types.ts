@@ -129,6 +129,12 @@ export interface Observed {
    * reconcile tried to restore them. No weight moves while one is. Absent: none.
    */
   missingObjects?: string[];
+  /**
+   * The snapshot of the primary written at its initialization or last promotion (the
+   * ControllerRevision `<target>-primary`): the revision it holds and the replicas it was
+   * written with. Read only while the primary is missing; absent or null: none.
+   */
+  primarySnapshot?: { revision: string; replicas: number | null } | null;
 }
 
 /** Reasons of the Kubernetes Events plan emits. */
@@ -199,6 +205,13 @@ export type Action =
    * rather than leave the primary pointing at a config that is not its `-primary` copy.
    */
   | { type: "promote"; revision: string; replicas: number | null; configs: string[] }
+  /**
+   * Re-create a missing primary from its snapshot (the ControllerRevision `<target>-primary`,
+   * written by `initialize` and `promote`), with `replicas` (null: the autoscaler owns them).
+   * Needs no target: the snapshot holds the promoted primary whole. Fails (retryable) when
+   * the snapshot no longer holds `revision`.
+   */
+  | { type: "restorePrimary"; revision: string; replicas: number | null }
   /** Scale the target (the canary) through the scale subresource. */
   | { type: "scaleTarget"; replicas: number }
   /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Canary } from "../../../../src/api/types.ts";
-import { actions, checksOf, deploy, eventMessages, events, fail, hook, makeCanary, newWorld, phase, run, step } from "./plan-world.ts";
+import { actions, checksOf, deploy, eventMessages, events, fail, hook, makeCanary, newWorld, phase, run, simDeployment, step } from "./plan-world.ts";
 import type { World } from "./plan-world.ts";
 
 const rollout = hook("rollout", "load-test");
@@ -41,6 +41,38 @@ describe("plan: first-deploy analysis", () => {
     assert.ok(last.i < scaleDown, "before the target is scaled down");
     assert.ok(events(w).includes("FirstDeployStarted") && events(w).includes("FirstDeployPassed"));
     assert.match(promotedCondition(w)?.message ?? "", /passed its first-deploy analysis/);
+  });
+
+  it("a target deleted during the first-deploy analysis cancels it, not fails it: no alert, no post-rollout hook, info level", () => {
+    const w = newWorld(firstDeploy({ alerts: [{ name: "on-call", providerRef: { name: "slack" } }] }));
+    run(w, (x) => x.canary.status?.phase === "Progressing" && (x.canary.status.iterations ?? 0) > 0);
+    w.log = [];
+    w.target = null;
+    step(w);
+    step(w);
+    assert.deepEqual(events(w), ["TargetDeleted"]);
+    assert.match(eventMessages(w, "TargetDeleted")[0] ?? "", /^target Deployment podinfo does not exist: the first-deploy analysis of revision rev1 is cancelled/);
+    assert.deepEqual(w.log.flatMap((e) => (e.action.type === "event" ? [e.action.severity] : [])), ["info"]);
+    assert.ok(!w.log.some((e) => e.action.type === "event" && e.action.alert), "no alert");
+    assert.equal(actions(w, "webhook").length, 0, "no post-rollout hook: nothing failed");
+    assert.equal(phase(w), "Initializing");
+    assert.equal(promotedCondition(w)?.message, "waiting for target Deployment podinfo: it does not exist");
+    // The target comes back: its analysis starts again.
+    w.target = simDeployment("podinfo", 2, "rev1", w.now);
+    w.log = [];
+    run(w, (x) => x.primary !== null);
+    assert.ok(events(w).includes("FirstDeployStarted") && events(w).includes("FirstDeployPassed"), events(w).join(", "));
+  });
+
+  it("a target being deleted (deletionTimestamp) before its first-deploy analysis is waited for, at info level", () => {
+    const w = newWorld(firstDeploy());
+    w.target!.deleting = true;
+    step(w);
+    step(w);
+    assert.deepEqual(events(w), ["WaitingForTarget"]);
+    assert.equal(promotedCondition(w)?.message, "waiting for target Deployment podinfo: it is being deleted");
+    assert.deepEqual(w.log.flatMap((e) => (e.action.type === "event" ? [e.action.severity] : [])), ["info"]);
+    assert.equal(actions(w, "exposeTarget").length, 0);
   });
 
   it("blue/green specs run `iterations` checks", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { plan } from "../../../../src/controller/canary/planner/plan.ts";
 import type { Action } from "../../../../src/controller/canary/planner/plan.ts";
-import { actions, deploy, events, hook, initialized, makeCanary, observe, phase, run, step } from "./plan-world.ts";
+import { actions, deploy, eventMessages, events, hook, initialized, makeCanary, newWorld, observe, phase, run, runUntilTime, step } from "./plan-world.ts";
 import type { World } from "./plan-world.ts";
 
 const canaryRun = (spec: Parameters<typeof makeCanary>[1] = {}) =>
@@ -54,6 +54,21 @@ describe("plan: deletions are not revisions", () => {
     assert.equal(w.canary.status!.canaryWeight, 0);
     assert.deepEqual(w.routes, { primary: 100, canary: 0, mirror: false });
     assert.equal(actions(w, "webhook").length, 0, "no post-rollout hook: nothing was rolled back");
+  });
+
+  it("says what it waits for in one sentence, at info level: a missing target is expected, not an error", () => {
+    const fresh = newWorld(canaryRun(), { target: false });
+    step(fresh);
+    const condition = (w: World) => w.canary.status!.conditions!.find((c) => c.type === "Promoted")?.message;
+    assert.equal(condition(fresh), "waiting for target Deployment podinfo: it does not exist");
+    assert.deepEqual(eventMessages(fresh, "WaitingForTarget"), ["waiting for target Deployment podinfo: it does not exist"]);
+    assert.deepEqual(severities(fresh), ["info"]);
+    const idle = initialized(canaryRun());
+    idle.target!.deleting = true;
+    idle.log = [];
+    step(idle);
+    assert.equal(condition(idle), "waiting for target Deployment podinfo: it is being deleted");
+    assert.deepEqual(severities(idle), ["info"]);
   });
 
   it("a target being deleted (deletionTimestamp) is treated as gone, not as a revision", () => {
@@ -124,13 +139,77 @@ describe("plan: deletions are not revisions", () => {
     assert.equal(w.canary.status!.canaryWeight, 40);
   });
 
-  it("re-creates a deleted primary of an idle Canary from the target on the promoted revision", () => {
+  it("re-creates a deleted primary of an idle Canary from its snapshot", () => {
     const w = initialized(canaryRun());
     w.primary = null;
+    run(w);
+    assert.deepEqual(actions(w, "restorePrimary"), [{ type: "restorePrimary", revision: "rev1", replicas: 2 }]);
+    assert.equal(actions(w, "initialize").length, 0);
+    assert.equal(w.primary!.revision, "rev1");
+    assert.deepEqual(events(w), ["ObjectRestored"]);
+  });
+
+  it("without a snapshot, re-creates a deleted primary of an idle Canary from the target on the promoted revision", () => {
+    const w = initialized(canaryRun());
+    w.primary = null;
+    w.snapshot = null;
     run(w);
     assert.equal(actions(w, "initialize").length, 1);
     assert.equal(w.primary!.revision, "rev1");
     assert.deepEqual(events(w), ["ObjectRestored"]);
+  });
+
+  it("restores a primary deleted in the middle of a run from its snapshot at once; no weight moves until it is ready", () => {
+    const w = midRun();
+    w.now += 60_000; // the next check is due
+    w.primary = null;
+    step(w);
+    assert.deepEqual(actions(w, "restorePrimary"), [{ type: "restorePrimary", revision: "rev1", replicas: 2 }], "restored by the reconcile that saw it missing");
+    assert.equal(w.primary!.templateHash, "rev1", "the promoted revision, not the target's rev2");
+    assert.equal(w.canary.status!.canaryWeight, 20);
+    w.primary!.readyDelayMs = 30_000;
+    w.primary!.changedAt = w.now;
+    w.log = [];
+    runUntilTime(w, w.now + 25_000);
+    assert.equal(w.canary.status!.canaryWeight, 20, "held while the primary is not ready");
+    assert.equal(phase(w), "Progressing");
+    run(w);
+    assert.equal(phase(w), "Succeeded");
+    assert.ok(!events(w).includes("RolledBack"), events(w).join(","));
+  });
+
+  it("restores a primary deleted while the target is gone too: the snapshot needs no target", () => {
+    const w = midRun();
+    w.primary = null;
+    w.target = null;
+    run(w);
+    assert.deepEqual(actions(w, "restorePrimary"), [{ type: "restorePrimary", revision: "rev1", replicas: 2 }]);
+    assert.deepEqual(events(w), ["ObjectRestored", "TargetDeleted"]);
+    assert.equal(phase(w), "Succeeded");
+  });
+
+  it("restores a primary deleted during its promotion with the revision being promoted, and the promotion completes", () => {
+    const w = initialized(makeCanary({ stepWeight: 20, maxWeight: 20, webhooks: [hook("rollout", "load-test")] }));
+    deploy(w, "rev2");
+    run(w, (x) => phase(x) === "Promoting");
+    w.primary = null;
+    w.log = [];
+    step(w);
+    assert.deepEqual(actions(w, "restorePrimary"), [{ type: "restorePrimary", revision: "rev2", replicas: 2 }]);
+    assert.deepEqual(eventMessages(w, "ObjectRestored"), ["podinfo-primary was missing: re-created from its snapshot of revision rev2, which is being promoted"]);
+    run(w);
+    assert.equal(phase(w), "Succeeded");
+    assert.equal(w.primary!.templateHash, "rev2");
+    assert.equal(w.canary.status!.lastPromotedSpec, "rev2");
+  });
+
+  it("does not restore from a snapshot of a revision that was never promoted", () => {
+    const w = midRun();
+    w.snapshot = { revision: "rev2", templateHash: "rev2", replicas: 2 }; // a promotion that did not finish
+    w.primary = null;
+    step(w);
+    assert.deepEqual(actions(w, "restorePrimary"), []);
+    assert.equal(w.canary.status!.canaryWeight, 20);
   });
 
   it("copies the target into a hand-edited primary again while the target carries the promoted revision", () => {

@@ -49,6 +49,8 @@ export interface World {
   missingConfigs: string[];
   /** Generated Services missing after the reconciler's restore. */
   missingObjects: string[];
+  /** The primary's snapshot, as `initialize` and `promote` write it (the ControllerRevision). */
+  snapshot: { revision: string; templateHash: string; replicas: number | null } | null;
   /** `metrics`: the metrics plan asked the analysis to measure (absent: all). */
   answers: Partial<Record<CheckKind, (w: World, metrics?: string[]) => CheckOutcome>>;
   /** Every check run, with the time, the canary weight at that moment and the metrics asked for. */
@@ -107,6 +109,7 @@ export function newWorld(canary: Canary, opts: { target?: boolean } = {}): World
     namespaceTerminating: false,
     missingConfigs: [],
     missingObjects: [],
+    snapshot: null,
     answers: {},
     checks: [],
     log: [],
@@ -152,6 +155,7 @@ export function observe(w: World): Observed {
     namespaceTerminating: w.namespaceTerminating,
     missingConfigs: [...w.missingConfigs],
     missingObjects: [...w.missingObjects],
+    primarySnapshot: w.primary === null && w.snapshot !== null ? { revision: w.snapshot.revision, replicas: w.snapshot.replicas } : null,
   };
 }
 
@@ -175,6 +179,7 @@ function applyAction(w: World, a: Action): void {
       if (w.primary === null) {
         w.primary = simDeployment("podinfo-primary", a.replicas ?? 1, w.target.templateHash, w.now);
         w.primary.revision = a.revision;
+        w.snapshot = { revision: a.revision, templateHash: w.primary.templateHash, replicas: a.replicas };
         w.wakeups.push(w.now);
       }
       w.routes ??= { primary: 100, canary: 0, mirror: false };
@@ -186,7 +191,15 @@ function applyAction(w: World, a: Action): void {
       w.primary.templateHash = w.target.templateHash;
       w.primary.revision = a.revision;
       if (a.replicas !== null) w.primary.specReplicas = a.replicas;
+      w.snapshot = { revision: a.revision, templateHash: w.primary.templateHash, replicas: a.replicas };
       changed(w, w.primary);
+      return;
+    case "restorePrimary":
+      assert.ok(w.primary === null, "only a missing primary is restored");
+      assert.ok(w.snapshot !== null && w.snapshot.revision === a.revision, "the snapshot holds the revision plan decided on");
+      w.primary = simDeployment("podinfo-primary", a.replicas ?? 1, w.snapshot.templateHash, w.now);
+      w.primary.revision = a.revision;
+      w.wakeups.push(w.now);
       return;
     case "scaleTarget":
       assert.ok(w.target !== null);
