@@ -7,10 +7,12 @@
  * controller, routers, metrics, webhook and CLI all import from here.
  */
 import type { KubeObject, ObjectMeta } from "../kube/types.ts";
+import { API_VERSION_NAME, DEFAULT_API } from "./groups.ts";
 
-export const GROUP = "aviary.dev";
-export const VERSION = "v1beta1";
-export const API_VERSION = "aviary.dev/v1beta1";
+/** The default group (api/groups.ts); what serves the kinds at run time takes an ApiGroup. */
+export const GROUP = DEFAULT_API.name;
+export const VERSION = API_VERSION_NAME;
+export const API_VERSION = DEFAULT_API.apiVersion;
 
 export const KIND_CANARY = "Canary";
 export const KIND_METRIC_TEMPLATE = "MetricTemplate";

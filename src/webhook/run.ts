@@ -17,6 +17,7 @@ import { createDeploymentMutator } from "./mutate/deployment.ts";
 import { WebhookServer } from "./server.ts";
 import type { AdmissionMetrics } from "./server.ts";
 import type { CanaryLookups } from "./validate/canary.ts";
+import type { ApiGroup } from "../api/groups.ts";
 import { createAlertProviderValidator, createCanaryValidator, createMetricTemplateValidator } from "./validate/canary.ts";
 import type { ManualEdit } from "./validate/generated.ts";
 import { createGeneratedObjectGuard } from "./validate/generated.ts";
@@ -54,6 +55,8 @@ export interface WebhookConfig {
   requestTimeoutMs?: number;
   /** The operator-wide router for Canaries without spec.provider. */
   defaultProvider?: RouterProvider;
+  /** The group Canary, MetricTemplate and AlertProvider are served in (--api-group). */
+  api?: ApiGroup;
 }
 
 export interface WebhookDeps {
@@ -115,9 +118,9 @@ export async function startWebhook(config: WebhookConfig, deps: WebhookDeps, sig
   const server = new WebhookServer({
     handlers: [
       createDeploymentMutator({ aviaryUsers: config.aviaryUsers, onRevision: deps.onRevision, timeoutMs: config.deploymentTimeoutMs }),
-      createCanaryValidator({ lookups: deps.lookups, defaultProvider: config.defaultProvider }),
-      createMetricTemplateValidator(),
-      createAlertProviderValidator(),
+      createCanaryValidator({ lookups: deps.lookups, defaultProvider: config.defaultProvider, ...(config.api ? { api: config.api } : {}) }),
+      createMetricTemplateValidator(config.api),
+      createAlertProviderValidator(config.api),
       createGeneratedObjectGuard({
         aviaryUsers: config.aviaryUsers,
         systemUsers: config.systemUsers,

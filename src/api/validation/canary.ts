@@ -12,6 +12,8 @@ import type { ValidationProblem } from "./problems.ts";
 export interface CanaryValidationOptions {
   /** The operator-wide router used when spec.provider is empty. */
   defaultProvider?: RouterProvider;
+  /** The apiVersion served (api/groups.ts); default aviary.dev/v1beta1. */
+  apiVersion?: string;
 }
 
 /** `<name>-primary` must still be a valid Service name (63 characters). */
@@ -33,7 +35,7 @@ export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {})
     return problems.list;
   }
   const root = new Fields(problems, obj, "");
-  checkTypeMeta(root, API_VERSION, KIND_CANARY);
+  checkTypeMeta(root, opts.apiVersion ?? API_VERSION, KIND_CANARY);
   const spec = root.object("spec", { required: true });
   if (spec === undefined) return problems.list;
 
