@@ -20,6 +20,7 @@ import { buildPrimaryDeployment, buildServices } from "./objects.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
 import type { Deployment } from "../../ground/workloads.ts";
+import { adoptGenerated } from "./adopt.ts";
 
 export interface ApplyContext {
   kube: KubeClient;
@@ -55,6 +56,11 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
       return;
     case "promote":
       return promote(ctx, action.revision, action.replicas, action.configs);
+    case "adopt": {
+      const adopted = await adoptGenerated({ kube: ctx.kube, canary: ctx.canary, target: ctx.target, signal: ctx.signal, now: () => new Date() });
+      ctx.logger.info("took over the objects Flagger generated", { objects: adopted });
+      return;
+    }
     case "scaleTarget":
       return scale(ctx, ctx.canary.spec.targetRef.name, action.replicas);
     case "scalePrimary":

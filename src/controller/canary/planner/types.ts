@@ -89,6 +89,11 @@ export interface Observed {
    */
   rekeyedFrom?: string;
   /**
+   * The status carries revisions aviary did not write (Flagger's hashes): the Canary was
+   * reconciled by Flagger until now, and its generated objects are Flagger's. Absent: false.
+   */
+  foreignStatus?: boolean;
+  /**
    * The split the router's objects carry, after this reconcile corrected them to the
    * status (see ground/split.ts); null when they cannot be read (missing).
    */
@@ -135,6 +140,7 @@ export const EVENT_REASONS = [
   "ConfigMissing",
   "ObjectMissing",
   "ObjectRestored",
+  "Adopted",
   "NewRevision",
   "Retrying",
   "RevisionReverted",
@@ -191,6 +197,13 @@ export type Action =
    * rather than leave the primary pointing at a config that is not its `-primary` copy.
    */
   | { type: "promote"; revision: string; replicas: number | null; configs: string[] }
+  /**
+   * Take over the objects another controller (Flagger) generated for this Canary, in place:
+   * aviary's labels and owner reference on the primary, the target's canary label, and the
+   * other manager's fields of the primary and the Services moved to aviary (so aviary's
+   * later applies manage them). Nothing is recreated, rescaled or rerouted.
+   */
+  | { type: "adopt" }
   /** Scale the target (the canary) through the scale subresource. */
   | { type: "scaleTarget"; replicas: number }
   /**
