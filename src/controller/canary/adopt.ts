@@ -31,8 +31,12 @@ const AVIARY_MANAGER = "aviary";
 /** Flagger's field manager: client-go names it after the binary (`flagger`). */
 export const isFlaggerManager = (manager: string): boolean => /^flagger($|[/-])/.test(manager);
 
-/** The status holds revisions aviary did not write: Flagger reconciled this Canary until now. */
+/**
+ * Flagger reconciled this Canary until now: its status holds revisions aviary did not write,
+ * and none of aviary's own fields (aviary writes observedGeneration with every status).
+ */
 export function hasForeignRevisions(status: CanaryStatus | undefined): boolean {
+  if (status?.observedGeneration !== undefined) return false;
   const revisions = [status?.lastAppliedSpec, status?.lastPromotedSpec].filter((r): r is string => typeof r === "string" && r !== "");
   return revisions.some((r) => !isAviaryRevision(r));
 }
@@ -42,7 +46,9 @@ export function withoutFlaggerId<T extends { metadata?: { annotations?: Record<s
   const annotations = template.metadata?.annotations;
   if (annotations?.[FLAGGER_ID_ANNOTATION] === undefined) return template;
   const { [FLAGGER_ID_ANNOTATION]: _id, ...rest } = annotations;
-  return { ...template, metadata: { ...template.metadata, annotations: rest } };
+  const { annotations: _all, ...metadata } = template.metadata!;
+  // Flagger's id was the only annotation: the template had none of its own.
+  return { ...template, metadata: Object.keys(rest).length > 0 ? { ...metadata, annotations: rest } : metadata };
 }
 
 export interface AdoptContext {

@@ -3,6 +3,7 @@ import { plan } from "../../../../src/controller/canary/planner/plan.ts";
 import type { Plan } from "../../../../src/controller/canary/planner/plan.ts";
 import { deploy, initialized, makeCanary, observe } from "./plan-world.ts";
 import type { World } from "./plan-world.ts";
+import { hasForeignRevisions, withoutFlaggerId } from "../../../../src/controller/canary/adopt.ts";
 
 /** An idle Canary whose status Flagger wrote: its revisions are Flagger hashes. */
 function flaggerWorld(phase: "Succeeded" | "Initialized" | "Failed" | "Progressing" | "Promoting"): World {
@@ -78,5 +79,21 @@ describe("plan: taking over a Canary from Flagger", () => {
     const w = initialized(makeCanary({ stepWeight: 20 }));
     const p = plan(observe(w));
     assert.ok(p.kind === "act" && !p.actions.some((a) => a.type === "adopt"));
+  });
+});
+
+describe("adopt: recognising Flagger's status and primary", () => {
+  it("a status is Flagger's when it has Flagger hashes and none of aviary's fields", () => {
+    assert.equal(hasForeignRevisions({ phase: "Succeeded", lastAppliedSpec: "6c7f8d5b9d", lastPromotedSpec: "6c7f8d5b9d" }), true);
+    assert.equal(hasForeignRevisions({ phase: "Succeeded", lastAppliedSpec: "0123456789abcdef", lastPromotedSpec: "0123456789abcdef" }), false);
+    assert.equal(hasForeignRevisions({ phase: "Succeeded", lastPromotedSpec: "6c7f8d5b9d", observedGeneration: 3 }), false, "aviary wrote it since");
+    assert.equal(hasForeignRevisions(undefined), false);
+  });
+
+  it("the primary's template without flagger-id is the template Flagger copied", () => {
+    const t = { metadata: { labels: { app: "x" }, annotations: { "flagger-id": "id" } }, spec: {} };
+    assert.deepEqual(withoutFlaggerId(t), { metadata: { labels: { app: "x" } }, spec: {} });
+    const kept = { metadata: { annotations: { "flagger-id": "id", "prometheus.io/scrape": "true" } } };
+    assert.deepEqual(withoutFlaggerId(kept), { metadata: { annotations: { "prometheus.io/scrape": "true" } } });
   });
 });
