@@ -67,6 +67,25 @@ export function managedLabels(canary: Canary): Record<string, string> {
   return { [LABEL_MANAGED_BY]: MANAGED_BY_VALUE, [LABEL_CANARY]: canary.metadata.name };
 }
 
+export interface ObjectMetadata {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/**
+ * Generated metadata without the keys `service.unmanagedMetadata` leaves to other controllers
+ * (Flagger's field): aviary never sends them, so another controller's values stand. aviary's
+ * own labels are always sent (validation refuses to leave them out).
+ */
+export function withoutUnmanaged(canary: Canary, m: ObjectMetadata): ObjectMetadata {
+  const unmanaged = canary.spec.service?.unmanagedMetadata;
+  if (unmanaged === undefined) return { labels: { ...m.labels }, annotations: { ...m.annotations } };
+  const own = managedLabels(canary);
+  const drop = (map: Record<string, string>, keys: readonly string[] | undefined) =>
+    Object.fromEntries(Object.entries(map).filter(([k]) => !(keys ?? []).includes(k) || k in own));
+  return { labels: drop(m.labels, unmanaged.labels), annotations: drop(m.annotations, unmanaged.annotations) };
+}
+
 export interface SelectorLabel {
   key: string;
   /** The target's value; the primary's is `value + "-primary"`. */
