@@ -91,7 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIO, opts: RunOption
           namespace: stringOption(values, "namespace"),
           kubeconfig: stringOption(values, "kubeconfig"),
           context: stringOption(values, "context"),
-          apiGroup: stringOption(values, "api-group"),
+          ...(stringOption(values, "api-group") !== undefined ? { apiGroup: stringOption(values, "api-group") } : {}),
           requestTimeoutMs: timeout.ms,
         }),
     });
