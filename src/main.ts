@@ -108,7 +108,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     // aviary's own writes must pass its replica guard and generated-object guard.
     const me = await whoAmI(client);
     if (config.webhookUrl) {
-      registered = await registerLocalWebhooks(client, config.webhookUrl, me.username);
+      registered = await registerLocalWebhooks(client, config.webhookUrl, me.username, { group: config.api.name });
       log.info("registered the webhooks by URL for a local run", { url: config.webhookUrl, configurations: registered });
     }
     const [secretNamespace, secretName] = config.certSecret?.split("/") ?? [];
