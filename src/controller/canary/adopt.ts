@@ -10,13 +10,15 @@
  *   (restore.ts, the router), before plan runs;
  * - the primary gets aviary's labels and owner reference (a merge patch of metadata only);
  * - the target gets the canary label (the webhook's objectSelector) and the desired size;
- * - Flagger's fields in the spec of the primary and of the Services move to aviary's apply
- *   entry (kube/field-owners.ts), so aviary's next applies manage them and can remove them.
+ * - Flagger's fields in the spec of the primary and of the Services, and in the data of the
+ *   `-primary` config copies, move to aviary's apply entry (kube/field-owners.ts), so aviary's
+ *   next applies manage them and can remove them.
  */
 import { ANNOTATION_DESIRED_REPLICAS, KIND_CANARY, LABEL_CANARY } from "../../api/types.ts";
 import type { Canary, CanaryStatus } from "../../api/types.ts";
 import { isAviaryRevision } from "../../ground/hash.ts";
-import { canaryOwnerReference, managedLabels, primaryDeploymentName, serviceNames } from "../../ground/identity.ts";
+import { canaryOwnerReference, managedLabels, primaryConfigName, primaryDeploymentName, serviceNames } from "../../ground/identity.ts";
+import { configRefs } from "./config-refs.ts";
 import type { Deployment } from "../../ground/workloads.ts";
 import { takeOverFields } from "../../kube/field-owners.ts";
 import type { ManagedFieldsEntry } from "../../kube/field-owners.ts";
@@ -66,11 +68,11 @@ function ownerReferences(existing: readonly OwnerReference[] | undefined, canary
   return [...others, ours];
 }
 
-/** Moves Flagger's spec fields of one object to aviary; `keep` stays where it is. */
-async function takeOverSpec(ctx: AdoptContext, obj: KubeObject, keep: string[][]): Promise<boolean> {
+/** Moves Flagger's fields under `move` (default the spec) of one object to aviary; `keep` stays where it is. */
+async function takeOverSpec(ctx: AdoptContext, obj: KubeObject, keep: string[][], move: string[][] = [["f:spec"]]): Promise<boolean> {
   const entries = (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   const fields = takeOverFields(entries, {
-    from: isFlaggerManager, to: AVIARY_MANAGER, apiVersion: obj.apiVersion, move: [["f:spec"]], keep, now: ctx.now().toISOString().replace(/\.\d+Z$/, "Z"),
+    from: isFlaggerManager, to: AVIARY_MANAGER, apiVersion: obj.apiVersion, move, keep, now: ctx.now().toISOString().replace(/\.\d+Z$/, "Z"),
   });
   if (fields === null) return false;
   const ref: ObjectRef = { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace ?? "default", name: obj.metadata.name };
@@ -106,6 +108,14 @@ export async function adoptGenerated(ctx: AdoptContext): Promise<string[]> {
       patch.annotations = { [ANNOTATION_DESIRED_REPLICAS]: String(desired) };
     }
     if (patch.labels || patch.annotations) await ctx.kube.mergePatch(deployment(target.metadata.name), { metadata: patch }, { signal: ctx.signal });
+  }
+  // The `-primary` copies of the target's ConfigMaps and Secrets: their data, so a key the
+  // source drops later is dropped from the copy at the next promotion.
+  for (const ref of target !== null ? configRefs(target.spec.template) : []) {
+    const copy: ObjectRef = { apiVersion: "v1", kind: ref.kind, namespace: ns, name: primaryConfigName(ref.name) };
+    if ((await ctx.kube.get(copy, { signal: ctx.signal })) === null) continue;
+    const stored = await ctx.kube.mergePatch(copy, { metadata: { labels: managedLabels(ctx.canary) } }, { signal: ctx.signal });
+    if (await takeOverSpec(ctx, stored, [], [["f:data"], ["f:binaryData"], ["f:stringData"]])) adopted.push(`${ref.kind}/${copy.name}`);
   }
   const names = serviceNames(ctx.canary);
   for (const name of [names.apex, names.primary, names.canary]) {

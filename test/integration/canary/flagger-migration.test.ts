@@ -16,6 +16,7 @@ const NAME = "podinfo";
 const CANARY = "canaries.flagger.app";
 const FLAGGER_HASH = "6c7f8d5b9d";
 const INTERVAL_MS = 1_000;
+const CONFIG = "podinfo-config";
 
 interface Meta {
   uid: string;
@@ -38,9 +39,15 @@ async function createAsFlagger(ns: string, obj: Record<string, unknown>): Promis
   await kubectlOk(["create", "-n", ns, "--field-manager=flagger", "-f", "-"], JSON.stringify(obj));
 }
 
-const template = (labels: Record<string, string>, env: boolean, annotations?: Record<string, string>) => ({
+/** The pod template; `config` is the ConfigMap it takes its environment from (the primary's is Flagger's copy). */
+const template = (labels: Record<string, string>, config: string, annotations?: Record<string, string>) => ({
   metadata: { labels, ...(annotations ? { annotations } : {}) },
-  spec: { containers: [{ name: "app", image: "podinfo:1.0.0", ports: [{ name: "http", containerPort: 9898 }], ...(env ? { env: [{ name: "FOO", value: "bar" }] } : {}) }] },
+  spec: {
+    containers: [{
+      name: "app", image: "podinfo:1.0.0", ports: [{ name: "http", containerPort: 9898 }],
+      env: [{ name: "FOO", value: "bar" }], envFrom: [{ configMapRef: { name: config } }],
+    }],
+  },
 });
 
 /** The VirtualService's weights (primary/canary) as `p/c`. */
@@ -61,10 +68,11 @@ describe("canary engine: taking over from Flagger (--api-group flagger.app)", fu
     await kubectlOk(["apply", "--server-side", "--force-conflicts", "-k", "manifests/flagger-compat/crds"]);
     ns = await tempNamespace("aviary-flagger");
     const n = ns.name;
-    // The user's Deployment, scaled to zero by Flagger after initialization.
+    // The user's ConfigMap and Deployment, the Deployment scaled to zero by Flagger after initialization.
+    await kubectlOk(["apply", "--server-side", "-n", n, "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: CONFIG }, data: { A: "1", B: "2" } }));
     await kubectlOk(["apply", "--server-side", "-n", n, "-f", "-"], JSON.stringify({
       apiVersion: "apps/v1", kind: "Deployment", metadata: { name: NAME, labels: { app: NAME } },
-      spec: { replicas: 2, selector: { matchLabels: { app: NAME } }, template: template({ app: NAME }, true) },
+      spec: { replicas: 2, selector: { matchLabels: { app: NAME } }, template: template({ app: NAME }, CONFIG) },
     }));
     await kubectlOk(["patch", "deployment", NAME, "-n", n, "--field-manager=flagger", "--type=merge", "-p", '{"spec":{"replicas":0}}']);
     // The user's Canary, in Flagger's group, and the status Flagger wrote after its last promotion.
@@ -87,9 +95,11 @@ describe("canary engine: taking over from Flagger (--api-group flagger.app)", fu
     const canaryUid = (await get(n, CANARY, NAME)).metadata.uid;
     const ownerReferences = [{ apiVersion: "flagger.app/v1beta1", kind: "Canary", name: NAME, uid: canaryUid, controller: true, blockOwnerDeletion: true }];
     const primary = `${NAME}-primary`;
+    // Flagger's copy of the tracked ConfigMap, which its primary references.
+    await createAsFlagger(n, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${CONFIG}-primary`, ownerReferences }, data: { A: "1", B: "2" } });
     await createAsFlagger(n, {
       apiVersion: "apps/v1", kind: "Deployment", metadata: { name: primary, labels: { app: primary }, ownerReferences },
-      spec: { replicas: 2, selector: { matchLabels: { app: primary } }, template: template({ app: primary }, true, { "flagger-id": "0b6f9a52-6c2e-4a0f-9b43-3f7d7f1c2b11" }) },
+      spec: { replicas: 2, selector: { matchLabels: { app: primary } }, template: template({ app: primary }, `${CONFIG}-primary`, { "flagger-id": "0b6f9a52-6c2e-4a0f-9b43-3f7d7f1c2b11" }) },
     });
     const service = (name: string, selector: string) => ({
       apiVersion: "v1", kind: "Service", metadata: { name, labels: { app: name }, ownerReferences },
@@ -162,6 +172,7 @@ describe("canary engine: taking over from Flagger (--api-group flagger.app)", fu
 
   it("runs the next revision normally, and the promotion drops what the target no longer has", async () => {
     const n = ns.name;
+    await kubectlOk(["patch", "configmap", CONFIG, "-n", n, "--type=json", "-p", '[{"op":"remove","path":"/data/B"}]']);
     await kubectlOk(["set", "env", "deployment", NAME, "-n", n, "FOO-"]);
     await kubectlOk(["set", "image", "deployment", NAME, "-n", n, "app=podinfo:2.0.0"]);
     await eventually("a run of the new revision", async () => ((await events(n, NAME)).some((e) => e.reason === "NewRevision") ? true : undefined));
@@ -172,6 +183,8 @@ describe("canary engine: taking over from Flagger (--api-group flagger.app)", fu
       return c.status?.phase === "Succeeded" && container.image === "podinfo:2.0.0" && container.env === undefined ? primary : undefined;
     }, 120_000, 500);
     assert.equal(promoted.metadata.uid, uids.get(`deployment/${NAME}-primary`));
+    const copy = await get<{ data?: Record<string, string> } & Obj>(n, "configmap", `${CONFIG}-primary`);
+    assert.deepEqual(copy.data, { A: "1" }, "the copy Flagger made follows its source: the removed key is gone");
     assert.equal(promoted.spec.template.metadata.annotations?.["flagger-id"], undefined, "aviary's promotion owns the whole template");
     assert.equal(await weights(n), "100/0");
     assert.equal((await kubectl(["get", "deployment", NAME, "-n", n, "-o", "jsonpath={.spec.replicas}"])).stdout, "0");
