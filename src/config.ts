@@ -8,6 +8,8 @@ import { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./api/types.ts";
 import type { RouterProvider } from "./api/types.ts";
 import type { Level } from "./observability/logger.ts";
 import { DEFAULT_HASH_KEY_SECRET } from "./kube/hash-key.ts";
+import { API_GROUPS, parseApiGroup } from "./api/groups.ts";
+import type { ApiGroup } from "./api/groups.ts";
 
 export interface Config {
   kubeconfig: string | undefined;
@@ -21,6 +23,8 @@ export interface Config {
   metricsAddress: string;
   /** The router for every Canary without spec.provider (Flagger's -mesh-provider). */
   meshProvider: RouterProvider;
+  /** The group Canary, MetricTemplate and AlertProvider are served in (flagger.app: a drop-in for Flagger). */
+  api: ApiGroup;
   /** Prometheus for built-in metrics when a Canary sets no spec.metricsServer. */
   metricsServer: string | undefined;
   webhookHost: string;
@@ -71,6 +75,10 @@ Flags:
   --metrics-server URL     Prometheus for built-in metrics [AVIARY_METRICS_SERVER]
   --mesh-provider NAME     router for every Canary without spec.provider [AVIARY_MESH_PROVIDER]
                            (default kubernetes): ${ROUTER_PROVIDERS.join(", ")}
+  --api-group GROUP        the API group of Canary, MetricTemplate and AlertProvider
+                           [AVIARY_API_GROUP] (default aviary.dev): ${API_GROUPS.join(", ")};
+                           flagger.app reconciles Flagger's Canaries as they are and takes
+                           over the objects Flagger created (README "Migrating from Flagger")
   --webhook-host HOST      webhook listen address [AVIARY_WEBHOOK_HOST] (default 0.0.0.0)
   --webhook-port PORT      webhook HTTPS port [AVIARY_WEBHOOK_PORT] (default 9443)
   --cert-dir DIR           local webhook certificate directory [AVIARY_CERT_DIR] (default certs)
@@ -120,6 +128,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "metrics-address": { type: "string" },
       "metrics-server": { type: "string" },
       "mesh-provider": { type: "string" },
+      "api-group": { type: "string" },
       "webhook-host": { type: "string" },
       "webhook-port": { type: "string" },
       "cert-dir": { type: "string" },
@@ -158,6 +167,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const meshProvider = values["mesh-provider"] ?? env.AVIARY_MESH_PROVIDER ?? DEFAULT_ROUTER_PROVIDER;
   // An unknown name would otherwise surface only as rejected Canaries: stop at start-up instead.
   if (!isRouterProvider(meshProvider)) throw new ConfigError(`--mesh-provider: must be one of ${ROUTER_PROVIDERS.join(", ")}, got "${meshProvider}"`);
+  let api: ApiGroup;
+  try {
+    api = parseApiGroup(values["api-group"] ?? env.AVIARY_API_GROUP, "--api-group");
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const controller = !values["no-controller"];
   const webhook = !values["no-webhook"];
   if (!controller && !webhook) throw new ConfigError("--no-controller and --no-webhook together leave nothing to run");
@@ -171,6 +186,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     logLevel,
     metricsAddress: values["metrics-address"] ?? env.AVIARY_METRICS_ADDRESS ?? "0.0.0.0:8080",
     meshProvider,
+    api,
     metricsServer: values["metrics-server"] ?? env.AVIARY_METRICS_SERVER,
     webhookHost: values["webhook-host"] ?? env.AVIARY_WEBHOOK_HOST ?? "0.0.0.0",
     webhookPort: int("webhook-port", values["webhook-port"] ?? env.AVIARY_WEBHOOK_PORT, 9443, 0),

@@ -17,7 +17,7 @@ import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
 import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
-import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
+import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { TARGET_KIND_INFO } from "./ground/workloads.ts";
 import { createMetricProviderRegistry } from "./metrics/registry.ts";
@@ -46,7 +46,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const requests = createRequestCounter();
   const client = createKubeClient(kubeConfig, { userAgent: "aviary", requestCounter: requests });
-  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook, meshProvider: config.meshProvider });
+  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook, meshProvider: config.meshProvider, apiGroup: config.api.name });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
@@ -59,7 +59,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     ? createCachedReads({
         client, logger: log, namespace: config.namespace,
         sources: [
-          { apiVersion: API_VERSION, kind: KIND_CANARY },
+          config.api.canary,
           ...Object.values(TARGET_KIND_INFO).map((k) => ({ apiVersion: k.apiVersion, kind: k.kind, labelSelector: LABEL_CANARY })),
           { apiVersion: "v1", kind: "Service", labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
         ],
@@ -73,22 +73,22 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     metrics: {
       registry: metricProviders,
       getTemplate: async (ns, name, signal) =>
-        (await client.get<MetricTemplate>({ apiVersion: "aviary.dev/v1beta1", kind: "MetricTemplate", namespace: ns, name }, { signal })) ?? undefined,
+        (await client.get<MetricTemplate>({ ...config.api.metricTemplate, namespace: ns, name }, { signal })) ?? undefined,
       getSecret: (ns, name, signal) => readSecretData(client, ns, name, { signal }),
       ...(config.metricsServer ? { defaultMetricsServer: config.metricsServer } : {}),
     },
   });
-  const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts });
+  const alerts = createAlertDispatcher({ kube: client, logger: log, metrics: metrics.alerts, api: config.api });
   // Read once at start: a rotated key takes effect at the next start (kube/hash-key.ts).
   const hashKeys = config.controller ? await loadHashKeys(client, config.leaseNamespace, config.hashKeySecret, log) : undefined;
   const reconcile = createCanaryReconciler({
-    kube: reconcileKube, routers, checks, events, alerts, logger: log, meshProvider: config.meshProvider,
+    kube: reconcileKube, routers, checks, events, alerts, logger: log, meshProvider: config.meshProvider, api: config.api,
     ...(hashKeys ? { hashKeys } : {}),
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: reads?.informers })
+    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: reads?.informers, api: config.api })
     : undefined;
   if (controller) metrics.setQueueSource(() => controller.queue);
   if (controller) reads?.onChange((e) => controller.notify(e));
@@ -98,7 +98,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   log.info("serving /metrics, /healthz and /readyz", { address: `${host}:${ops.port}` });
 
   const dashboard = config.dashboardPort === undefined ? undefined : await startDashboard({
-    client, namespace: config.namespace, host: config.dashboardHost, port: config.dashboardPort, logger: log,
+    client, api: config.api, namespace: config.namespace, host: config.dashboardHost, port: config.dashboardPort, logger: log,
     actions: config.dashboardActions, readOnlyReason: "read-only: the operator serves this page without --dashboard-actions",
   });
   if (dashboard) log.info("serving the dashboard", { url: dashboard.url, actions: config.dashboardActions });
@@ -109,7 +109,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     // aviary's own writes must pass its replica guard and generated-object guard.
     const me = await whoAmI(client);
     if (config.webhookUrl) {
-      registered = await registerLocalWebhooks(client, config.webhookUrl, me.username);
+      registered = await registerLocalWebhooks(client, config.webhookUrl, me.username, { group: config.api.name });
       log.info("registered the webhooks by URL for a local run", { url: config.webhookUrl, configurations: registered });
     }
     const [secretNamespace, secretName] = config.certSecret?.split("/") ?? [];
@@ -123,15 +123,16 @@ export async function start(config: Config, log: Logger): Promise<Running> {
         webhookConfigurations: { mutating: ["aviary"], validating: ["aviary"] },
         aviaryUsers: [me.username, ...config.selfUsers],
         defaultProvider: config.meshProvider,
+        api: config.api,
       },
       {
         log,
         kube: client,
-        lookups: createApiLookups(client),
+        lookups: createApiLookups(client, config.api),
         metrics: metrics.admission,
         onRevision: (ns, name) => controller?.wake(ns, name),
         onManualEdit: (edit) => {
-          const ref = { apiVersion: API_VERSION, kind: KIND_CANARY, metadata: { name: edit.canary, namespace: edit.namespace } };
+          const ref = { ...config.api.canary, metadata: { name: edit.canary, namespace: edit.namespace } };
           const message = `${edit.user} ${edit.operation === "DELETE" ? "deleted" : "edited"} generated ${edit.kind} ${edit.name} (aviary.dev/allow-manual-edits)`;
           void events.record(ref, "Warning", "ManualEdit", message);
         },

@@ -27,6 +27,8 @@ const APPMESH: readonly RouterProvider[] = ["appmesh", "appmesh:v1beta2"];
 const ISTIO: readonly RouterProvider[] = ["istio"];
 const INGRESS: readonly RouterProvider[] = ["nginx", "skipper", "alb"];
 const SESSION_COOKIE: readonly RouterProvider[] = [...ISTIO, ...GATEWAYAPI];
+/** Fields about the generated Services or the webhooks: every router has both. */
+const ALL: readonly RouterProvider[] = ROUTER_PROVIDERS;
 
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
   { path: "spec.ingressRef", honouredBy: INGRESS, about: "the Ingress the canary Ingress is cloned from (alb: the Ingress whose action aviary writes)" },
@@ -46,18 +48,18 @@ export const PROVIDER_FIELDS: readonly ProviderField[] = [
   { path: "spec.service.mirror", honouredBy: GATEWAYAPI, about: "extra mirror backends (HTTPRoute RequestMirror filters)" },
   { path: "spec.service.meshName", honouredBy: APPMESH, about: "App Mesh mesh name" },
   { path: "spec.service.backends", honouredBy: APPMESH, about: "App Mesh virtual-node backends" },
-  { path: "spec.service.delegation", honouredBy: [], about: "Istio delegate VirtualService" },
-  { path: "spec.service.headless", honouredBy: [], about: "headless generated Services" },
-  { path: "spec.service.trafficDistribution", honouredBy: [], about: "Service traffic distribution" },
-  { path: "spec.service.unmanagedMetadata", honouredBy: [], about: "metadata keys left to other controllers" },
-  { path: "spec.analysis.sessionAffinity.primaryCookieName", honouredBy: [], about: "a cookie pinning users to the primary" },
+  { path: "spec.service.delegation", honouredBy: ISTIO, about: "a delegate VirtualService: no hosts and no gateways of its own" },
+  { path: "spec.service.headless", honouredBy: ALL, about: "the generated Services are created headless (clusterIP None)" },
+  { path: "spec.service.trafficDistribution", honouredBy: ALL, about: "spec.trafficDistribution of the generated Services" },
+  { path: "spec.service.unmanagedMetadata", honouredBy: ALL, about: "label and annotation keys aviary never writes on generated objects, left to other controllers" },
+  { path: "spec.analysis.sessionAffinity.primaryCookieName", honouredBy: SESSION_COOKIE, about: "a cookie pinning users who landed on the primary to it during a run" },
   { path: "spec.analysis.sessionAffinity.domain", honouredBy: SESSION_COOKIE, about: "session cookie Domain" },
   { path: "spec.analysis.sessionAffinity.path", honouredBy: SESSION_COOKIE, about: "session cookie Path" },
   { path: "spec.analysis.sessionAffinity.httpOnly", honouredBy: SESSION_COOKIE, about: "session cookie HttpOnly" },
   { path: "spec.analysis.sessionAffinity.secure", honouredBy: SESSION_COOKIE, about: "session cookie Secure" },
   { path: "spec.analysis.sessionAffinity.sameSite", honouredBy: SESSION_COOKIE, about: "session cookie SameSite" },
   { path: "spec.analysis.sessionAffinity.partitioned", honouredBy: SESSION_COOKIE, about: "session cookie Partitioned" },
-  { path: "spec.analysis.webhooks[].disableTLS", honouredBy: [], about: "skip TLS verification of a webhook" },
+  { path: "spec.analysis.webhooks[].disableTLS", honouredBy: ALL, about: "the webhook is called without verifying its TLS certificate" },
 ];
 
 export interface IgnoredField {

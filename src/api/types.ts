@@ -7,10 +7,12 @@
  * controller, routers, metrics, webhook and CLI all import from here.
  */
 import type { KubeObject, ObjectMeta } from "../kube/types.ts";
+import { API_VERSION_NAME, DEFAULT_API } from "./groups.ts";
 
-export const GROUP = "aviary.dev";
-export const VERSION = "v1beta1";
-export const API_VERSION = "aviary.dev/v1beta1";
+/** The default group (api/groups.ts); what serves the kinds at run time takes an ApiGroup. */
+export const GROUP = DEFAULT_API.name;
+export const VERSION = API_VERSION_NAME;
+export const API_VERSION = DEFAULT_API.apiVersion;
 
 export const KIND_CANARY = "Canary";
 export const KIND_METRIC_TEMPLATE = "MetricTemplate";
@@ -259,15 +261,15 @@ export interface CanaryService {
   timeout?: string;
   /** Timeout of each backend request (gatewayapi: HTTPRoute timeouts.backendRequest). */
   backendTimeout?: string;
-  /** Flagger: Istio delegate VirtualService. Accepted; no aviary router acts on it. */
+  /** istio: the VirtualService is a delegate (no hosts, no gateways). */
   delegation?: boolean;
-  /** Flagger: headless generated Services. Accepted; not acted on. */
+  /** The generated Services are created headless (clusterIP None). */
   headless?: boolean;
-  /** Flagger: Service trafficDistribution. Accepted; not acted on. */
+  /** spec.trafficDistribution of the generated Services (PreferClose, PreferSameZone, PreferSameNode). */
   trafficDistribution?: string;
   /** gatewayapi: extra backends that receive a copy of every request. */
   mirror?: ServiceMirror[];
-  /** Flagger: metadata keys left to other controllers. Accepted; not acted on. */
+  /** Label and annotation keys aviary never writes on generated objects (other controllers own them). */
   unmanagedMetadata?: UnmanagedMetadata;
   gateways?: string[];
   gatewayRefs?: GatewayRef[];
@@ -292,7 +294,7 @@ export interface SessionAffinity {
   cookieName: string;
   /** Seconds; Flagger's default is 86400. */
   maxAge?: number;
-  /** Flagger: a cookie pinning users to the primary. Accepted; not acted on. */
+  /** istio, gatewayapi: a cookie pinning users who landed on the primary to it during a run. */
   primaryCookieName?: string;
   /** Attributes of the session cookie (istio, gatewayapi). */
   domain?: string;
@@ -374,7 +376,7 @@ export interface CanaryWebhook {
   metadata?: Record<string, string>;
   retries?: number;
   muteAlert?: boolean;
-  /** Flagger: skip TLS verification. Accepted; not acted on (reported as ignored). */
+  /** Call the webhook without verifying its TLS certificate. */
   disableTLS?: boolean;
 }
 

@@ -42,6 +42,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: "namespace", short: "n", kind: "string", placeholder: "<namespace>", description: 'The namespace (default: the kubeconfig context\'s, else "default")' },
   { name: "kubeconfig", kind: "string", placeholder: "<file>", description: "The kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
   { name: "context", kind: "string", placeholder: "<name>", description: "The kubeconfig context (default: its current-context)" },
+  { name: "api-group", kind: "string", placeholder: "<group>", description: "The group aviary serves Canaries in: aviary.dev or flagger.app (default: $AVIARY_API_GROUP, else aviary.dev)" },
   { name: "request-timeout", kind: "string", placeholder: "<duration>", description: `Give up on an API call after this long (default ${DEFAULT_REQUEST_TIMEOUT})` },
   { name: "help", short: "h", kind: "boolean", description: "Show help" },
 ];
@@ -90,6 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIO, opts: RunOption
           namespace: stringOption(values, "namespace"),
           kubeconfig: stringOption(values, "kubeconfig"),
           context: stringOption(values, "context"),
+          ...(stringOption(values, "api-group") !== undefined ? { apiGroup: stringOption(values, "api-group") } : {}),
           requestTimeoutMs: timeout.ms,
         }),
     });

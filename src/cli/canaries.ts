@@ -1,24 +1,25 @@
 /** Reading Canaries for the commands, with the errors a user can act on. */
-import { API_VERSION, KIND_CANARY } from "../api/types.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
 import type { Canary } from "../api/types.ts";
 import type { ObjectRef } from "../kube/types.ts";
 import type { Session } from "./command.ts";
 import { CliError, EXIT_UNAVAILABLE, UsageError } from "./exit.ts";
 
-export const canaryRef = (namespace: string, name: string): ObjectRef => ({ apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name });
+export const canaryRef = (namespace: string, name: string, api: ApiGroup = DEFAULT_API): ObjectRef => ({ ...api.canary, namespace, name });
 
 export function notFound(namespace: string, name: string): CliError {
   return new CliError(`canary "${name}" not found in namespace "${namespace}" (aviary get -n ${namespace} lists them)`, EXIT_UNAVAILABLE);
 }
 
 export async function getCanary(session: Session, name: string, signal: AbortSignal): Promise<Canary> {
-  const canary = await session.client.get<Canary>(canaryRef(session.namespace, name), { signal });
+  const canary = await session.client.get<Canary>(canaryRef(session.namespace, name, session.api), { signal });
   if (canary === null) throw notFound(session.namespace, name);
   return canary;
 }
 
 export async function listCanaries(session: Session, namespace: string | undefined, signal: AbortSignal): Promise<Canary[]> {
-  return session.client.list<Canary>(API_VERSION, KIND_CANARY, namespace, { signal });
+  return session.client.list<Canary>(session.api.canary.apiVersion, session.api.canary.kind, namespace, { signal });
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { ClusterClient } from "../kube/client.ts";
 import type { OptionSpec, OptionValues } from "./args.ts";
+import type { ApiGroup } from "../api/groups.ts";
 
 /** Where output goes. `isTTY` decides the weight bar and the promote confirmation. */
 export interface Output {
@@ -16,6 +17,8 @@ export interface Session {
   client: ClusterClient;
   /** The namespace from -n, else the kubeconfig context's, else "default". */
   namespace: string;
+  /** The group aviary serves Canaries in: --api-group, else $AVIARY_API_GROUP, else aviary.dev. */
+  api: ApiGroup;
   close(): Promise<void>;
 }
 
@@ -23,6 +26,8 @@ export interface SessionOptions {
   namespace?: string | undefined;
   kubeconfig?: string | undefined;
   context?: string | undefined;
+  /** --api-group as given (the session falls back to $AVIARY_API_GROUP). */
+  apiGroup?: string | undefined;
   requestTimeoutMs: number;
 }
 

@@ -53,7 +53,7 @@ export function describeFailure(err: unknown): { message: string; exitCode: numb
 
 function explainApiError(err: KubeApiError): string {
   if (err.reason === "NoKindMatch") {
-    return "the Canary kind (canaries.aviary.dev, v1beta1) is not served by this cluster: install aviary's CRDs (kubectl apply --server-side -f manifests/crds/)";
+    return "the Canary kind (canaries.aviary.dev, v1beta1) is not served by this cluster: install aviary's CRDs (kubectl apply --server-side -f manifests/crds/), or, where aviary serves Flagger's group (canaries.flagger.app), pass --api-group flagger.app";
   }
   if (err.status === 401) return `the API server did not accept the kubeconfig's credentials: ${err.message}`;
   if (err.status === 403) return `not allowed (RBAC decides who may do this): ${err.message}`;

@@ -6,7 +6,8 @@
  * on a conflict, read again and decide again. Errors from the API server (403 above all:
  * RBAC decides who may patch canaries) are thrown as they are, for the caller to show.
  */
-import { API_VERSION, KIND_CANARY } from "../api/types.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
 import type { Canary } from "../api/types.ts";
 import { isConflict } from "../kube/types.ts";
 import type { KubeClient } from "../kube/types.ts";
@@ -30,6 +31,8 @@ export interface WriteRequestOptions {
   now: () => Date;
   /** Asked once, before the first write; the request goes ahead only on true. */
   confirm?: (canary: Canary) => Promise<boolean>;
+  /** The group Canaries are served in; default aviary.dev. */
+  api?: ApiGroup;
 }
 
 export async function writeRequest(
@@ -39,7 +42,7 @@ export async function writeRequest(
   request: RequestKind,
   opts: WriteRequestOptions,
 ): Promise<RequestOutcome> {
-  const ref = { apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name };
+  const ref = { ...(opts.api ?? DEFAULT_API).canary, namespace, name };
   let confirmed = false;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const canary = await client.get<Canary>(ref, { signal: opts.signal });

@@ -6,11 +6,19 @@
 import { createKubeClient } from "../kube/client.ts";
 import { loadKubeConfig } from "../kube/config.ts";
 import type { Session, SessionOptions } from "./command.ts";
-import { CliError, EXIT_UNAVAILABLE } from "./exit.ts";
+import { CliError, EXIT_UNAVAILABLE, UsageError } from "./exit.ts";
+import { parseApiGroup } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
 
 export const DEFAULT_NAMESPACE = "default";
 
 export function openSession(opts: SessionOptions, env: NodeJS.ProcessEnv = process.env): Session {
+  let api: ApiGroup;
+  try {
+    api = parseApiGroup(opts.apiGroup ?? env.AVIARY_API_GROUP, opts.apiGroup !== undefined ? "--api-group" : "AVIARY_API_GROUP");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   let kubeConfig;
   try {
     kubeConfig = loadKubeConfig({ path: opts.kubeconfig, context: opts.context, env });
@@ -22,6 +30,7 @@ export function openSession(opts: SessionOptions, env: NodeJS.ProcessEnv = proce
   return {
     client,
     namespace: opts.namespace || contextNamespace || DEFAULT_NAMESPACE,
+    api,
     close: () => client.close(),
   };
 }

@@ -4,7 +4,6 @@
  * each version of it, until the run settles, the Canary goes away, the timeout passes, or
  * the user presses Ctrl-C.
  */
-import { API_VERSION, KIND_CANARY } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import { createInformer } from "../kube/informer.ts";
 import type { Fields, Logger } from "../observability/logger.ts";
@@ -42,8 +41,7 @@ export async function watchCanary(opts: WatchCanaryOptions): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const informer = createInformer<Canary>({
       client: session.client,
-      apiVersion: API_VERSION,
-      kind: KIND_CANARY,
+      ...session.api.canary,
       namespace: session.namespace,
       fieldSelector: `metadata.name=${name}`,
       logger: warningsTo(io.stderr),

@@ -4,7 +4,9 @@
  * handlers only map a change to the Canary keys it concerns and enqueue them; a work queue
  * feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
  */
-import { API_VERSION, KIND_CANARY } from "../api/types.ts";
+import { KIND_CANARY } from "../api/types.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
 import type { Canary } from "../api/types.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { createInformer, objectKey, trimForCache } from "../kube/informer.ts";
@@ -36,6 +38,8 @@ export interface ControllerOptions {
   onError?: (key: string, err: unknown) => void;
   /** More informers whose caches reconcile relies on; started, stopped and awaited with the controller's. */
   informers?: readonly Informer<KubeObject>[];
+  /** The group Canaries are served in (--api-group); default aviary.dev. */
+  api?: ApiGroup;
 }
 
 interface SlimHpa extends KubeObject {
@@ -129,7 +133,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   };
 
   const canaries: Informer<SlimCanary> = createInformer<SlimCanary>({
-    client, apiVersion: API_VERSION, kind: KIND_CANARY, namespace, logger: log,
+    client, ...(opts.api ?? DEFAULT_API).canary, namespace, logger: log,
     transform: canaryTransform,
     onEvent: (e) => {
       if (e.old) indexCanary(e.old, false);

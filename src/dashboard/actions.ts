@@ -7,6 +7,8 @@
 import { REQUEST_KINDS } from "../cli/requests.ts";
 import type { RequestKind } from "../cli/requests.ts";
 import { writeRequest } from "../cli/request-write.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
 import { KubeApiError } from "../kube/types.ts";
 import type { KubeClient } from "../kube/types.ts";
 
@@ -18,9 +20,11 @@ export interface ActionAnswer {
 
 export const isRequestKind = (s: string): s is RequestKind => (REQUEST_KINDS as readonly string[]).includes(s);
 
-export async function runAction(client: Pick<KubeClient, "get" | "mergePatch">, namespace: string, name: string, action: RequestKind, signal: AbortSignal): Promise<ActionAnswer> {
+export async function runAction(
+  client: Pick<KubeClient, "get" | "mergePatch">, namespace: string, name: string, action: RequestKind, signal: AbortSignal, api: ApiGroup = DEFAULT_API,
+): Promise<ActionAnswer> {
   try {
-    const outcome = await writeRequest(client, namespace, name, action, { signal, now: () => new Date() });
+    const outcome = await writeRequest(client, namespace, name, action, { signal, now: () => new Date(), api });
     switch (outcome.kind) {
       case "written":
         return { status: 200, body: { ok: true, message: outcome.done, notes: outcome.notes } };

@@ -3,6 +3,7 @@
  * dashboard` (with the user's kubeconfig, actions as that user) and by the operator
  * (`--dashboard-port`, read-only unless `--dashboard-actions`).
  */
+import type { ApiGroup } from "../api/groups.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import type { Logger } from "../observability/logger.ts";
 import { loadAssets } from "./assets.ts";
@@ -20,6 +21,8 @@ export interface DashboardOptions {
   /** Whether the page offers promote/abort/retry/pause/resume, written with `client`. */
   actions: boolean;
   readOnlyReason?: string;
+  /** The group Canaries are served in; default aviary.dev. */
+  api?: ApiGroup;
 }
 
 export interface RunningDashboard {
@@ -30,7 +33,7 @@ export interface RunningDashboard {
 
 export async function startDashboard(opts: DashboardOptions): Promise<RunningDashboard> {
   const assets = await loadAssets();
-  const store = createDashboardStore({ client: opts.client, namespace: opts.namespace, logger: opts.logger });
+  const store = createDashboardStore({ client: opts.client, namespace: opts.namespace, logger: opts.logger, ...(opts.api ? { api: opts.api } : {}) });
   await store.start();
   let server: DashboardServer;
   try {
@@ -41,6 +44,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
       port: opts.port,
       logger: opts.logger,
       actions: opts.actions ? opts.client : undefined,
+      ...(opts.api ? { api: opts.api } : {}),
       scope: opts.namespace === undefined ? "all namespaces" : `namespace ${opts.namespace}`,
       ...(opts.readOnlyReason ? { readOnlyReason: opts.readOnlyReason } : {}),
     });

@@ -12,6 +12,7 @@
  * send it without a CORS preflight, which this server never grants) and, when the browser
  * says where the request came from, come from this very origin.
  */
+import type { ApiGroup } from "../api/groups.ts";
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -31,6 +32,8 @@ export interface DashboardServerOptions {
   logger: Logger;
   /** The client actions are written with; no actions (read-only) when absent. */
   actions?: Pick<KubeClient, "get" | "mergePatch"> | undefined;
+  /** The group Canaries are served in; default aviary.dev. */
+  api?: ApiGroup;
   /** Shown in the page header: whose view this is ("all namespaces", "namespace shop"). */
   scope: string;
   /** Why actions are off, for the page (read-only mode). */
@@ -136,7 +139,7 @@ export async function startDashboardServer(opts: DashboardServerOptions): Promis
     if (!isRequestKind(action)) return json(res, 404, { ok: false, message: `unknown action "${action}"` });
     // The body is not used; drain it so keep-alive connections stay usable.
     req.resume();
-    const answer = await runAction(opts.actions, namespace, name, action, AbortSignal.timeout(30_000));
+    const answer = await runAction(opts.actions, namespace, name, action, AbortSignal.timeout(30_000), opts.api);
     log.info("dashboard action", { namespace, name, action, status: answer.status, message: answer.body.message });
     json(res, answer.status, answer.body);
   };

@@ -4,7 +4,9 @@
  * change is folded into per-Canary history and announced to subscribers by key, so the
  * server can fan one watch out to any number of pages without a request per browser.
  */
-import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
+import { KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { createInformer } from "../kube/informer.ts";
@@ -36,6 +38,8 @@ export interface StoreOptions {
   namespace: string | undefined;
   logger: Logger;
   now?: () => number;
+  /** The group Canaries are served in; default aviary.dev. */
+  api?: ApiGroup;
 }
 
 export type StoreListener = (key: string) => void;
@@ -108,7 +112,7 @@ export function createDashboardStore(opts: StoreOptions): DashboardStore {
   };
 
   const canaries = createInformer<Canary>({
-    client: opts.client, apiVersion: API_VERSION, kind: KIND_CANARY, ...ns, logger: log,
+    client: opts.client, ...(opts.api ?? DEFAULT_API).canary, ...ns, logger: log,
     onEvent: (e) => {
       if (e.type === "deleted") {
         histories.delete(e.key);

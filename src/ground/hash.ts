@@ -14,6 +14,11 @@ import { createHash, createHmac } from "node:crypto";
 
 export const HASH_HEX_LENGTH = 16;
 
+const REVISION_FORMAT = new RegExp(`^[0-9a-f]{${HASH_HEX_LENGTH}}$`);
+
+/** A revision in aviary's format; Flagger's (a short FNV hash, safe-encoded) never is one. */
+export const isAviaryRevision = (revision: string): boolean => REVISION_FORMAT.test(revision);
+
 /** Annotations and labels under this prefix are aviary's own bookkeeping, never the workload. */
 const AVIARY_PREFIX = "aviary.dev/";
 

@@ -121,5 +121,5 @@ export interface ServicePort {
 }
 
 export interface Service extends KubeObject {
-  spec: { selector: Record<string, string>; ports: ServicePort[]; [field: string]: unknown };
+  spec: { selector: Record<string, string>; ports: ServicePort[]; clusterIP?: string; trafficDistribution?: string; [field: string]: unknown };
 }

@@ -11,7 +11,8 @@
  * logged (with the Canary's namespace/name) and counted through the metrics hook.
  * Addresses and tokens never reach a log line or a problem: URLs show as `scheme://host/…`.
  */
-import { API_VERSION, KIND_ALERT_PROVIDER } from "../api/types.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup } from "../api/groups.ts";
 import type { AlertProvider, AlertSeverity, Canary, CanaryAlert } from "../api/types.ts";
 import type { KubeClient, KubeObject } from "../kube/types.ts";
 import { decodeSecretData } from "../kube/secrets.ts";
@@ -46,6 +47,8 @@ export interface AlertDispatcherDeps {
   registry?: NotifierRegistry;
   /** Clock for the message timestamp. */
   now?: () => Date;
+  /** The group AlertProviders are served in (--api-group); default aviary.dev. */
+  api?: ApiGroup;
 }
 
 /** Why one alert was not delivered. `message` names the alert and provider, never an address. */
@@ -126,7 +129,7 @@ export function createAlertDispatcher(deps: AlertDispatcherDeps): AlertDispatche
   /** Reads the provider and its Secret, then posts; `attempt.label` names the provider type for the metrics. */
   const deliver = async (alert: CanaryAlert, canaryNamespace: string, message: AlertMessage, signal: AbortSignal, attempt: Attempt) => {
     const namespace = alert.providerRef.namespace ?? canaryNamespace;
-    const ref = { apiVersion: API_VERSION, kind: KIND_ALERT_PROVIDER, namespace, name: alert.providerRef.name };
+    const ref = { ...(deps.api ?? DEFAULT_API).alertProvider, namespace, name: alert.providerRef.name };
     const provider = await deps.kube.get<AlertProvider>(ref, { signal });
     // A client that ignored the signal may answer after the deadline: do no more work then.
     signal.throwIfAborted();

@@ -10,7 +10,7 @@
 import type { Canary, HTTPMatchRequest, HeaderOperations, StringMatch } from "../api/types.ts";
 import { tryParseDuration } from "../api/duration.ts";
 import { serviceNames } from "../ground/identity.ts";
-import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
+import { SET_COOKIE_HEADER, primarySessionCookie, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
 import type { Split } from "../ground/split.ts";
 
@@ -293,13 +293,25 @@ export function buildHTTPRouteSpec(canary: Canary, request: Split): HTTPRouteSpe
 
   // Session affinity: the canary's responses set a cookie, and a rule before the weighted one
   // sends requests carrying it to the canary. At 0% whoever still has it goes to the primary and loses it.
+  const setCookie = (value: string): HTTPRouteFilter[] => [
+    { type: "ResponseHeaderModifier", responseHeaderModifier: { add: [{ name: SET_COOKIE_HEADER, value }] } },
+  ];
+  const stickyMatchesFor = (regex: string) =>
+    abMatches([{ path: { ...DEFAULT_PATH }, headers: [{ type: "RegularExpression", name: "Cookie", value: regex }] }], serviceMatches, serviceMatchList.length > 0, [false]);
+  // primaryCookieName: the primary's side of the weighted rule sets its own cookie, and its carriers stay on the primary.
+  const primaryCookie = primarySessionCookie(canary);
+  if (primaryCookie !== undefined) {
+    const stickyMatches = stickyMatchesFor(primaryCookie.cookieHeaderRegex);
+    if (request.canary > 0) {
+      weighted.backendRefs[0]!.filters = setCookie(primaryCookie.setCookie);
+      rules.unshift(plainRule(stickyMatches, [backend(names.primary, 100)]));
+    } else {
+      rules.unshift(plainRule(stickyMatches, [{ ...backend(names.primary, 100), filters: setCookie(primaryCookie.expireCookie) }]));
+    }
+  }
   const cookie = sessionCookie(canary);
   if (cookie !== undefined) {
-    const sticky: HTTPRouteMatch = { path: { ...DEFAULT_PATH }, headers: [{ type: "RegularExpression", name: "Cookie", value: cookie.cookieHeaderRegex }] };
-    const stickyMatches = abMatches([sticky], serviceMatches, serviceMatchList.length > 0, [false]);
-    const setCookie = (value: string): HTTPRouteFilter[] => [
-      { type: "ResponseHeaderModifier", responseHeaderModifier: { add: [{ name: SET_COOKIE_HEADER, value }] } },
-    ];
+    const stickyMatches = stickyMatchesFor(cookie.cookieHeaderRegex);
     if (request.canary > 0) {
       weighted.backendRefs[1]!.filters = setCookie(cookie.setCookie);
       rules.unshift(plainRule(stickyMatches, [backend(names.canary, 100)]));

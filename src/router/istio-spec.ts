@@ -5,6 +5,7 @@
  * - DestinationRules `<svc>-primary` and `<svc>-canary`: host = the generated Service,
  *   trafficPolicy from `service.trafficPolicy`.
  * - VirtualService `<svc>`: hosts = `service.hosts` plus `<svc>`; gateways (default `mesh`);
+ *   neither with `service.delegation` (a delegate VirtualService);
  *   one weighted HTTP route with the service match, rewrite, retries, timeout, headers and
  *   CORS policy. A/B adds the analysis match to that route and a second route sending the
  *   rest to the primary. Mirroring sets `mirror`/`mirrorPercentage` on the weighted route.
@@ -17,7 +18,7 @@
  */
 import type { Canary, HTTPMatchRequest, HeaderOperations, StringMatch } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
-import { SET_COOKIE_HEADER, sessionCookie } from "./session-affinity.ts";
+import { SET_COOKIE_HEADER, primarySessionCookie, sessionCookie } from "./session-affinity.ts";
 import { RouterSpecError } from "./types.ts";
 import type { Split } from "../ground/split.ts";
 
@@ -27,6 +28,7 @@ export const ISTIO_GROUP = "networking.istio.io";
 export const ROUTE_WEIGHTED = "aviary-weighted";
 export const ROUTE_PRIMARY = "aviary-primary";
 export const ROUTE_STICKY = "aviary-sticky";
+export const ROUTE_STICKY_PRIMARY = "aviary-sticky-primary";
 
 /** The gateway name Istio uses for sidecars; the default when `service.gateways` is empty. */
 export const MESH_GATEWAY = "mesh";
@@ -69,8 +71,9 @@ export interface IstioHTTPRoute {
 }
 
 export interface VirtualServiceSpec {
-  hosts: string[];
-  gateways: string[];
+  /** Absent on a delegate VirtualService (`service.delegation`). */
+  hosts?: string[];
+  gateways?: string[];
   http: IstioHTTPRoute[];
 }
 
@@ -239,6 +242,18 @@ export function buildVirtualServiceSpec(canary: Canary, request: Split): Virtual
     http.push(route(ROUTE_PRIMARY, serviceMatch, [dest(names.primary, 100)]));
   }
 
+  // The primary's cookie route goes after the canary's: a user only ever gets one of the two.
+  const primaryCookie = primarySessionCookie(canary);
+  if (primaryCookie !== undefined) {
+    const match = mergeMatches([{ headers: { cookie: { regex: primaryCookie.cookieHeaderRegex } } }], serviceMatch);
+    const setCookie = (value: string) => ({ response: { add: { [SET_COOKIE_HEADER]: value } } });
+    if (request.canary > 0) {
+      weighted.route[0]!.headers = setCookie(primaryCookie.setCookie);
+      http.unshift(route(ROUTE_STICKY_PRIMARY, match, [dest(names.primary, 100)]));
+    } else {
+      http.unshift(route(ROUTE_STICKY_PRIMARY, match, [{ ...dest(names.primary, 100), headers: setCookie(primaryCookie.expireCookie) }]));
+    }
+  }
   const cookie = sessionCookie(canary);
   if (cookie !== undefined) {
     const stickyMatch = mergeMatches([{ headers: { cookie: { regex: cookie.cookieHeaderRegex } } }], serviceMatch);
@@ -252,7 +267,9 @@ export function buildVirtualServiceSpec(canary: Canary, request: Split): Virtual
     }
   }
 
-  const spec: VirtualServiceSpec = { hosts: virtualServiceHosts(canary), gateways: virtualServiceGateways(canary), http };
+  // A delegate VirtualService (Flagger's `service.delegation`) has neither: the VirtualService
+  // that delegates to it by name brings the hosts and gateways.
+  const spec: VirtualServiceSpec = canary.spec.service.delegation === true ? { http } : { hosts: virtualServiceHosts(canary), gateways: virtualServiceGateways(canary), http };
   // JSON has no `undefined`: drop such keys so the comparison with the stored object is exact.
   return JSON.parse(JSON.stringify(spec)) as VirtualServiceSpec;
 }

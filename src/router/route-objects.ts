@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
-import { canaryOwnerReference, managedLabels, serviceNames } from "../ground/identity.ts";
+import { canaryOwnerReference, managedLabels, serviceNames, withoutUnmanaged } from "../ground/identity.ts";
 import { isNoKindMatch } from "../kube/errors.ts";
 import { isNotFound } from "../kube/types.ts";
 import type { KubeClient, KubeObject, ObjectRef } from "../kube/types.ts";
@@ -146,7 +146,10 @@ export function desiredRouteObject(k: RouteKind, canary: Canary, name: string, s
       existing.metadata.annotations?.[ANNOTATION_ORIGINAL] ??
       JSON.stringify({ labels: existing.metadata.labels ?? {}, spec: pick(existing.spec, k.specFields) });
   }
-  if (Object.keys(annotations).length > 0) obj.metadata.annotations = annotations;
+  // service.unmanagedMetadata: keys left to other controllers are never sent.
+  const kept = withoutUnmanaged(canary, { labels: obj.metadata.labels ?? {}, annotations });
+  obj.metadata.labels = kept.labels;
+  if (Object.keys(kept.annotations).length > 0) obj.metadata.annotations = kept.annotations;
   return obj;
 }
 

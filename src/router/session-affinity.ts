@@ -10,6 +10,11 @@
  * stable for the whole run (reconciles and restarts agree on it), new for every revision
  * (sticky users of an earlier run are not sent to a later canary), and not guessable from
  * outside the cluster. Pure.
+ *
+ * With `primaryCookieName` the primary side is sticky too (Flagger's primary cookie): the
+ * primary's responses on the weighted route set that cookie and a route sends its carriers
+ * to the primary, so users do not move to the canary as its weight grows; at 0% it is
+ * expired like the canary's.
  */
 import { createHash } from "node:crypto";
 import { DEFAULT_SESSION_AFFINITY_MAX_AGE } from "../api/defaults.ts";
@@ -35,12 +40,22 @@ const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$
  * off. It only applies to progressive canaries: an A/B run already pins users by its match.
  */
 export function sessionCookie(canary: Canary): SessionCookie | undefined {
+  const name = canary.spec.analysis?.sessionAffinity?.cookieName;
+  return name ? cookieOf(canary, name, "") : undefined;
+}
+
+/** The cookie pinning users to the primary during the run (`primaryCookieName`), or undefined. */
+export function primarySessionCookie(canary: Canary): SessionCookie | undefined {
+  const name = canary.spec.analysis?.sessionAffinity?.primaryCookieName;
+  return name && sessionCookie(canary) !== undefined ? cookieOf(canary, name, "/primary") : undefined;
+}
+
+function cookieOf(canary: Canary, name: string, side: string): SessionCookie | undefined {
   const affinity = canary.spec.analysis?.sessionAffinity;
-  if (affinity === undefined || affinity.cookieName === "") return undefined;
+  if (affinity === undefined) return undefined;
   if ((canary.spec.analysis?.match ?? []).length > 0) return undefined;
   const revision = canary.status?.canaryRevision ?? canary.status?.lastAppliedSpec ?? "";
-  const value = createHash("sha256").update(`${canary.metadata.uid ?? canary.metadata.name}/${revision}`).digest("hex").slice(0, 20);
-  const name = affinity.cookieName;
+  const value = createHash("sha256").update(`${canary.metadata.uid ?? canary.metadata.name}/${revision}${side}`).digest("hex").slice(0, 20);
   const maxAge = affinity.maxAge ?? DEFAULT_SESSION_AFFINITY_MAX_AGE;
   // Flagger's cookie attributes; the expiring cookie must name the same Domain and Path to replace it.
   const attributes = [`Path=${affinity.path || "/"}`];

@@ -8,11 +8,13 @@
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import type { CallOptions, KubeClient, KubeObject } from "../kube/types.ts";
+import { DEFAULT_API_GROUP } from "../api/groups.ts";
 
 export const WEBHOOKS_MANIFEST = new URL("../../manifests/webhooks.yaml", import.meta.url);
 
 interface WebhookEntry {
   clientConfig?: { url?: string; service?: { path?: string }; caBundle?: string };
+  rules?: { apiGroups?: string[]; [field: string]: unknown }[];
   matchConditions?: { name: string; expression: string }[];
   [field: string]: unknown;
 }
@@ -20,8 +22,12 @@ interface WebhookConfiguration extends KubeObject {
   webhooks?: WebhookEntry[];
 }
 
-/** The manifest's configurations, rewritten to call `baseUrl` and to let `username` through. */
-export function localConfigurations(manifest: string, baseUrl: string, username: string): WebhookConfiguration[] {
+/**
+ * The manifest's configurations, rewritten to call `baseUrl`, to let `username` through and,
+ * when aviary serves another group (`--api-group`), to name that group where the manifest names
+ * aviary.dev (as manifests/flagger-compat does for an in-cluster install).
+ */
+export function localConfigurations(manifest: string, baseUrl: string, username: string, group: string = DEFAULT_API_GROUP): WebhookConfiguration[] {
   const base = baseUrl.replace(/\/+$/, "");
   return parseAllDocuments(manifest)
     .map((d) => d.toJS() as WebhookConfiguration | null)
@@ -31,6 +37,7 @@ export function localConfigurations(manifest: string, baseUrl: string, username:
       webhooks: (config.webhooks ?? []).map((w) => {
         const path = w.clientConfig?.service?.path ?? "/";
         const entry: WebhookEntry = { ...w, clientConfig: { url: `${base}${path}` } };
+        if (w.rules) entry.rules = w.rules.map((r) => (r.apiGroups ? { ...r, apiGroups: r.apiGroups.map((g) => (g === DEFAULT_API_GROUP ? group : g)) } : r));
         if (w.matchConditions) {
           entry.matchConditions = w.matchConditions.map((c) => ({
             ...c,
@@ -42,9 +49,10 @@ export function localConfigurations(manifest: string, baseUrl: string, username:
     }));
 }
 
-export async function registerLocalWebhooks(kube: KubeClient, baseUrl: string, username: string, opts: CallOptions = {}): Promise<string[]> {
-  const configs = localConfigurations(await readFile(WEBHOOKS_MANIFEST, "utf8"), baseUrl, username);
-  for (const config of configs) await kube.apply(config, { ...opts, force: true });
+export async function registerLocalWebhooks(kube: KubeClient, baseUrl: string, username: string, opts: CallOptions & { group?: string } = {}): Promise<string[]> {
+  const { group, ...call } = opts;
+  const configs = localConfigurations(await readFile(WEBHOOKS_MANIFEST, "utf8"), baseUrl, username, group);
+  for (const config of configs) await kube.apply(config, { ...call, force: true });
   return configs.map((c) => `${c.kind}/${c.metadata.name}`);
 }
 

@@ -7,7 +7,6 @@
 import type { AddressInfo } from "node:net";
 import type { KubeClient } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import { API_VERSION, KIND_CANARY } from "../api/types.ts";
 import type { RouterProvider } from "../api/types.ts";
 import { patchWebhookCaBundles } from "./ca-bundle.ts";
 import type { WebhookConfigurationNames } from "./ca-bundle.ts";
@@ -18,6 +17,8 @@ import { createDeploymentMutator } from "./mutate/deployment.ts";
 import { WebhookServer } from "./server.ts";
 import type { AdmissionMetrics } from "./server.ts";
 import type { CanaryLookups } from "./validate/canary.ts";
+import { DEFAULT_API } from "../api/groups.ts";
+import type { ApiGroup, ApiKind } from "../api/groups.ts";
 import { createAlertProviderValidator, createCanaryValidator, createMetricTemplateValidator } from "./validate/canary.ts";
 import type { ManualEdit } from "./validate/generated.ts";
 import { createGeneratedObjectGuard } from "./validate/generated.ts";
@@ -55,6 +56,8 @@ export interface WebhookConfig {
   requestTimeoutMs?: number;
   /** The operator-wide router for Canaries without spec.provider. */
   defaultProvider?: RouterProvider;
+  /** The group Canary, MetricTemplate and AlertProvider are served in (--api-group). */
+  api?: ApiGroup;
 }
 
 export interface WebhookDeps {
@@ -78,8 +81,8 @@ export interface RunningWebhook {
 }
 
 /** Whether a Canary exists, read from the API server. */
-const canaryLookup = (kube: KubeClient) => async (namespace: string, name: string, signal: AbortSignal): Promise<boolean> =>
-  (await kube.get({ apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name }, { signal })) !== null;
+const canaryLookup = (kube: KubeClient, canary: ApiKind) => async (namespace: string, name: string, signal: AbortSignal): Promise<boolean> =>
+  (await kube.get({ ...canary, namespace, name }, { signal })) !== null;
 
 function storeFor(config: WebhookConfig, kube: KubeClient | undefined): CertStore {
   if ("dir" in config.certificates) return new DirectoryCertStore(config.certificates.dir);
@@ -122,11 +125,11 @@ export async function startWebhook(config: WebhookConfig, deps: WebhookDeps, sig
       createDeploymentMutator({
         aviaryUsers: config.aviaryUsers, onRevision: deps.onRevision, timeoutMs: config.deploymentTimeoutMs,
         // Without a client nothing can be read, and the parking guard holds.
-        ...(deps.kube ? { canaryExists: canaryLookup(deps.kube) } : {}),
+        ...(deps.kube ? { canaryExists: canaryLookup(deps.kube, config.api?.canary ?? DEFAULT_API.canary) } : {}),
       }),
-      createCanaryValidator({ lookups: deps.lookups, defaultProvider: config.defaultProvider }),
-      createMetricTemplateValidator(),
-      createAlertProviderValidator(),
+      createCanaryValidator({ lookups: deps.lookups, defaultProvider: config.defaultProvider, ...(config.api ? { api: config.api } : {}) }),
+      createMetricTemplateValidator(config.api),
+      createAlertProviderValidator(config.api),
       createGeneratedObjectGuard({
         aviaryUsers: config.aviaryUsers,
         systemUsers: config.systemUsers,

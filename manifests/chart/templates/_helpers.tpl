@@ -35,6 +35,21 @@ app.kubernetes.io/component: operator
 {{- if .Values.leaderElection.enabled -}}{{ int .Values.leaderElection.replicaCount }}{{- else -}}1{{- end -}}
 {{- end -}}
 
+{{/* The API group aviary serves its kinds in (--api-group); anything else fails the render. */}}
+{{- define "aviary.apiGroup" -}}
+{{- $group := default "aviary.dev" .Values.apiGroup -}}
+{{- if not (or (eq $group "aviary.dev") (eq $group "flagger.app")) -}}
+{{- fail (printf "apiGroup: must be aviary.dev or flagger.app, got %s" $group) -}}
+{{- end -}}
+{{- $group -}}
+{{- end -}}
+
+{{/* A CRD file of files/ in the group apiGroup names (its name and spec.group). */}}
+{{- define "aviary.crd" -}}
+{{- $group := include "aviary.apiGroup" .root -}}
+{{- .root.Files.Get (printf "files/%s.yaml" .plural) | replace (printf "name: %s.aviary.dev\n" .plural) (printf "name: %s.%s\n" .plural $group) | replace "  group: aviary.dev\n" (printf "  group: %s\n" $group) -}}
+{{- end -}}
+
 {{/* Values Flagger's chart has that aviary cannot honour: refused, never ignored. */}}
 {{- define "aviary.refuseUnsupported" -}}
 {{- if .Values.slack.url -}}

@@ -85,7 +85,14 @@ export function checkAnalysis(a: Fields, ctx: AnalysisContext): void {
       affinity.problems.error(affinity.at("cookieName"), "must be a valid cookie name (letters, digits and !#$%&'*+-.^_`|~)");
     }
     affinity.integer("maxAge", { min: 1 });
-    affinity.string("primaryCookieName");
+    const primaryName = affinity.string("primaryCookieName");
+    if (primaryName !== undefined && primaryName !== "") {
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(primaryName)) {
+        affinity.problems.error(affinity.at("primaryCookieName"), "must be a valid cookie name (letters, digits and !#$%&'*+-.^_`|~)");
+      } else if (primaryName === name) {
+        affinity.problems.error(affinity.at("primaryCookieName"), "must differ from cookieName: one cookie cannot pin users to both sides");
+      }
+    }
     for (const attribute of ["domain", "path"]) {
       const v = affinity.string(attribute);
       // The value goes into a Set-Cookie header as is.

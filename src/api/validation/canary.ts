@@ -1,7 +1,10 @@
 /** Validation of a whole Canary: references, the service, the router, then the analysis. */
 import { effectiveProvider } from "../providers.ts";
 import { ignoredFields, ignoredRule } from "../provider-fields.ts";
-import { API_VERSION, KIND_CANARY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
+import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_MANAGED_BY, ROUTER_PROVIDERS, TARGET_KINDS } from "../types.ts";
+
+/** The labels aviary recognises its generated objects by: never left to other controllers. */
+const AVIARY_LABELS = [LABEL_MANAGED_BY, LABEL_CANARY] as const;
 import type { RouterProvider } from "../types.ts";
 import { providerEntry } from "../providers.ts";
 import { checkAnalysis } from "./analysis.ts";
@@ -12,6 +15,8 @@ import type { ValidationProblem } from "./problems.ts";
 export interface CanaryValidationOptions {
   /** The operator-wide router used when spec.provider is empty. */
   defaultProvider?: RouterProvider;
+  /** The apiVersion served (api/groups.ts); default aviary.dev/v1beta1. */
+  apiVersion?: string;
 }
 
 /** `<name>-primary` must still be a valid Service name (63 characters). */
@@ -33,7 +38,7 @@ export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {})
     return problems.list;
   }
   const root = new Fields(problems, obj, "");
-  checkTypeMeta(root, API_VERSION, KIND_CANARY);
+  checkTypeMeta(root, opts.apiVersion ?? API_VERSION, KIND_CANARY);
   const spec = root.object("spec", { required: true });
   if (spec === undefined) return problems.list;
 
@@ -178,9 +183,10 @@ function checkService(service: Fields, router: RouterProvider | undefined, targe
   }
   service.object("corsPolicy");
   service.duration("backendTimeout", { positive: true });
-  service.boolean("delegation");
+  if (service.boolean("delegation") === true) checkDelegation(service);
   service.boolean("headless");
-  service.string("trafficDistribution");
+  // The values Kubernetes 1.33+ accepts; anything else would fail every apply of the Services.
+  service.string("trafficDistribution", { oneOf: ["PreferClose", "PreferSameZone", "PreferSameNode"] });
   for (const mirror of service.objects("mirror") ?? []) {
     const ref = mirror.object("backendRef", { required: true });
     ref?.string("name", { required: true });
@@ -190,8 +196,11 @@ function checkService(service: Fields, router: RouterProvider | undefined, targe
     }
   }
   const unmanaged = service.object("unmanagedMetadata");
-  unmanaged?.stringArray("labels");
+  const keptLabels = unmanaged?.stringArray("labels") ?? [];
   unmanaged?.stringArray("annotations");
+  for (const key of keptLabels.filter((k) => (AVIARY_LABELS as readonly string[]).includes(k))) {
+    unmanaged!.problems.error(unmanaged!.at("labels"), `cannot name ${key}: aviary finds its generated objects by it`);
+  }
   service.object("trafficPolicy");
   service.string("meshName");
   service.stringArray("backends");
@@ -199,6 +208,14 @@ function checkService(service: Fields, router: RouterProvider | undefined, targe
     const meta = service.object(which);
     meta?.stringMap("labels");
     meta?.stringMap("annotations");
+  }
+}
+
+/** Flagger's rule: a delegate VirtualService has no hosts and no gateways of its own. */
+function checkDelegation(service: Fields): void {
+  for (const field of ["hosts", "gateways"]) {
+    const v = service.value[field];
+    if (Array.isArray(v) && v.length > 0) service.problems.error(service.at(field), "must be empty with delegation: a delegate VirtualService takes its hosts and gateways from the VirtualService that delegates to it");
   }
 }
 

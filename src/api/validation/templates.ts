@@ -20,19 +20,24 @@ const NEEDS_SECRET: readonly string[] = ["datadog", "newrelic", "dynatrace", "sp
 /** Providers whose API address has no sensible default. */
 const NEEDS_ADDRESS: readonly string[] = ["prometheus", "web", "graphite", "influxdb", "dynatrace", "splunk"];
 
-function root(obj: unknown, kind: string, problems: Problems): Fields | undefined {
+/** The apiVersion served (api/groups.ts); default aviary.dev/v1beta1. */
+export interface TemplateValidationOptions {
+  apiVersion?: string;
+}
+
+function root(obj: unknown, kind: string, problems: Problems, apiVersion: string): Fields | undefined {
   if (!isRecord(obj)) {
     problems.error("", `must be ${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind} object`);
     return undefined;
   }
   const r = new Fields(problems, obj, "");
-  checkTypeMeta(r, API_VERSION, kind);
+  checkTypeMeta(r, apiVersion, kind);
   return r.object("spec", { required: true });
 }
 
-export function validateMetricTemplate(obj: unknown): ValidationProblem[] {
+export function validateMetricTemplate(obj: unknown, opts: TemplateValidationOptions = {}): ValidationProblem[] {
   const problems = new Problems();
-  const spec = root(obj, KIND_METRIC_TEMPLATE, problems);
+  const spec = root(obj, KIND_METRIC_TEMPLATE, problems, opts.apiVersion ?? API_VERSION);
   if (spec === undefined) return problems.list;
 
   const provider = spec.object("provider", { required: true });
@@ -110,9 +115,9 @@ function isTemplateName(name: string): boolean {
   return ([...TEMPLATE_VARIABLES, ...TEMPLATE_BUILTINS] as readonly string[]).includes(name);
 }
 
-export function validateAlertProvider(obj: unknown): ValidationProblem[] {
+export function validateAlertProvider(obj: unknown, opts: TemplateValidationOptions = {}): ValidationProblem[] {
   const problems = new Problems();
-  const spec = root(obj, KIND_ALERT_PROVIDER, problems);
+  const spec = root(obj, KIND_ALERT_PROVIDER, problems, opts.apiVersion ?? API_VERSION);
   if (spec === undefined) return problems.list;
 
   spec.string("type", { required: true, oneOf: ALERT_PROVIDER_TYPES });

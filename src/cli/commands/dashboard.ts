@@ -44,6 +44,7 @@ export const dashboardCommand: Command = {
     try {
       dashboard = await startDashboard({
         client: session.client,
+        api: session.api,
         namespace: all ? undefined : session.namespace,
         host: address,
         port,

@@ -21,6 +21,7 @@ export async function runRequest(inv: Invocation, request: RequestKind, opts: Re
     const name = inv.positionals[0]!;
     const question = opts.confirm;
     const outcome = await writeRequest(session.client, session.namespace, name, request, {
+      api: session.api,
       signal: io.signal,
       now: io.now,
       ...(question ? { confirm: async (canary: Canary) => /^\s*y(es)?\s*$/i.test((await io.ask(question(canary))) ?? "") } : {}),

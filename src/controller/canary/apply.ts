@@ -17,13 +17,14 @@ import type { Action } from "./planner/plan.ts";
 import { buildConfigCopy, configRefKey, configRefs } from "./config-refs.ts";
 import { ALL_TO_PRIMARY } from "../../ground/split.ts";
 import { buildFirstDeployServices } from "./expose.ts";
-import { buildPrimaryWorkload, buildServices } from "./objects.ts";
+import { buildPrimaryWorkload, buildServices, serviceForApply } from "./objects.ts";
 import { workloadKind } from "./workload-kinds.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
 import type { ConfigMapOrSecret, ConfigRef } from "./config-refs.ts";
 import { workloadRef } from "../../ground/workloads.ts";
-import type { Deployment, Workload } from "../../ground/workloads.ts";
+import type { Deployment, Service, Workload } from "../../ground/workloads.ts";
 import { primaryFromSnapshot, writePrimarySnapshot } from "./primary-snapshot.ts";
+import { adoptGenerated } from "./adopt.ts";
 
 export interface ApplyContext {
   kube: KubeClient;
@@ -53,13 +54,18 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
     case "initialize":
       return initialize(ctx, action.revision, action.replicas, action.apexOnTarget === true);
     case "exposeTarget":
-      for (const svc of buildFirstDeployServices(ctx.canary, requireTarget(ctx))) await ctx.kube.apply(svc, { signal: ctx.signal, force: true });
+      for (const svc of buildFirstDeployServices(ctx.canary, requireTarget(ctx))) await applyService(ctx, svc);
       return;
     case "promote":
       return promote(ctx, action.revision, action.replicas, action.configs);
     case "restorePrimary":
       await ctx.kube.apply(await primaryFromSnapshot(ctx.kube, ctx.canary, action.revision, action.replicas, ctx.signal), { signal: ctx.signal, force: true });
       return;
+    case "adopt": {
+      const adopted = await adoptGenerated({ kube: ctx.kube, canary: ctx.canary, target: ctx.target, signal: ctx.signal, now: () => new Date() });
+      ctx.logger.info("took over the objects Flagger generated", { objects: adopted });
+      return;
+    }
     case "scaleTarget":
       return scale(ctx, ctx.canary.spec.targetRef.name, action.replicas);
     case "scalePrimary":
@@ -161,7 +167,7 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
   const services = buildServices(ctx.canary, target);
   const apex = apexOnTarget ? (buildFirstDeployServices(ctx.canary, target)[0] ?? services.apex) : services.apex;
   // The three Services do not depend on each other: one round trip instead of three.
-  await Promise.all([services.primary, services.canary, apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
+  await Promise.all([services.primary, services.canary, apex].map((svc) => applyService(ctx, svc)));
   // Route objects exist before the primary so a mesh's sidecar injection finds them. The
   // split is given: without one a router keeps what it reads, and a hand-edited route would
   // first be written back with its edited weights, then corrected.
@@ -200,7 +206,17 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
   // Services keep following the selector; re-apply them in case the Canary's ports changed.
   const services = buildServices(ctx.canary, target);
   // The three Services do not depend on each other: one round trip instead of three.
-  await Promise.all([services.primary, services.canary, services.apex].map((svc) => ctx.kube.apply(svc, { signal: ctx.signal, force: true })));
+  await Promise.all([services.primary, services.canary, services.apex].map((svc) => applyService(ctx, svc)));
+}
+
+/** The apex exists when it is reverted: its address stays. */
+const withoutClusterIP = ({ clusterIP: _ip, ...spec }: Service["spec"]): Service["spec"] => spec;
+
+/** A generated Service, applied so that the stored one keeps its clusterIP (objects.ts). */
+async function applyService(ctx: ApplyContext, svc: Service): Promise<void> {
+  const ref = { apiVersion: "v1", kind: "Service", namespace: svc.metadata.namespace ?? "default", name: svc.metadata.name };
+  const stored = await ctx.kube.get<Service>(ref, { signal: ctx.signal });
+  await ctx.kube.apply(serviceForApply(svc, stored), { signal: ctx.signal, force: true });
 }
 
 /** Scales a Deployment through its scale subresource; parks (0) or unparks a DaemonSet. */
@@ -246,7 +262,7 @@ async function revert(ctx: ApplyContext): Promise<void> {
     // Canary (server-side apply drops the fields aviary owned and no longer sends).
     const apex = services.apex;
     await ctx.kube.apply(
-      { apiVersion: apex.apiVersion, kind: apex.kind, metadata: { name: apex.metadata.name, namespace: ns }, spec: { ...apex.spec, selector: { [key]: value } } },
+      { apiVersion: apex.apiVersion, kind: apex.kind, metadata: { name: apex.metadata.name, namespace: ns }, spec: { ...withoutClusterIP(apex.spec), selector: { [key]: value } } },
       { signal: ctx.signal, force: true },
     );
   }

@@ -8,17 +8,18 @@
 import type { ObjectMeta, OwnerReference } from "../../kube/types.ts";
 import type { Canary, CustomMetadata } from "../../api/types.ts";
 import { DEFAULT_PORT_NAME } from "../../api/defaults.ts";
-import { PRIMARY_SUFFIX, canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames } from "../../ground/identity.ts";
+import { PRIMARY_SUFFIX, canaryOwnerReference, managedLabels, primaryDeploymentName, selectorLabel, serviceNames, withoutUnmanaged } from "../../ground/identity.ts";
 import { PARK_NODE_SELECTOR_KEY } from "../../ground/workloads.ts";
 import type { DeploymentSpec, PodTemplateSpec, Service, ServicePort, Workload } from "../../ground/workloads.ts";
 import { workloadKind } from "./workload-kinds.ts";
 import { rewriteConfigRefs } from "./config-refs.ts";
 import type { ConfigRef } from "./config-refs.ts";
 
-function meta(name: string, namespace: string | undefined, labels: Record<string, string>, annotations: Record<string, string> | undefined, owner: OwnerReference): ObjectMeta {
-  const m: ObjectMeta = { name, labels, ownerReferences: [owner] };
+function meta(canary: Canary, name: string, namespace: string | undefined, labels: Record<string, string>, annotations: Record<string, string> | undefined, owner: OwnerReference): ObjectMeta {
+  const kept = withoutUnmanaged(canary, { labels, annotations: annotations ?? {} });
+  const m: ObjectMeta = { name, labels: kept.labels, ownerReferences: [owner] };
   if (namespace !== undefined) m.namespace = namespace;
-  if (annotations !== undefined && Object.keys(annotations).length > 0) m.annotations = { ...annotations };
+  if (Object.keys(kept.annotations).length > 0) m.annotations = kept.annotations;
   return m;
 }
 
@@ -67,7 +68,7 @@ export function buildPrimaryWorkload(input: PrimaryWorkloadInput): Workload {
   return {
     apiVersion: kind.info.apiVersion,
     kind: kind.info.kind,
-    metadata: meta(primaryDeploymentName(canary), target.metadata.namespace, withCustom(custom, canary, { [key]: primaryValue }), custom?.annotations, canaryOwnerReference(canary)),
+    metadata: meta(canary, primaryDeploymentName(canary), target.metadata.namespace, withCustom(custom, canary, { [key]: primaryValue }), custom?.annotations, canaryOwnerReference(canary)),
     spec,
   };
 }
@@ -111,6 +112,23 @@ export interface GeneratedServices {
   canary: Service;
 }
 
+/** `service.headless` (clusterIP None) and `service.trafficDistribution`, as Flagger sets them on every generated Service. */
+function serviceOptions(canary: Canary): { clusterIP?: string; trafficDistribution?: string } {
+  const s = canary.spec.service;
+  return { ...(s.headless === true ? { clusterIP: "None" } : {}), ...(s.trafficDistribution ? { trafficDistribution: s.trafficDistribution } : {}) };
+}
+
+/**
+ * A generated Service as applied over the stored one. A Service's clusterIP cannot change, so
+ * `headless` shapes the Services aviary creates; one that exists keeps its address (delete it
+ * and aviary creates it again, headless). Sent without a clusterIP, an update keeps the stored one.
+ */
+export function serviceForApply(desired: Service, stored: Service | null): Service {
+  if (stored === null || desired.spec.clusterIP === undefined || stored.spec.clusterIP === desired.spec.clusterIP) return desired;
+  const { clusterIP: _ip, ...spec } = desired.spec;
+  return { ...desired, spec: spec as Service["spec"] };
+}
+
 /**
  * `<svc>` (apex) and `<svc>-primary` select the primary's pods, `<svc>-canary` the
  * target's; each carries the labels/annotations of `service.apex`/`primary`/`canary`.
@@ -125,8 +143,8 @@ export function buildServices(canary: Canary, target: Workload): GeneratedServic
   const svc = (name: string, selectorValue: string, custom: CustomMetadata | undefined): Service => ({
     apiVersion: "v1",
     kind: "Service",
-    metadata: meta(name, namespace, withCustom(custom, canary), custom?.annotations, owner),
-    spec: { selector: { [key]: selectorValue }, ports: structuredClone(ports) },
+    metadata: meta(canary, name, namespace, withCustom(custom, canary), custom?.annotations, owner),
+    spec: { selector: { [key]: selectorValue }, ports: structuredClone(ports), ...serviceOptions(canary) },
   });
   const s = canary.spec.service;
   return {

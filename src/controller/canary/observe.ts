@@ -22,6 +22,7 @@ import { secretHashing } from "./tracked-configs.ts";
 import { buildPrimaryWorkload } from "./objects.ts";
 import { workloadKind } from "./workload-kinds.ts";
 import { readPrimarySnapshot } from "./primary-snapshot.ts";
+import { hasForeignRevisions, withoutFlaggerId } from "./adopt.ts";
 
 export interface Observation {
   observed: Observed;
@@ -100,6 +101,7 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
     revision: targetState ? revisionOf(targetState.templateHash, trackedConfigs) : "",
     trackedConfigs,
     ...(hashing.rekeyedFrom !== undefined ? { rekeyedFrom: hashing.rekeyedFrom } : {}),
+    ...(hasForeignRevisions(canary.status) ? { foreignStatus: true } : {}),
     primaryTemplateDrifted: target !== null && primary !== null && primaryDrifted(canary, target, primary, contents.map((c) => c.key)),
     routes,
     checks: {},
@@ -116,12 +118,13 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
 
 /**
  * The primary's pod template differs from the one aviary builds from the target with the
- * configs that exist (their `-primary` copies). Compared by the same hash as revisions.
+ * configs that exist (their `-primary` copies). Compared by the same hash as revisions;
+ * the id Flagger stamps on the primaries it wrote is not part of the template.
  */
 function primaryDrifted(canary: Canary, target: Workload, primary: Workload, presentConfigs: readonly string[]): boolean {
   const copied = configRefs(target.spec.template).filter((r) => presentConfigs.includes(configRefKey(r)));
   const built = buildPrimaryWorkload({ target, canary, replicas: 0, copiedConfigs: copied });
-  return hashPodTemplate(built.spec.template) !== hashPodTemplate(primary.spec.template);
+  return hashPodTemplate(built.spec.template) !== hashPodTemplate(withoutFlaggerId(primary.spec.template));
 }
 
 /** null when the route object is missing or no longer points at aviary's Services. */

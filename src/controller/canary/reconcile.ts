@@ -7,7 +7,9 @@ import { randomUUID } from "node:crypto";
 import { withDefaults } from "../../api/defaults.ts";
 import { TerminalError, isTerminal } from "../../ground/errors.ts";
 import type { KindedError } from "../../ground/errors.ts";
-import { ANNOTATION_DESIRED_REPLICAS, API_VERSION, FINALIZER, KIND_CANARY } from "../../api/types.ts";
+import { ANNOTATION_DESIRED_REPLICAS, FINALIZER } from "../../api/types.ts";
+import { DEFAULT_API } from "../../api/groups.ts";
+import type { ApiGroup } from "../../api/groups.ts";
 import type { Canary, CanaryCondition, CanaryStatus, RouterProvider } from "../../api/types.ts";
 import { effectiveProvider } from "../../api/providers.ts";
 import { errorsOf, formatProblems, validateCanary } from "../../api/validate.ts";
@@ -58,6 +60,8 @@ export interface ReconcilerDeps {
   onGone?: (namespace: string, name: string) => void;
   /** The router for Canaries without spec.provider (--mesh-provider); default kubernetes. */
   meshProvider?: RouterProvider;
+  /** The group Canaries are served in (--api-group); default aviary.dev. */
+  api?: ApiGroup;
 }
 
 /** The plan loop: ask, answer, ask again. plan never asks twice for the same kind. */
@@ -74,10 +78,11 @@ export async function decide(observed: Observed, answer: (p: Extract<Plan, { kin
 export function createCanaryReconciler(deps: ReconcilerDeps) {
   const now = deps.now ?? Date.now;
   const terminalRetryMs = deps.terminalRetryMs ?? 60_000;
+  const api = deps.api ?? DEFAULT_API;
 
   return async function reconcile(key: string, signal: AbortSignal): Promise<HandlerResult> {
     const [namespace, name] = splitKey(key);
-    const ref: ObjectRef = { apiVersion: API_VERSION, kind: KIND_CANARY, namespace, name };
+    const ref: ObjectRef = { ...api.canary, namespace, name };
     const log = deps.logger.child({ namespace, name, reconcileId: randomUUID().slice(0, 8) });
     const stored = await deps.kube.get<Canary>(ref, { signal });
     if (!stored) {
@@ -86,7 +91,7 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       return {};
     }
 
-    const problems = errorsOf(validateCanary(stored, { defaultProvider: deps.meshProvider }));
+    const problems = errorsOf(validateCanary(stored, { defaultProvider: deps.meshProvider, apiVersion: api.apiVersion }));
     if (problems.length > 0) {
       await reportInvalid(stored, formatProblems(problems), deps, ref, now, signal);
       log.warn("invalid canary; nothing is touched until it is fixed", { problems: problems.map((p) => `${p.path}: ${p.rule}`) });

@@ -15,7 +15,7 @@ import type { Service, Workload } from "../../ground/workloads.ts";
 import type { KubeClient, KubeObject } from "../../kube/types.ts";
 import { buildConfigCopy, configRefs } from "./config-refs.ts";
 import type { ConfigMapOrSecret } from "./config-refs.ts";
-import { buildServices } from "./objects.ts";
+import { buildServices, serviceForApply } from "./objects.ts";
 
 interface NamespaceObject extends KubeObject {
   status?: { phase?: string };
@@ -36,13 +36,16 @@ export interface RestoreResult {
   failures?: string[];
 }
 
-/** The parts of a generated Service aviary decides: the selector and the ports. */
+/** The parts of a generated Service aviary decides: the selector, the ports and the traffic distribution. */
 function serviceDrifted(stored: Service | null, desired: Service): boolean {
   if (stored === null) return true;
   const labels = stored.metadata.labels ?? {};
   const labelled = Object.entries(desired.metadata.labels ?? {}).every(([k, v]) => labels[k] === v);
   const ports = (p: Service["spec"]["ports"]) => (p ?? []).map((x) => ({ name: x.name, port: x.port, targetPort: x.targetPort, protocol: x.protocol ?? "TCP" }));
-  return !labelled || !isDeepStrictEqual(stored.spec.selector ?? {}, desired.spec.selector ?? {}) || !isDeepStrictEqual(ports(stored.spec.ports), ports(desired.spec.ports));
+  return (
+    !labelled || !isDeepStrictEqual(stored.spec.selector ?? {}, desired.spec.selector ?? {}) || !isDeepStrictEqual(ports(stored.spec.ports), ports(desired.spec.ports)) ||
+    stored.spec.trafficDistribution !== desired.spec.trafficDistribution
+  );
 }
 
 /**
@@ -67,7 +70,7 @@ export async function restoreServices(kube: KubeClient, canary: Canary, target: 
       continue;
     }
     try {
-      await kube.apply(desired, { signal, force: true });
+      await kube.apply(serviceForApply(desired, stored), { signal, force: true });
     } catch (err) {
       if (stored !== null || signal.aborted) throw err; // an edited Service still routes: the reconcile retries
       missing.push(name);

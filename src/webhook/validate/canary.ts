@@ -9,7 +9,9 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../kube/types.ts";
 import type { RouterProvider } from "../../api/types.ts";
-import { GROUP, KIND_ALERT_PROVIDER, KIND_CANARY, KIND_METRIC_TEMPLATE } from "../../api/types.ts";
+import { KIND_ALERT_PROVIDER, KIND_CANARY, KIND_METRIC_TEMPLATE } from "../../api/types.ts";
+import { DEFAULT_API } from "../../api/groups.ts";
+import type { ApiGroup } from "../../api/groups.ts";
 import { errorsOf, formatProblem, validateAlertProvider, validateCanary, validateMetricTemplate, warningsOf } from "../../api/validate.ts";
 import type { ValidationProblem } from "../../api/validate.ts";
 import type { AdmissionHandler, AdmissionRequest, AdmissionResult, HandlerContext } from "../admission.ts";
@@ -37,6 +39,8 @@ export interface CanaryValidatorOptions {
   lookups?: CanaryLookups;
   /** The operator-wide router used when spec.provider is empty. */
   defaultProvider?: RouterProvider;
+  /** The group the kinds are served in (--api-group); default aviary.dev. */
+  api?: ApiGroup;
 }
 
 /**
@@ -125,16 +129,17 @@ function namespaceOf(request: AdmissionRequest): string {
 const nameOf = (request: AdmissionRequest): string => request.object?.metadata?.name ?? request.name ?? "";
 
 /** Any kind that is not the one this route is for passes: a misrouted request is not the user's fault. */
-const isKind = (request: AdmissionRequest, kind: string): boolean => request.kind.group === GROUP && request.kind.kind === kind;
+const isKind = (request: AdmissionRequest, api: ApiGroup, kind: string): boolean => request.kind.group === api.name && request.kind.kind === kind;
 
 export function createCanaryValidator(opts: CanaryValidatorOptions = {}): AdmissionHandler {
+  const api = opts.api ?? DEFAULT_API;
   return {
     type: "validate",
     name: "canaries",
     failurePolicy: "Fail",
     async handle(request: AdmissionRequest, ctx: HandlerContext): Promise<AdmissionResult> {
-      if (!isKind(request, KIND_CANARY) || !needsValidation(request) || !request.object) return allowed();
-      const problems = validateCanary(request.object, { defaultProvider: opts.defaultProvider });
+      if (!isKind(request, api, KIND_CANARY) || !needsValidation(request) || !request.object) return allowed();
+      const problems = validateCanary(request.object, { defaultProvider: opts.defaultProvider, apiVersion: api.apiVersion });
       const namespace = namespaceOf(request);
       if (opts.lookups) problems.push(...(await clusterProblems(request.object, namespace, opts.lookups, ctx.signal)));
       return decide(KIND_CANARY, namespace, nameOf(request), problems);
@@ -142,26 +147,26 @@ export function createCanaryValidator(opts: CanaryValidatorOptions = {}): Admiss
   };
 }
 
-export function createMetricTemplateValidator(): AdmissionHandler {
+export function createMetricTemplateValidator(api: ApiGroup = DEFAULT_API): AdmissionHandler {
   return {
     type: "validate",
     name: "metrictemplates",
     failurePolicy: "Fail",
     handle(request: AdmissionRequest): AdmissionResult {
-      if (!isKind(request, KIND_METRIC_TEMPLATE) || !needsValidation(request)) return allowed();
-      return decide(KIND_METRIC_TEMPLATE, namespaceOf(request), nameOf(request), validateMetricTemplate(request.object));
+      if (!isKind(request, api, KIND_METRIC_TEMPLATE) || !needsValidation(request)) return allowed();
+      return decide(KIND_METRIC_TEMPLATE, namespaceOf(request), nameOf(request), validateMetricTemplate(request.object, { apiVersion: api.apiVersion }));
     },
   };
 }
 
-export function createAlertProviderValidator(): AdmissionHandler {
+export function createAlertProviderValidator(api: ApiGroup = DEFAULT_API): AdmissionHandler {
   return {
     type: "validate",
     name: "alertproviders",
     failurePolicy: "Fail",
     handle(request: AdmissionRequest): AdmissionResult {
-      if (!isKind(request, KIND_ALERT_PROVIDER) || !needsValidation(request)) return allowed();
-      return decide(KIND_ALERT_PROVIDER, namespaceOf(request), nameOf(request), validateAlertProvider(request.object));
+      if (!isKind(request, api, KIND_ALERT_PROVIDER) || !needsValidation(request)) return allowed();
+      return decide(KIND_ALERT_PROVIDER, namespaceOf(request), nameOf(request), validateAlertProvider(request.object, { apiVersion: api.apiVersion }));
     },
   };
 }

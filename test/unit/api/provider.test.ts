@@ -79,8 +79,8 @@ describe("fields a provider ignores", () => {
       analysis: { webhooks: [{ name: "a", url: "http://a/" }, { name: "b", url: "https://b/", disableTLS: true }] },
     });
     const paths = (provider: string) => ignoredFields(c, provider).map((f) => f.path);
-    assert.deepEqual(paths("gatewayapi"), ["spec.service.corsPolicy", "spec.service.delegation", "spec.analysis.webhooks[1].disableTLS"]);
-    assert.deepEqual(paths("istio"), ["spec.service.gatewayRefs", "spec.service.delegation", "spec.analysis.webhooks[1].disableTLS"]);
+    assert.deepEqual(paths("gatewayapi"), ["spec.service.corsPolicy", "spec.service.delegation"]);
+    assert.deepEqual(paths("istio"), ["spec.service.gatewayRefs"]);
   });
 
   it("are admission warnings that name field and provider, and never errors", () => {
@@ -89,8 +89,7 @@ describe("fields a provider ignores", () => {
     assert.deepEqual(errorsOf(problems), []);
     assert.deepEqual(warningsOf(problems).map((p) => `${p.path}: ${p.rule}`), [
       "spec.upstreamRef: is not supported by provider gatewayapi; ignored",
-      "spec.service.delegation: is not supported by provider gatewayapi; ignored",
-      "spec.service.trafficDistribution: is not supported by provider gatewayapi; ignored",
+      "spec.service.delegation: is not supported by provider gatewayapi; ignored (honoured by istio)",
     ]);
     const onIstio = warningsOf(validateCanary({ ...c, spec: { ...c.spec, provider: "istio" } })).map((p) => p.path);
     assert.ok(onIstio.includes("spec.service.backendTimeout"), onIstio.join(", "));
@@ -120,7 +119,7 @@ describe("status.provider and the Unsupported condition", () => {
     assert.equal(status.provider, "gatewayapi");
     assert.deepEqual(status.conditions, [{
       type: "Unsupported", status: "True", reason: "FieldsIgnored",
-      message: "spec.service.delegation is not supported by provider gatewayapi; ignored",
+      message: "spec.service.delegation is not supported by provider gatewayapi; ignored (honoured by istio)",
       lastUpdateTime: at, lastTransitionTime: at,
     }]);
   });

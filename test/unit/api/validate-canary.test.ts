@@ -33,6 +33,20 @@ const invalid: InvalidCase[] = [
   { name: "port name longer than a DNS label", base: istioCanary, changes: { "spec.service.portName": "a".repeat(64) }, expected: [`spec.service.portName: ${PORT_NAME_RULE}`] },
   { name: "provider of the wrong type", base: istioCanary, changes: { "spec.provider": 7 }, expected: ["spec.provider: must be a string"] },
   { name: "Flagger apiVersion left unchanged", base: istioCanary, changes: { apiVersion: "flagger.app/v1beta1" }, expected: ["apiVersion: must be aviary.dev/v1beta1"] },
+  {
+    name: "a delegate VirtualService with hosts and gateways", base: istioCanary,
+    changes: { "spec.service.delegation": true, "spec.service.hosts": ["shop.example.com"], "spec.service.gateways": ["public"] },
+    expected: [
+      "spec.service.hosts: must be empty with delegation: a delegate VirtualService takes its hosts and gateways from the VirtualService that delegates to it",
+      "spec.service.gateways: must be empty with delegation: a delegate VirtualService takes its hosts and gateways from the VirtualService that delegates to it",
+    ],
+  },
+  { name: "unknown traffic distribution", base: istioCanary, changes: { "spec.service.trafficDistribution": "Nearby" }, expected: ["spec.service.trafficDistribution: must be one of: PreferClose, PreferSameZone, PreferSameNode"] },
+  { name: "aviary's own label left unmanaged", base: istioCanary, changes: { "spec.service.unmanagedMetadata": { labels: ["aviary.dev/canary"] } }, expected: ["spec.service.unmanagedMetadata.labels: cannot name aviary.dev/canary: aviary finds its generated objects by it"] },
+  {
+    name: "one cookie for both sides", base: istioCanary, changes: { "spec.analysis.sessionAffinity": { cookieName: "pin", primaryCookieName: "pin" } },
+    expected: ["spec.analysis.sessionAffinity.primaryCookieName: must differ from cookieName: one cookie cannot pin users to both sides"],
+  },
   { name: "missing targetRef", base: istioCanary, changes: { "spec.targetRef": undefined }, expected: ["spec.targetRef: is required"] },
   { name: "empty target name", base: istioCanary, changes: { "spec.targetRef.name": "" }, expected: ["spec.targetRef.name: must not be empty"] },
   { name: "target name not a DNS name", base: istioCanary, changes: { "spec.targetRef.name": "PodInfo" }, expected: ["spec.targetRef.name: must be a lowercase RFC 1123 name (a-z, 0-9, '-', '.')"] },
@@ -325,5 +339,13 @@ describe("validateCanary", () => {
     const problems = validateCanary(edits(istioCanary(), { "spec.analysis.stepWeight": 0, "spec.analysis.iterations": 2 }));
     assert.equal(formatProblems(problems), "spec.analysis.stepWeight: must be between 1 and 100");
     assert.equal(formatProblems(problems, "warning"), "spec.analysis.stepWeight: is ignored: iterations selects blue/green (or A/B testing with match), which does not shift traffic by weight");
+  });
+});
+
+describe("validateCanary: the group served", () => {
+  it("takes Flagger's apiVersion when aviary serves flagger.app, and only then", () => {
+    const c = { ...istioCanary(), apiVersion: "flagger.app/v1beta1" };
+    assert.deepEqual(errorsOf(validateCanary(c, { apiVersion: "flagger.app/v1beta1" })), []);
+    assert.deepEqual(errorsOf(validateCanary(istioCanary(), { apiVersion: "flagger.app/v1beta1" })).map((p) => `${p.path}: ${p.rule}`), ["apiVersion: must be flagger.app/v1beta1"]);
   });
 });

@@ -89,9 +89,9 @@ describe("cli app", () => {
 
   it("hands the global flags, wherever they stand, to the connection", async () => {
     const r = recordingIO();
-    const code = await runCli(["-n", "shop", "status", "web", "--kubeconfig=/tmp/kc", "--context", "prod", "--request-timeout", "5s"], r.io);
+    const code = await runCli(["-n", "shop", "status", "web", "--kubeconfig=/tmp/kc", "--context", "prod", "--request-timeout", "5s", "--api-group", "flagger.app"], r.io);
     assert.equal(code, 3);
-    assert.deepEqual(r.connects, [{ namespace: "shop", kubeconfig: "/tmp/kc", context: "prod", requestTimeoutMs: 5000 }]);
+    assert.deepEqual(r.connects, [{ namespace: "shop", kubeconfig: "/tmp/kc", context: "prod", apiGroup: "flagger.app", requestTimeoutMs: 5000 }]);
     assert.equal(r.err(), "error: no cluster in unit tests\n");
   });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Canary } from "../../../src/api/types.ts";
 import { GeneratedObjectError, canaryOwnerReference, selectorLabel, serviceNames } from "../../../src/ground/identity.ts";
 import { buildConfigCopy, configRefKey, configRefs, rewriteConfigRefs } from "../../../src/controller/canary/config-refs.ts";
-import { buildPrimaryWorkload, buildServices } from "../../../src/controller/canary/objects.ts";
+import { buildPrimaryWorkload, buildServices, serviceForApply } from "../../../src/controller/canary/objects.ts";
 import type { Deployment } from "../../../src/ground/workloads.ts";
 
 const managed = { "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "podinfo" };
@@ -201,5 +201,44 @@ describe("generated objects", () => {
         { name: "udp-8080", port: 8080, targetPort: 8080, protocol: "UDP" },
       ]);
     });
+  });
+});
+
+describe("generated Services: headless, trafficDistribution", () => {
+  it("are headless and carry the traffic distribution when the Canary asks for it, all three", () => {
+    const s = buildServices(canary({ headless: true, trafficDistribution: "PreferClose" }), target());
+    for (const svc of [s.apex, s.primary, s.canary]) {
+      assert.equal(svc.spec.clusterIP, "None");
+      assert.equal(svc.spec.trafficDistribution, "PreferClose");
+    }
+    const plain = buildServices(canary(), target());
+    assert.equal("clusterIP" in plain.apex.spec, false);
+    assert.equal("trafficDistribution" in plain.apex.spec, false);
+  });
+
+  it("a Service that exists keeps its address: headless applies to the Services aviary creates", () => {
+    const desired = buildServices(canary({ headless: true }), target()).primary;
+    assert.equal(serviceForApply(desired, null).spec.clusterIP, "None");
+    const stored = { ...desired, spec: { ...desired.spec, clusterIP: "10.0.0.7" } };
+    assert.equal("clusterIP" in serviceForApply(desired, stored).spec, false);
+    const headless = { ...desired, spec: { ...desired.spec, clusterIP: "None" } };
+    assert.equal(serviceForApply(desired, headless).spec.clusterIP, "None");
+  });
+});
+
+describe("generated metadata: service.unmanagedMetadata", () => {
+  it("never sends the keys left to other controllers, on the Services and the primary; aviary's own labels stay", () => {
+    const c = canary({
+      apex: { labels: { team: "web", "cost-center": "7" }, annotations: { "external-dns.alpha.kubernetes.io/hostname": "x", keep: "1" } },
+      primary: { labels: { team: "web" }, annotations: { "external-dns.alpha.kubernetes.io/hostname": "y" } },
+      unmanagedMetadata: { labels: ["cost-center", "aviary.dev/canary"], annotations: ["external-dns.alpha.kubernetes.io/hostname"] },
+    });
+    const s = buildServices(c, target());
+    assert.deepEqual(s.apex.metadata.labels, { team: "web", ...managed });
+    assert.deepEqual(s.apex.metadata.annotations, { keep: "1" });
+    assert.equal(s.primary.metadata.annotations, undefined);
+    const primary = buildPrimaryWorkload({ target: target(), canary: c, replicas: 1 });
+    assert.deepEqual(primary.metadata.annotations, undefined);
+    assert.equal(primary.metadata.labels?.["aviary.dev/canary"], "podinfo");
   });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Canary, CanaryWebhook } from "../../../src/api/types.ts";
 import { allPassed, callWebhook, redactUrl, runWebhooks, webhooksOfType } from "../../../src/controller/checks/webhooks.ts";
 import type { WebhookPayload } from "../../../src/controller/checks/webhooks.ts";
+import { startLocalServer } from "../../support/local-server.ts";
 
 interface Received {
   method: string;
@@ -178,5 +179,34 @@ describe("analysis webhooks", () => {
     assert.equal(good.received.length, 1, "the confirm-promotion gate is not a rollout hook");
     assert.equal(allPassed(results), false);
     assert.equal(allPassed(results.filter((r) => r.name === "smoke")), true);
+  });
+});
+
+describe("analysis webhooks: disableTLS", () => {
+  it("verifies the certificate by default and skips the verification for a webhook with disableTLS", async () => {
+    const tls = await startLocalServer(() => ({ status: 200, text: "ok over TLS" }), { tls: true });
+    try {
+      const verified = await runWebhooks(canaryWith([{ name: "strict", type: "rollout", url: `${tls.url}/hook` }]), "rollout", { signal: AbortSignal.timeout(10_000), checksum: "rev-1" });
+      assert.equal(verified[0]!.verdict, "fail");
+      assert.match(verified[0]!.message, /POST https:\/\/127\.0\.0\.1:\d+\/hook: unreachable: .*(certificate|self.signed)/i);
+      const skipped = await runWebhooks(canaryWith([{ name: "lenient", type: "rollout", url: `${tls.url}/hook`, disableTLS: true }]), "rollout", { signal: AbortSignal.timeout(10_000), checksum: "rev-1" });
+      assert.equal(skipped[0]!.verdict, "pass", skipped[0]!.message);
+      assert.match(skipped[0]!.message, /answered 200: ok over TLS/);
+      assert.equal(tls.requests.length, 1, "only the lenient call got through");
+      assert.equal(JSON.parse(tls.requests[0]!.body).checksum, "rev-1");
+    } finally {
+      await tls.close();
+    }
+  });
+
+  it("keeps the timeout for an insecure call", async () => {
+    const tls = await startLocalServer(() => ({ hang: true }), { tls: true });
+    try {
+      const out = await callWebhook(tls.url, payload, 100, 0, { signal: AbortSignal.timeout(10_000), insecureSkipVerify: true });
+      assert.equal(out.ok, false);
+      assert.match(out.message, /timed out after 100ms/);
+    } finally {
+      await tls.close();
+    }
   });
 });

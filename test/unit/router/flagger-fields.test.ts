@@ -3,6 +3,7 @@ import type { Canary } from "../../../src/api/types.ts";
 import { buildHTTPRouteSpec } from "../../../src/router/gatewayapi-spec.ts";
 import { sessionCookie } from "../../../src/router/session-affinity.ts";
 import { RouterSpecError } from "../../../src/router/types.ts";
+import { desiredRouteObject } from "../../../src/router/route-objects.ts";
 
 function canary(service: Partial<Canary["spec"]["service"]> = {}, analysis: Canary["spec"]["analysis"] = {}): Canary {
   return {
@@ -67,5 +68,18 @@ describe("session cookie attributes", () => {
   it("keeps Path=/ and no other attribute when none is set", () => {
     const cookie = sessionCookie(canary({}, { stepWeight: 10, sessionAffinity: { cookieName: "sticky" } }))!;
     assert.equal(cookie.setCookie, `sticky=${cookie.value}; Max-Age=86400; Path=/`);
+  });
+});
+
+describe("route objects: service.unmanagedMetadata", () => {
+  it("leaves the listed apex labels and annotations out of every route object aviary writes", () => {
+    const k = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", plural: "virtualservices", specFields: ["http"] };
+    const c = canary({
+      apex: { labels: { team: "shop", "sync-to": "eu" }, annotations: { "external-dns.alpha.kubernetes.io/hostname": "shop.example.com", owner: "web" } },
+      unmanagedMetadata: { labels: ["sync-to"], annotations: ["external-dns.alpha.kubernetes.io/hostname"] },
+    });
+    const obj = desiredRouteObject(k, c, "checkout", { http: [] }, null);
+    assert.deepEqual(obj.metadata.labels, { team: "shop", "app.kubernetes.io/managed-by": "aviary", "aviary.dev/canary": "checkout" });
+    assert.deepEqual(obj.metadata.annotations, { owner: "web" });
   });
 });

@@ -188,3 +188,11 @@ describe("istio routes read back", () => {
     assert.equal(readVirtualServiceRoutes(undefined, c), undefined);
   });
 });
+
+describe("istio VirtualService spec: service.delegation", () => {
+  it("is a delegate VirtualService: no hosts and no gateways, the same routes", () => {
+    assert.deepEqual(buildVirtualServiceSpec(canary({ delegation: true }), { primary: 90, canary: 10, mirror: false }), {
+      http: [{ name: "aviary-weighted", route: [dest("podinfo-primary", 90), dest("podinfo-canary", 10)] }],
+    });
+  });
+});

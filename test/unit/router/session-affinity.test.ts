@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { Canary } from "../../../src/api/types.ts";
 import { buildHTTPRouteSpec, readRoutes } from "../../../src/router/gatewayapi-spec.ts";
-import { sessionCookie } from "../../../src/router/session-affinity.ts";
+import { primarySessionCookie, sessionCookie } from "../../../src/router/session-affinity.ts";
+import { buildVirtualServiceSpec, readVirtualServiceRoutes } from "../../../src/router/istio-spec.ts";
 
 function canary(analysis: Canary["spec"]["analysis"], status: Canary["status"] = { canaryRevision: "rev-1" }, service: Partial<Canary["spec"]["service"]> = {}): Canary {
   return {
@@ -82,5 +83,44 @@ describe("gatewayapi session affinity", () => {
       timeouts: { request: "10s" },
     });
     assert.deepEqual(readRoutes(spec, c), { primary: 100, canary: 0, mirror: false });
+  });
+});
+
+describe("session affinity: primaryCookieName (the primary's side sticky too)", () => {
+  const both = { stepWeight: 10, maxWeight: 50, sessionAffinity: { cookieName: "canary-session", primaryCookieName: "primary-session", maxAge: 600 } };
+
+  it("is a second cookie, distinct in name and value, and only with a canary cookie", () => {
+    const p = primarySessionCookie(canary(both))!;
+    const c = sessionCookie(canary(both))!;
+    assert.equal(p.name, "primary-session");
+    assert.notEqual(p.value, c.value);
+    assert.equal(p.setCookie, `primary-session=${p.value}; Max-Age=600; Path=/`);
+    assert.equal(primarySessionCookie(canary(affinity)), undefined);
+  });
+
+  it("gatewayapi: during a run the primary's backend sets it and its carriers go to the primary; at 0% it is expired", () => {
+    const c = canary(both);
+    const p = primarySessionCookie(c)!;
+    const running = buildHTTPRouteSpec(c, { primary: 80, canary: 20, mirror: false });
+    const stickyPrimary = running.rules.find((r) => JSON.stringify(r.matches).includes(p.value))!;
+    assert.deepEqual(stickyPrimary.backendRefs?.map((b) => [b.name, b.weight]), [["podinfo-primary", 100]]);
+    const weighted = running.rules.find((r) => (r.backendRefs ?? []).length === 2)!;
+    assert.equal(JSON.stringify(weighted.backendRefs![0]!.filters).includes(p.setCookie), true);
+    assert.deepEqual(readRoutes(running, c), { primary: 80, canary: 20, mirror: false });
+    const idle = buildHTTPRouteSpec(c, { primary: 100, canary: 0, mirror: false });
+    const expiring = idle.rules.find((r) => JSON.stringify(r.matches).includes(p.value))!;
+    assert.equal(JSON.stringify(expiring.backendRefs).includes(p.expireCookie), true);
+  });
+
+  it("istio: a sticky-primary route after the canary's, and the weighted route's primary destination sets the cookie", () => {
+    const c = canary(both);
+    const p = primarySessionCookie(c)!;
+    const vs = buildVirtualServiceSpec(c, { primary: 80, canary: 20, mirror: false });
+    assert.deepEqual(vs.http.map((h) => h.name), ["aviary-sticky", "aviary-sticky-primary", "aviary-weighted"]);
+    assert.deepEqual(vs.http[1]!.route.map((r) => [r.destination.host, r.weight]), [["podinfo-primary", 100]]);
+    assert.deepEqual(vs.http[2]!.route[0]!.headers, { response: { add: { "Set-Cookie": p.setCookie } } });
+    assert.deepEqual(readVirtualServiceRoutes(vs, c), { primary: 80, canary: 20, mirror: false });
+    const idle = buildVirtualServiceSpec(c, { primary: 100, canary: 0, mirror: false });
+    assert.deepEqual(idle.http[1]!.route[0]!.headers, { response: { add: { "Set-Cookie": p.expireCookie } } });
   });
 });

@@ -9,6 +9,7 @@ import {
   needsValidation,
 } from "../../../src/webhook/validate/canary.ts";
 import { admissionRequest, quietLogger } from "./helpers.ts";
+import { apiGroup } from "../../../src/api/groups.ts";
 
 const gvk = (kind: string): GroupVersionKind => ({ group: "aviary.dev", version: "v1beta1", kind });
 const ctx = (): HandlerContext => ({ signal: new AbortController().signal, log: quietLogger() });
@@ -103,7 +104,7 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
     const flaggerStyle = canary("podinfo", { provider: undefined, service: { port: 9898, gatewayRefs: [{ name: "edge" }], delegation: true } });
     const result = await createCanaryValidator({ lookups: lookups(complete), defaultProvider: "gatewayapi" }).handle(create(flaggerStyle), ctx());
     assert.equal(result.allowed, true, result.message);
-    assert.deepEqual(result.warnings, ["spec.service.delegation: is not supported by provider gatewayapi; ignored"]);
+    assert.deepEqual(result.warnings, ["spec.service.delegation: is not supported by provider gatewayapi; ignored (honoured by istio)"]);
     const without = await createCanaryValidator({ lookups: lookups(complete) }).handle(create(flaggerStyle), ctx());
     assert.equal(without.allowed, false);
     assert.match(without.message ?? "", /spec\.analysis\.stepWeight: is not supported by provider kubernetes/);
@@ -164,5 +165,31 @@ describe("validating webhook: Canary, MetricTemplate, AlertProvider", () => {
       [createCanaryValidator(), createMetricTemplateValidator(), createAlertProviderValidator()].map((h) => [h.type, h.name, h.failurePolicy]),
       [["validate", "canaries", "Fail"], ["validate", "metrictemplates", "Fail"], ["validate", "alertproviders", "Fail"]],
     );
+  });
+});
+
+describe("validating webhook: serving flagger.app (--api-group)", () => {
+  const flagger = apiGroup("flagger.app");
+  const inFlagger = (obj: KubeObject): AdmissionRequest =>
+    admissionRequest("CREATE", { group: "flagger.app", version: "v1beta1", kind: String(obj.kind) }, { ...obj, apiVersion: "flagger.app/v1beta1" }, null);
+  const complete = { templates: ["shop/error-rate"], providers: ["ops/slack"] };
+
+  it("validates Flagger's Canaries as they are, and an invalid one is denied naming the field", async () => {
+    const ok = await createCanaryValidator({ lookups: lookups(complete), api: flagger }).handle(inFlagger(canary()), ctx());
+    assert.equal(ok.allowed, true, JSON.stringify(ok));
+    const bad = canary("podinfo", { service: { port: 0 } });
+    const denied = await createCanaryValidator({ lookups: lookups(complete), api: flagger }).handle(inFlagger(bad), ctx());
+    assert.equal(denied.allowed, false);
+    assert.match(denied.message ?? "", /spec\.service\.port/);
+  });
+
+  it("lets the other group's objects through untouched (a misrouted request), for every kind", async () => {
+    const bad = canary("podinfo", { service: { port: 0 } });
+    assert.equal((await createCanaryValidator({ api: flagger }).handle(create(bad), ctx())).allowed, true);
+    const template = { apiVersion: "aviary.dev/v1beta1", kind: "MetricTemplate", metadata: { name: "t", namespace: "shop" }, spec: {} };
+    assert.equal((await createMetricTemplateValidator(flagger).handle(create(template), ctx())).allowed, true);
+    const denied = await createMetricTemplateValidator(flagger).handle(inFlagger(template), ctx());
+    assert.equal(denied.allowed, false);
+    assert.equal((await createAlertProviderValidator(flagger).handle(inFlagger({ ...template, kind: "AlertProvider" }), ctx())).allowed, false);
   });
 });

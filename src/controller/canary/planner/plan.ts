@@ -29,6 +29,7 @@ import { finalisingStep, promoteNow, promotionStep, rollback } from "./promotion
 import { beginProgressing, runStep, startRun } from "./run.ts";
 import { holdForMissingConfigs, holdForMissingObjects, planMissingTarget, planNamespaceTeardown, restorePrimary, restorePrimaryFromSnapshot } from "./lifecycle.ts";
 import { firstDeployRoute, passedFirstDeploy, planFirstDeploy } from "./first-deploy.ts";
+import { planAdoption } from "./adoption.ts";
 import type { Observed, Plan } from "./types.ts";
 
 export { CHECK_KINDS, EVENT_REASONS } from "./types.ts";
@@ -65,6 +66,8 @@ export function plan(observed: Observed): Plan {
   const held = holdForMissingConfigs(ctx, d, initializing);
   if (held !== null) return held;
   if (initializing) return planInitialization(ctx, d);
+  const adopted = planAdoption(ctx, d);
+  if (adopted !== null) return adopted;
   switch (phase) {
     case "Waiting":
       return planWaiting(ctx, d);

@@ -97,6 +97,11 @@ export interface Observed {
    */
   rekeyedFrom?: string;
   /**
+   * The status carries revisions aviary did not write (Flagger's hashes): the Canary was
+   * reconciled by Flagger until now, and its generated objects are Flagger's. Absent: false.
+   */
+  foreignStatus?: boolean;
+  /**
    * The split the router's objects carry, after this reconcile corrected them to the
    * status (see ground/split.ts); null when they cannot be read (missing).
    */
@@ -149,6 +154,7 @@ export const EVENT_REASONS = [
   "ConfigMissing",
   "ObjectMissing",
   "ObjectRestored",
+  "Adopted",
   "NewRevision",
   "Retrying",
   "RevisionReverted",
@@ -212,6 +218,13 @@ export type Action =
    * the snapshot no longer holds `revision`.
    */
   | { type: "restorePrimary"; revision: string; replicas: number | null }
+  /**
+   * Take over the objects another controller (Flagger) generated for this Canary, in place:
+   * aviary's labels and owner reference on the primary, the target's canary label, and the
+   * other manager's fields of the primary and the Services moved to aviary (so aviary's
+   * later applies manage them). Nothing is recreated, rescaled or rerouted.
+   */
+  | { type: "adopt" }
   /** Scale the target (the canary) through the scale subresource. */
   | { type: "scaleTarget"; replicas: number }
   /**
