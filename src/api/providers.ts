@@ -9,10 +9,10 @@
 import type { RouterFeature } from "./features.ts";
 
 /** The router implementations (router/<name>.ts). */
-export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik";
+export type RouterImplementation = "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik" | "gloo" | "kuma" | "apisix";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
-export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik";
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik" | "gloo" | "kuma" | "apisix";
 
 export interface ProviderEntry {
   router: RouterImplementation;
@@ -43,6 +43,12 @@ export const PROVIDER_TABLE = {
   contour: { router: "contour", features: ["weights"], builtins: "contour" },
   // A weighted TraefikService; Traefik's own service metrics.
   traefik: { router: "traefik", features: ["weights"], builtins: "traefik" },
+  // A RouteTable over two Upstreams aviary writes; Gloo's Envoy reports per upstream.
+  gloo: { router: "gloo", features: ["weights"], builtins: "gloo" },
+  // A TrafficRoute splitting the apex Kuma service; Kuma's Envoy reports per service.
+  kuma: { router: "kuma", features: ["weights"], builtins: "kuma" },
+  // A copy of your ApisixRoute with weighted backends; APISIX reports per route.
+  apisix: { router: "apisix", features: ["weights"], builtins: "apisix" },
 } as const satisfies Record<string, ProviderEntry>;
 
 export type RouterProvider = keyof typeof PROVIDER_TABLE;

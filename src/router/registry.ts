@@ -8,6 +8,9 @@ import type { RouterImplementation } from "../api/providers.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
 import { createContourRouter } from "./contour.ts";
 import { createTraefikRouter } from "./traefik.ts";
+import { createApisixRouter } from "./apisix.ts";
+import { createGlooRouter } from "./gloo.ts";
+import { createKumaRouter } from "./kuma.ts";
 import { GATEWAY_API_V1BETA1, createGatewayApiRouter } from "./gatewayapi.ts";
 import { createIstioRouter } from "./istio.ts";
 import { createKubernetesRouter } from "./kubernetes.ts";
@@ -30,6 +33,9 @@ const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   linkerd: (deps) => createSmiRouter(deps, { name: "linkerd" }),
   contour: (deps) => createContourRouter(deps),
   traefik: (deps) => createTraefikRouter(deps),
+  gloo: (deps) => createGlooRouter(deps),
+  kuma: (deps) => createKumaRouter(deps),
+  apisix: (deps) => createApisixRouter(deps),
 };
 
 export interface RouterRegistryOptions {

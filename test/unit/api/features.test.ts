@@ -20,6 +20,9 @@ describe("router features", () => {
       linkerd: ["weights"],
       contour: ["weights"],
       traefik: ["weights"],
+      gloo: ["weights"],
+      kuma: ["weights"],
+      apisix: ["weights"],
     });
   });
 
