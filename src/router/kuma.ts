@@ -8,16 +8,18 @@
  * cannot own it): the label `aviary.dev/canary-namespace` says which Canary made it, a
  * Canary of the same service name in another namespace is refused rather than overwriting
  * it, and it is removed when the Canary is finalized (`revertOnDeletion`), not by the
- * garbage collector.
+ * garbage collector. One left behind by a Canary that no longer exists is taken as this
+ * Canary's own.
  *
  * Weights only: no header matching, mirroring or session affinity here.
  */
 import { capabilitiesOf } from "../api/features.ts";
+import { API_VERSION, KIND_CANARY, LABEL_CANARY, LABEL_CANARY_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import { serviceNames } from "../ground/identity.ts";
 import type { Split } from "../ground/split.ts";
 import type { KubeObject, ObjectRef } from "../kube/types.ts";
-import { currentSplit, desiredRouteObject, getRouteObject, percentWeight, reconciled, relativeSplit, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
+import { createdFor, currentSplit, desiredRouteObject, getRouteObject, percentWeight, reconciled, relativeSplit, releaseRouteObject, storedSplit, writeRouteObject } from "./route-objects.ts";
 import type { RouteKind } from "./route-objects.ts";
 import { RouterSpecError } from "./types.ts";
 import type { ReconcileResult, Router, RouterDeps } from "./types.ts";
@@ -77,9 +79,18 @@ export function createKumaRouter(deps: RouterDeps): Router {
   const { kube } = deps;
   const refOf = (canary: Canary): ObjectRef => ({ apiVersion: TRAFFIC_ROUTE.apiVersion, kind: TRAFFIC_ROUTE.kind, name: serviceNames(canary).apex });
 
+  /** Made by aviary for a Canary (another namespace's) that no longer exists: nobody's, so this Canary's. */
+  async function isOrphan(existing: KubeObject | null, canary: Canary, signal: AbortSignal): Promise<boolean> {
+    const labels = existing?.metadata.labels ?? {};
+    const [ns, name] = [labels[LABEL_CANARY_NAMESPACE], labels[LABEL_CANARY]];
+    if (existing === null || labels[LABEL_MANAGED_BY] !== MANAGED_BY_VALUE || ns === undefined || name === undefined || createdFor(existing, canary)) return false;
+    return (await kube.get({ apiVersion: API_VERSION, kind: KIND_CANARY, namespace: ns, name }, { signal })) === null;
+  }
+
   async function write(canary: Canary, routes: Split, existing: KubeObject | null, signal: AbortSignal): Promise<boolean> {
     const { name } = refOf(canary);
-    const desired = { ...desiredRouteObject(TRAFFIC_ROUTE, canary, name, { ...buildTrafficRouteSpec(canary, routes) }, existing), mesh: kumaMesh(canary) };
+    const owner = (await isOrphan(existing, canary, signal)) ? null : existing;
+    const desired = { ...desiredRouteObject(TRAFFIC_ROUTE, canary, name, { ...buildTrafficRouteSpec(canary, routes) }, owner), mesh: kumaMesh(canary) };
     if (!(await writeRouteObject(kube, TRAFFIC_ROUTE, existing, desired, signal))) return false;
     deps.logger.info("TrafficRoute written", { namespace: canary.metadata.namespace, name: canary.metadata.name, trafficRoute: name, mesh: desired.mesh, primary: routes.primary, canary: routes.canary, created: existing === null });
     return true;

@@ -57,7 +57,7 @@ describe("kuma router", () => {
   });
 
   it("refuses a TrafficRoute another namespace's Canary of the same service made", async () => {
-    const kube = new FakeKube();
+    const kube = new FakeKube([canary("team-a")]);
     const router = createKumaRouter({ kube, logger });
     await router.reconcile(canary("team-a"), signal);
     await assert.rejects(router.reconcile(canary("team-b"), signal),
@@ -66,6 +66,16 @@ describe("kuma router", () => {
     assert.ok(kube.peek(ref), "finalize of the other Canary leaves it alone");
     await router.finalize(canary("team-a"), signal);
     assert.equal(kube.peek(ref), undefined);
+  });
+
+  it("takes as its own a TrafficRoute whose Canary no longer exists", async () => {
+    const kube = new FakeKube();
+    const router = createKumaRouter({ kube, logger });
+    await router.reconcile(canary("gone"), signal, { primary: 50, canary: 50, mirror: false });
+    assert.deepEqual(await router.reconcile(canary("team-b"), signal), { changed: true });
+    assert.equal(kube.peek(ref)!.metadata.labels?.["aviary.dev/canary-namespace"], "team-b");
+    // Its split named the other namespace's services: this Canary's start at everything to the primary.
+    assert.deepEqual(await router.getRoutes(canary("team-b"), signal), { primary: 100, canary: 0, mirror: false });
   });
 
   it("takes over a TrafficRoute of yours and gives it back, mesh included", async () => {
