@@ -23,6 +23,12 @@ CONTOUR_VERSION="${CONTOUR_VERSION:-v1.33.0}"
 # Traefik's TraefikService (traefik router), from the CRD reference in its module's docs.
 TRAEFIK_VERSION="${TRAEFIK_VERSION:-v3.6.12}"
 
+# Kuma's TrafficRoute (kuma router), from the Helm chart in its module; v1.8.1 is the
+# newest release the module proxy serves.
+KUMA_VERSION="${KUMA_VERSION:-v1.8.1}"
+# APISIX's ApisixRoute (apisix router), from the ingress controller's sample CRDs.
+APISIX_INGRESS_VERSION="${APISIX_INGRESS_VERSION:-v1.7.1}"
+
 CP_BIN="$AVIARY_CACHE/control-plane/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION/bin"
 CP_LOGS="$AVIARY_CACHE/logs"
 HELM_BIN="$AVIARY_CACHE/tools/helm-$HELM_VERSION/helm"

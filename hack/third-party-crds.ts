@@ -3,12 +3,15 @@
  * those projects (downloaded by hack/cluster into the module cache), and prints them as one
  * multi-document YAML stream ready for `kubectl apply --server-side`.
  *
- * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir> <keda dir> <contour dir> <traefik dir>
+ * Usage: node hack/third-party-crds.ts <gateway-api dir> <eks-charts dir> <istio api dir> <smi-sdk-go dir> <keda dir> <contour dir> <traefik dir> <kuma dir> <apisix-ingress-controller dir>
  *
  * App Mesh's CRDs come from the controller's Helm chart inside the eks-charts module (the
  * controller's own module does not ship them); KEDA's ScaledObject (autoscalerRef) from
  * KEDA's module; Contour's HTTPProxy from the CRD bundle of Contour's module; Traefik's TraefikService
- * from the CRD reference in Traefik's module.
+ * from the CRD reference in Traefik's module; Kuma's TrafficRoute from the Helm chart in Kuma's
+ * module; APISIX's ApisixRoute from the sample CRDs of the APISIX ingress controller's module.
+ * Gloo Edge's Upstream and RouteTable come from hack/crds/gloo.yaml, written for aviary: Gloo's
+ * modules are not served by the Go module proxy.
  *
  * SMI publishes its TrafficSplit CRD only as apiextensions.k8s.io/v1beta1, which API servers
  * stopped serving in 1.22; it is converted here to v1 field by field (the schema is the same
@@ -16,7 +19,8 @@
  * Linkerd write those versions).
  */
 import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseAllDocuments, stringify } from "yaml";
 
 type Doc = Record<string, unknown> & { kind?: string; apiVersion?: string; metadata?: { name?: string } };
@@ -61,9 +65,9 @@ function toV1(crd: V1beta1Crd): Doc {
   };
 }
 
-const [gatewayApi, eksCharts, istioApi, smiSdk, keda, contour, traefik] = process.argv.slice(2);
-if (!gatewayApi || !eksCharts || !istioApi || !smiSdk || !keda || !contour || !traefik) {
-  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go> <keda> <contour> <traefik>");
+const [gatewayApi, eksCharts, istioApi, smiSdk, keda, contour, traefik, kuma, apisix] = process.argv.slice(2);
+if (!gatewayApi || !eksCharts || !istioApi || !smiSdk || !keda || !contour || !traefik || !kuma || !apisix) {
+  console.error("usage: third-party-crds.ts <gateway-api> <eks-charts> <istio-api> <smi-sdk-go> <keda> <contour> <traefik> <kuma> <apisix-ingress-controller>");
   process.exit(2);
 }
 
@@ -76,5 +80,8 @@ const crds: Doc[] = [
   ...readCrds(join(keda, "config/crd/bases/keda.sh_scaledobjects.yaml")),
   ...readCrds(join(contour, "examples/contour/01-crds.yaml"), (n) => n === "httpproxies.projectcontour.io"),
   ...readCrds(join(traefik, "docs/content/reference/dynamic-configuration/traefik.io_traefikservices.yaml")),
+  ...readCrds(join(kuma, "deployments/charts/kuma/crds/kuma.io_trafficroutes.yaml")),
+  ...readCrds(join(apisix, "samples/deploy/crd/v1/ApisixRoute.yaml")),
+  ...readCrds(join(dirname(fileURLToPath(import.meta.url)), "crds/gloo.yaml")),
 ];
 process.stdout.write(crds.map((d) => stringify(d, { lineWidth: 0 })).join("---\n"));

@@ -32,8 +32,8 @@ const ALL: readonly RouterProvider[] = ROUTER_PROVIDERS;
 
 export const PROVIDER_FIELDS: readonly ProviderField[] = [
   { path: "spec.ingressRef", honouredBy: INGRESS, about: "the Ingress the canary Ingress is cloned from (alb: the Ingress whose action aviary writes)" },
-  { path: "spec.routeRef", honouredBy: [], about: "APISIX route (provider apisix)" },
-  { path: "spec.upstreamRef", honouredBy: [], about: "Gloo upstream (provider gloo)" },
+  { path: "spec.routeRef", honouredBy: ["apisix"], about: "the ApisixRoute the canary route is copied from" },
+  { path: "spec.upstreamRef", honouredBy: ["gloo"], about: "the Gloo Upstream whose settings the generated Upstreams copy" },
   { path: "spec.service.timeout", honouredBy: [...ISTIO, ...APPMESH, ...GATEWAYAPI, ...CONTOUR], about: "request timeout of the route" },
   { path: "spec.service.backendTimeout", honouredBy: GATEWAYAPI, about: "timeout of each backend request (HTTPRoute timeouts.backendRequest)" },
   { path: "spec.service.retries", honouredBy: [...ISTIO, ...APPMESH, ...CONTOUR], about: "retry policy" },

@@ -11,10 +11,10 @@ import type { RouterFeature } from "./features.ts";
 /** The router implementations (router/<name>.ts). */
 export type RouterImplementation =
   | "kubernetes" | "gatewayapi" | "gatewayapi-v1beta1" | "appmesh" | "istio" | "nginx" | "smi" | "linkerd" | "contour" | "traefik"
-  | "skipper" | "alb";
+  | "skipper" | "alb" | "gloo" | "kuma" | "apisix";
 
 /** The built-in metric query families (metrics/builtins.ts), one per kind of telemetry. */
-export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik" | "skipper";
+export type BuiltinQueryFamily = "istio" | "appmesh" | "nginx" | "linkerd" | "kubernetes" | "contour" | "traefik" | "skipper" | "gloo" | "kuma" | "apisix";
 
 export interface ProviderEntry {
   router: RouterImplementation;
@@ -50,6 +50,12 @@ export const PROVIDER_TABLE = {
   // The AWS Load Balancer Controller's weighted forward action on the user's Ingress. ALB
   // metrics live in CloudWatch (a MetricTemplate); the built-ins read the app's own.
   alb: { router: "alb", features: ["weights"], builtins: "kubernetes" },
+  // A RouteTable over two Upstreams aviary writes; Gloo's Envoy reports per upstream.
+  gloo: { router: "gloo", features: ["weights"], builtins: "gloo" },
+  // A TrafficRoute splitting the apex Kuma service; Kuma's Envoy reports per service.
+  kuma: { router: "kuma", features: ["weights"], builtins: "kuma" },
+  // A copy of your ApisixRoute with weighted backends; APISIX reports per route.
+  apisix: { router: "apisix", features: ["weights"], builtins: "apisix" },
 } as const satisfies Record<string, ProviderEntry>;
 
 export type RouterProvider = keyof typeof PROVIDER_TABLE;

@@ -105,6 +105,8 @@ export const ANNOTATION_PAUSED = "aviary.dev/paused";
 
 /** Label on every object aviary generates and on targets it manages; value = Canary name. */
 export const LABEL_CANARY = "aviary.dev/canary";
+/** On a cluster-scoped object aviary made (Kuma's TrafficRoute): the namespace of its Canary. */
+export const LABEL_CANARY_NAMESPACE = "aviary.dev/canary-namespace";
 export const LABEL_MANAGED_BY = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "aviary";
 
@@ -419,9 +421,9 @@ export interface CanarySpec {
   targetRef: LocalObjectReference;
   autoscalerRef?: AutoscalerReference;
   ingressRef?: LocalObjectReference;
-  /** Flagger's provider apisix. Accepted; not acted on. */
+  /** The ApisixRoute the apisix router copies into `<route>-<svc>-canary`. */
   routeRef?: LocalObjectReference;
-  /** Flagger's provider gloo. Accepted; not acted on. */
+  /** The Gloo Upstream (default: the Canary's namespace) whose settings the gloo router copies. */
   upstreamRef?: ProviderObjectReference;
   service: CanaryService;
   analysis?: CanaryAnalysis;

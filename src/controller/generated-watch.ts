@@ -13,16 +13,21 @@
  * installed later is picked up at the next start), and none of these watches gates
  * readiness: they only make restores faster.
  */
-import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
+import { LABEL_CANARY, LABEL_CANARY_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { ClusterClient } from "../kube/client.ts";
 import { createInformer } from "../kube/informer.ts";
 import type { Informer } from "../kube/informer.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Logger } from "../observability/logger.ts";
+import { APISIX_API_VERSION } from "../router/apisix.ts";
 import { APPMESH_API_VERSION } from "../router/appmesh.ts";
+import { CONTOUR_API_VERSION } from "../router/contour.ts";
 import { GATEWAY_API_VERSION } from "../router/gatewayapi.ts";
+import { GLOO_API_VERSION, GLOO_GATEWAY_API_VERSION } from "../router/gloo.ts";
 import { ISTIO_API_VERSION } from "../router/istio.ts";
+import { KUMA_API_VERSION } from "../router/kuma.ts";
 import { SMI_API_VERSION } from "../router/smi.ts";
+import { TRAEFIK_API_VERSION } from "../router/traefik.ts";
 
 export const GENERATED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}`;
 /** Objects of the user's that a router writes into, labelled with their Canary but not aviary's. */
@@ -40,12 +45,19 @@ export const GENERATED_KINDS: readonly { apiVersion: string; kind: string; selec
   { apiVersion: APPMESH_API_VERSION, kind: "VirtualNode" },
   { apiVersion: APPMESH_API_VERSION, kind: "VirtualRouter" },
   { apiVersion: APPMESH_API_VERSION, kind: "VirtualService" },
+  { apiVersion: CONTOUR_API_VERSION, kind: "HTTPProxy" },
+  { apiVersion: TRAEFIK_API_VERSION, kind: "TraefikService" },
+  { apiVersion: GLOO_API_VERSION, kind: "Upstream" },
+  { apiVersion: GLOO_GATEWAY_API_VERSION, kind: "RouteTable" },
+  // Cluster-scoped: watched across namespaces; its Canary's namespace is a label.
+  { apiVersion: KUMA_API_VERSION, kind: "TrafficRoute" },
+  { apiVersion: APISIX_API_VERSION, kind: "ApisixRoute" },
 ];
 
 /** The Canary key a generated object belongs to, from its labels; undefined when unlabelled. */
 export function owningCanaryKey(obj: KubeObject): string | undefined {
   const name = obj.metadata.labels?.[LABEL_CANARY];
-  const ns = obj.metadata.namespace;
+  const ns = obj.metadata.namespace ?? obj.metadata.labels?.[LABEL_CANARY_NAMESPACE];
   return name && ns ? `${ns}/${name}` : undefined;
 }
 
@@ -62,15 +74,21 @@ export interface GeneratedWatch {
   stop(): Promise<void>;
 }
 
-const slim = (o: KubeObject): KubeObject => ({
-  apiVersion: o.apiVersion,
-  kind: o.kind,
-  metadata: {
-    name: o.metadata.name,
-    ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}),
-    ...(o.metadata.labels?.[LABEL_CANARY] !== undefined ? { labels: { [LABEL_CANARY]: o.metadata.labels[LABEL_CANARY] } } : {}),
-  },
-});
+/** The labels owningCanaryKey reads; nothing else of the object is kept. */
+const KEY_LABELS = [LABEL_CANARY, LABEL_CANARY_NAMESPACE];
+
+const slim = (o: KubeObject): KubeObject => {
+  const labels = Object.fromEntries(KEY_LABELS.filter((k) => o.metadata.labels?.[k] !== undefined).map((k) => [k, o.metadata.labels![k]!]));
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata: {
+      name: o.metadata.name,
+      ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    },
+  };
+};
 
 export function createGeneratedWatch(opts: GeneratedWatchOptions): GeneratedWatch {
   const informers: Informer<KubeObject>[] = [];
@@ -92,7 +110,8 @@ export function createGeneratedWatch(opts: GeneratedWatchOptions): GeneratedWatc
             // The first list is what exists: the Canary watch already enqueues every Canary once.
             if (e.type === "added" && !informer.hasSynced()) return;
             const key = owningCanaryKey(e.object);
-            if (key !== undefined) opts.enqueue(key);
+            // A cluster-scoped kind is listed across namespaces: only this controller's Canaries.
+            if (key !== undefined && (opts.namespace === undefined || key.startsWith(`${opts.namespace}/`))) opts.enqueue(key);
           },
         });
         informers.push(informer);

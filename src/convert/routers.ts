@@ -5,6 +5,7 @@
  * the Rollout (parents, hosts, matches) and the report says which of them to change or
  * delete. An Argo router aviary has no counterpart for is reported, naming it.
  */
+import { isRouterProvider } from "../api/features.ts";
 import type { CanaryService, HTTPMatchRequest, StringMatch } from "../api/types.ts";
 import type { Obj } from "./fields.ts";
 import { child, isObj, label, list, num, obj, otherKeys, str } from "./fields.ts";
@@ -71,7 +72,12 @@ export function convertTrafficRouting(routing: Obj | undefined, path: string, ct
     case "alb":
       return alb(body, at, ctx);
     default:
-      ctx.report.lossy(source, at, `aviary has no ${kind} router${ROUTERS.includes(kind) ? "" : " (not an Argo Rollouts router either)"}; converted with provider kubernetes, so the steps' weights are not applied`);
+      if (isRouterProvider(kind)) {
+        // aviary serves this router, but Argo's settings for it (which Services, which route) do not map one to one.
+        ctx.report.lossy(source, at, `Argo's ${kind} settings are not converted; converted with provider kubernetes, so the steps' weights are not applied: set spec.provider: ${kind} and its fields by hand (README, Traffic providers)`);
+      } else {
+        ctx.report.lossy(source, at, `aviary has no ${kind} router${ROUTERS.includes(kind) ? "" : " (not an Argo Rollouts router either)"}; converted with provider kubernetes, so the steps' weights are not applied`);
+      }
       return { provider: "kubernetes", service: {}, outputs: [], canMirror: false };
   }
 }

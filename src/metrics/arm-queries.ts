@@ -15,11 +15,14 @@
  * The arm's selector is the built-in's selector with the arm's workload: `{{ workload }}`
  * is the target for the canary and `<target>-primary` for the primary. ingress-nginx labels
  * the canary upstream's requests with `canary` and leaves it empty on the primary's; Contour's
- * Envoy, Traefik and Skipper name each arm's Service (`<svc>-canary`, `<svc>-primary`) in theirs.
+ * Envoy, Traefik and Skipper name each arm's Service (`<svc>-canary`, `<svc>-primary`) in theirs,
+ * Gloo's Envoy each arm's Upstream, Kuma's each arm's Kuma service. APISIX labels a request with
+ * its route only, and both arms share aviary's canary route: it has no per-arm counts.
  */
 import type { BuiltinQueryFamily } from "../api/providers.ts";
 import type { BuiltinMetric } from "../api/types.ts";
 import { skipperRoute } from "./builtins.ts";
+import { MetricConfigError } from "./types.ts";
 
 export type Arm = "canary" | "primary";
 export const ARMS: readonly Arm[] = ["canary", "primary"];
@@ -51,7 +54,8 @@ interface Family {
   msPerUnit: number;
 }
 
-const FAMILIES: Readonly<Record<BuiltinQueryFamily, Family>> = {
+/** `null`: the family's series cannot tell the primary's requests from the canary's. */
+const FAMILIES: Readonly<Record<BuiltinQueryFamily, Family | null>> = {
   istio: {
     selector: () => `reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload="{{ workload }}"`,
     counter: "istio_requests_total",
@@ -101,6 +105,21 @@ const FAMILIES: Readonly<Record<BuiltinQueryFamily, Family>> = {
     bucket: "skipper_serve_route_duration_seconds_bucket",
     msPerUnit: 1000,
   },
+  gloo: {
+    selector: (arm) => `envoy_cluster_name=~"{{ namespace }}-{{ service }}-${arm}upstream-[0-9]+_{{ namespace }}"`,
+    counter: "envoy_cluster_upstream_rq",
+    errors: `envoy_response_code=~"5.."`,
+    bucket: "envoy_cluster_upstream_rq_time_bucket",
+    msPerUnit: 1,
+  },
+  kuma: {
+    selector: (arm) => `service=~"{{ service }}-${arm}_{{ namespace }}_svc_[0-9]+"`,
+    counter: "envoy_cluster_upstream_rq",
+    errors: `envoy_response_code=~"5.."`,
+    bucket: "envoy_cluster_upstream_rq_time_bucket",
+    msPerUnit: 1,
+  },
+  apisix: null,
   kubernetes: {
     selector: () => `namespace="{{ namespace }}", pod=~"${POD}"`,
     counter: "http_requests_total",
@@ -115,6 +134,9 @@ const RANGE = `[{{ window }}] @ {{ windowEnd }}`;
 /** The unrendered count queries of a built-in metric, for one arm. */
 export function builtinCountQueries(family: BuiltinQueryFamily, metric: BuiltinMetric, arm: Arm): CountQueries {
   const f = FAMILIES[family];
+  if (f === null) {
+    throw new MetricConfigError(`the ${family} router's built-in metrics do not tell the primary's requests from the canary's; compare needs a MetricTemplate with spec.compare`);
+  }
   const sel = f.selector(arm);
   if (metric === "request-success-rate") {
     return {

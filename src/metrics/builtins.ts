@@ -30,6 +30,16 @@
  * - traefik: `traefik_service_requests_total{service, code}` and
  *   `traefik_service_request_duration_seconds_bucket`; the Kubernetes CRD provider names a
  *   Service `<namespace>-<service>-<port>@kubernetescrd`.
+ * - gloo: Gloo's Envoy, `envoy_cluster_upstream_rq{envoy_cluster_name, envoy_response_code}` and
+ *   `envoy_cluster_upstream_rq_time_bucket` (milliseconds); Gloo names an upstream's cluster
+ *   `<upstream>_<upstream namespace>`, and aviary's canary Upstream is
+ *   `<namespace>-<service>-canaryupstream-<port>`.
+ * - kuma: the data planes' Envoy, the same series selected by the `service` label, which
+ *   Kuma sets to the Kuma service `<service>-canary_<namespace>_svc_<port>`.
+ * - apisix: APISIX's `apisix_http_status{route, code}` and `apisix_http_latency_bucket{type,
+ *   route}` (milliseconds); the ingress controller names a route `<namespace>_<ApisixRoute>_<rule>`,
+ *   and aviary's is `<route>-<service>-canary`. Both backends sit on that one route, so
+ *   these measure the route as a whole, not the canary backend alone.
  * - kubernetes, gatewayapi: the application's own metrics. aviary's demo app exports
  *   exactly these, and any app that follows them works with the built-ins:
  *     http_requests_total{status="<HTTP status code>"}               counter
@@ -75,6 +85,9 @@ const CONTOUR = `envoy_cluster_name=~"{{ namespace }}_{{ service }}-canary_[0-9a
 const TRAEFIK = `service=~"{{ namespace }}-{{ service }}-canary-[0-9a-zA-Z-]+@kubernetescrd"`;
 /** The route of the canary Ingress's path for `<svc>-<arm>` (names already in Skipper's spelling). */
 export const skipperRoute = (arm: "canary" | "primary"): string => `route=~"kube(ew)?_{{ namespace }}__{{ ingress }}_canary__.*__{{ service }}_${arm}(_[0-9]+)?"`;
+const GLOO = `envoy_cluster_name=~"{{ namespace }}-{{ service }}-canaryupstream-[0-9]+_{{ namespace }}"`;
+const KUMA = `service=~"{{ service }}-canary_{{ namespace }}_svc_[0-9]+"`;
+const APISIX = `route=~"{{ namespace }}_.+-{{ service }}-canary_.+"`;
 const APP = `namespace="{{ namespace }}", pod=~"${DEPLOYMENT_POD}"`;
 
 const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric, string>>>> = {
@@ -105,6 +118,18 @@ const QUERIES: Readonly<Record<BuiltinQueryFamily, Readonly<Record<BuiltinMetric
   skipper: {
     "request-success-rate": successRate("skipper_response_duration_seconds_count", skipperRoute("canary"), `code=~"5.."`),
     "request-duration": p99("skipper_serve_route_duration_seconds_bucket", skipperRoute("canary"), true),
+  },
+  gloo: {
+    "request-success-rate": successRate("envoy_cluster_upstream_rq", GLOO, `envoy_response_code=~"5.."`),
+    "request-duration": p99("envoy_cluster_upstream_rq_time_bucket", GLOO, false),
+  },
+  kuma: {
+    "request-success-rate": successRate("envoy_cluster_upstream_rq", KUMA, `envoy_response_code=~"5.."`),
+    "request-duration": p99("envoy_cluster_upstream_rq_time_bucket", KUMA, false),
+  },
+  apisix: {
+    "request-success-rate": successRate("apisix_http_status", APISIX, `code=~"5.."`),
+    "request-duration": p99("apisix_http_latency_bucket", `type="request", ${APISIX}`, false),
   },
   kubernetes: {
     "request-success-rate": successRate("http_requests_total", APP, `status=~"5.."`),

@@ -10,6 +10,9 @@ import type { AlbRouterOptions } from "./alb.ts";
 import { createAppMeshRouter } from "./appmesh.ts";
 import { createContourRouter } from "./contour.ts";
 import { createTraefikRouter } from "./traefik.ts";
+import { createApisixRouter } from "./apisix.ts";
+import { createGlooRouter } from "./gloo.ts";
+import { createKumaRouter } from "./kuma.ts";
 import { GATEWAY_API_V1BETA1, createGatewayApiRouter } from "./gatewayapi.ts";
 import { createIstioRouter } from "./istio.ts";
 import { createKubernetesRouter } from "./kubernetes.ts";
@@ -35,6 +38,9 @@ const FACTORIES: Readonly<Record<RouterImplementation, RouterFactory>> = {
   traefik: (deps) => createTraefikRouter(deps),
   skipper: (deps) => createSkipperRouter(deps),
   alb: (deps, opts) => createAlbRouter(deps, opts.alb),
+  gloo: (deps) => createGlooRouter(deps),
+  kuma: (deps) => createKumaRouter(deps),
+  apisix: (deps) => createApisixRouter(deps),
 };
 
 export interface RouterRegistryOptions {

@@ -5,7 +5,7 @@
  * content, and give it back (or delete it) on finalize.
  */
 import { isDeepStrictEqual } from "node:util";
-import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
+import { LABEL_CANARY, LABEL_CANARY_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../api/types.ts";
 import type { Canary } from "../api/types.ts";
 import { canaryOwnerReference, managedLabels, serviceNames, withoutUnmanaged } from "../ground/identity.ts";
 import { isNoKindMatch } from "../kube/errors.ts";
@@ -29,7 +29,18 @@ export interface RouteKind {
   plural: string;
   /** The spec fields aviary writes; only these are compared and restored. */
   specFields: readonly string[];
+  /** Fields beside `spec` at the top of the object that aviary writes (Kuma's `mesh`). */
+  topFields?: readonly string[];
+  /**
+   * The kind is cluster-scoped (Kuma's TrafficRoute). Its objects carry no namespace and no
+   * owner reference (a namespaced Canary cannot own them); `aviary.dev/canary-namespace`
+   * tells which Canary of that name made one.
+   */
+  clusterScoped?: boolean;
 }
+
+/** The object's namespace: the Canary's, none for a cluster-scoped kind. */
+export const routeNamespace = (k: RouteKind, canary: Canary): string | undefined => (k.clusterScoped === true ? undefined : canary.metadata.namespace!);
 
 
 export const crdName = (k: RouteKind): string => `${k.plural}.${k.apiVersion.split("/")[0]}`;
@@ -96,11 +107,12 @@ export function reconciled(changed: boolean, wanted: Split | undefined, found: S
  */
 export async function storedSplit(kube: KubeClient, k: RouteKind, ref: ObjectRef, canary: Canary, read: SplitReader, signal: AbortSignal, neither = "routes to neither"): Promise<Split> {
   const existing = await getRouteObject(kube, k, ref, signal);
-  if (existing === null) throw new RouteStateError(`${k.kind} ${ref.namespace}/${ref.name} does not exist`);
+  const where = ref.namespace === undefined ? ref.name : `${ref.namespace}/${ref.name}`;
+  if (existing === null) throw new RouteStateError(`${k.kind} ${where} does not exist`);
   const routes = read(existing.spec, canary);
   if (routes === undefined) {
     const names = serviceNames(canary);
-    throw new RouteStateError(`${k.kind} ${ref.namespace}/${ref.name} ${neither} ${names.primary} nor ${names.canary}`);
+    throw new RouteStateError(`${k.kind} ${where} ${neither} ${names.primary} nor ${names.canary}`);
   }
   return routes;
 }
@@ -111,11 +123,12 @@ const hasOwner = (obj: KubeObject, canary: Canary): boolean =>
 /** aviary made this object for this Canary (as opposed to taking over one a user made). */
 export function createdFor(obj: KubeObject, canary: Canary): boolean {
   const labels = obj.metadata.labels ?? {};
-  const labelled = labels[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && labels[LABEL_CANARY] === canary.metadata.name;
+  const labelled = labels[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && labels[LABEL_CANARY] === canary.metadata.name &&
+    (obj.metadata.namespace !== undefined || labels[LABEL_CANARY_NAMESPACE] === canary.metadata.namespace);
   return obj.metadata.annotations?.[ANNOTATION_ORIGINAL] === undefined && (hasOwner(obj, canary) || labelled);
 }
 
-function pick(spec: unknown, fields: readonly string[]): Record<string, unknown> {
+function pick(spec: unknown, fields: readonly string[] = []): Record<string, unknown> {
   const src = (spec ?? {}) as Record<string, unknown>;
   return Object.fromEntries(fields.filter((f) => src[f] !== undefined).map((f) => [f, src[f]]));
 }
@@ -126,25 +139,33 @@ function pick(spec: unknown, fields: readonly string[]): Record<string, unknown>
  * Throws when the object belongs to another Canary.
  */
 export function desiredRouteObject(k: RouteKind, canary: Canary, name: string, spec: Record<string, unknown>, existing: KubeObject | null): KubeObject {
-  const other = existing?.metadata.labels?.[LABEL_CANARY];
-  const foreign = existing !== null && !hasOwner(existing, canary) && existing.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_VALUE;
+  const labels = existing?.metadata.labels ?? {};
+  const other = k.clusterScoped === true && labels[LABEL_CANARY_NAMESPACE] !== undefined ? `${labels[LABEL_CANARY_NAMESPACE]}/${labels[LABEL_CANARY]}` : labels[LABEL_CANARY];
+  const foreign = existing !== null && !hasOwner(existing, canary) && labels[LABEL_MANAGED_BY] === MANAGED_BY_VALUE && !createdFor(existing, canary);
   if (foreign && other !== undefined && other !== canary.metadata.name) {
-    throw new RouterSpecError("spec.service.name", `${k.kind} ${existing.metadata.namespace}/${name} is managed by Canary ${other}`);
+    const where = k.clusterScoped === true ? name : `${existing.metadata.namespace}/${name}`;
+    throw new RouterSpecError("spec.service.name", `${k.kind} ${where} is managed by Canary ${other}`);
   }
   const apex = canary.spec.service.apex;
   const annotations: Record<string, string> = { ...(apex?.annotations ?? {}) };
+  const namespace = routeNamespace(k, canary);
   const obj: KubeObject = {
     apiVersion: k.apiVersion,
     kind: k.kind,
-    metadata: { name, namespace: canary.metadata.namespace!, labels: { ...(apex?.labels ?? {}), ...managedLabels(canary) } },
+    metadata: {
+      name,
+      ...(namespace !== undefined ? { namespace } : {}),
+      labels: { ...(apex?.labels ?? {}), ...managedLabels(canary), ...(namespace === undefined ? { [LABEL_CANARY_NAMESPACE]: canary.metadata.namespace! } : {}) },
+    },
     spec,
   };
   if (existing === null || createdFor(existing, canary)) {
-    obj.metadata.ownerReferences = [canaryOwnerReference(canary)];
+    if (namespace !== undefined) obj.metadata.ownerReferences = [canaryOwnerReference(canary)];
   } else {
+    const top = pick(existing, k.topFields);
     annotations[ANNOTATION_ORIGINAL] =
       existing.metadata.annotations?.[ANNOTATION_ORIGINAL] ??
-      JSON.stringify({ labels: existing.metadata.labels ?? {}, spec: pick(existing.spec, k.specFields) });
+      JSON.stringify({ labels: existing.metadata.labels ?? {}, spec: pick(existing.spec, k.specFields), ...(k.topFields !== undefined ? { top } : {}) });
   }
   // service.unmanagedMetadata: keys left to other controllers are never sent.
   const kept = withoutUnmanaged(canary, { labels: obj.metadata.labels ?? {}, annotations });
@@ -159,6 +180,7 @@ const includes = (have: Record<string, string> | undefined, want: Record<string,
 /** The stored object already carries everything `desired` says: applying it would change nothing aviary owns. */
 export function isUpToDate(k: RouteKind, existing: KubeObject, desired: KubeObject): boolean {
   if (!isDeepStrictEqual(pick(existing.spec, k.specFields), pick(desired.spec, k.specFields))) return false;
+  if (!isDeepStrictEqual(pick(existing, k.topFields), pick(desired, k.topFields))) return false;
   if (!includes(existing.metadata.labels, desired.metadata.labels)) return false;
   if (!includes(existing.metadata.annotations, desired.metadata.annotations)) return false;
   return (desired.metadata.ownerReferences ?? []).every((want) =>
@@ -175,13 +197,13 @@ export function isUpToDate(k: RouteKind, existing: KubeObject, desired: KubeObje
  */
 export async function writeRouteObject(kube: KubeClient, k: RouteKind, existing: KubeObject | null, desired: KubeObject, signal: AbortSignal): Promise<boolean> {
   if (existing !== null && isUpToDate(k, existing, desired)) return false;
-  const ref: ObjectRef = { apiVersion: k.apiVersion, kind: k.kind, namespace: desired.metadata.namespace!, name: desired.metadata.name };
+  const ref: ObjectRef = { apiVersion: k.apiVersion, kind: k.kind, namespace: desired.metadata.namespace, name: desired.metadata.name };
   const applied = await withCrdCheck(kube, k, ref, signal, () => kube.apply(desired, { signal, force: true }));
   if (isUpToDate(k, applied, desired)) return true;
   const { managedFields: _managedFields, ...metadata } = applied.metadata;
   const spec = { ...((applied.spec ?? {}) as Record<string, unknown>) };
   for (const f of k.specFields) delete spec[f];
-  await kube.replace({ ...applied, metadata, spec: { ...spec, ...pick(desired.spec, k.specFields) } }, { signal });
+  await kube.replace({ ...applied, ...pick(desired, k.topFields), metadata, spec: { ...spec, ...pick(desired.spec, k.specFields) } }, { signal });
   return true;
 }
 
@@ -193,7 +215,7 @@ export async function writeRouteObject(kube: KubeClient, k: RouteKind, existing:
 export type ReleaseOutcome = "deleted" | "restored" | "absent" | "not-ours";
 
 export async function releaseRouteObject(kube: KubeClient, k: RouteKind, canary: Canary, name: string, signal: AbortSignal): Promise<ReleaseOutcome> {
-  const ref: ObjectRef = { apiVersion: k.apiVersion, kind: k.kind, namespace: canary.metadata.namespace!, name };
+  const ref: ObjectRef = { apiVersion: k.apiVersion, kind: k.kind, namespace: routeNamespace(k, canary), name };
   let existing: KubeObject | null;
   try {
     existing = await getRouteObject(kube, k, ref, signal);
@@ -204,7 +226,7 @@ export async function releaseRouteObject(kube: KubeClient, k: RouteKind, canary:
   if (existing === null) return "absent";
   const original = existing.metadata.annotations?.[ANNOTATION_ORIGINAL];
   if (original !== undefined) {
-    const saved = JSON.parse(original) as { labels: Record<string, string>; spec: Record<string, unknown> };
+    const saved = JSON.parse(original) as { labels: Record<string, string>; spec: Record<string, unknown>; top?: Record<string, unknown> };
     const annotations = { ...(existing.metadata.annotations ?? {}) };
     delete annotations[ANNOTATION_ORIGINAL];
     const spec = { ...((existing.spec ?? {}) as Record<string, unknown>) };
@@ -212,6 +234,7 @@ export async function releaseRouteObject(kube: KubeClient, k: RouteKind, canary:
     const { managedFields: _managedFields, ...metadata } = existing.metadata;
     await kube.replace({
       ...existing,
+      ...(saved.top ?? {}),
       metadata: {
         ...metadata,
         labels: saved.labels,
@@ -225,4 +248,20 @@ export async function releaseRouteObject(kube: KubeClient, k: RouteKind, canary:
   if (!createdFor(existing, canary)) return "not-ours";
   await kube.delete(ref, { signal });
   return "deleted";
+}
+
+/**
+ * Relative weights (Gloo, Kuma and APISIX weigh destinations relative to each other) as a
+ * split in percent; both zero is a split of nothing.
+ */
+export function relativeSplit(primary: number, canary: number): Split {
+  const total = primary + canary;
+  const p = total === 0 ? 0 : Math.round((100 * primary) / total);
+  return { primary: p, canary: total === 0 ? 0 : 100 - p, mirror: false };
+}
+
+/** A weight the split gives a route object: an integer percentage, else a RangeError naming the side. */
+export function percentWeight(w: number, which: "primary" | "canary"): number {
+  if (!Number.isInteger(w) || w < 0 || w > 100) throw new RangeError(`${which} weight must be an integer from 0 to 100, got ${w}`);
+  return w;
 }

@@ -97,7 +97,7 @@ describe("e2e: aviary's Helm chart", function () {
   it("refuses Flagger values aviary cannot honour, saying what to do instead", async () => {
     assert.match(await helmFails("template", "x", CHART, "--set", "slack.url=https://hooks.example.test/T0"), /slack\.url: aviary has no controller-wide notifier; create an AlertProvider/);
     assert.match(await helmFails("template", "x", CHART, "--set", "msteams.url=https://teams.example.test/w"), /msteams\.url: aviary has no controller-wide notifier/);
-    assert.match(await helmFails("template", "x", CHART, "--set", "meshProvider=gloo"), /meshProvider: aviary does not serve provider gloo/);
+    assert.match(await helmFails("template", "x", CHART, "--set", "meshProvider=osm"), /meshProvider: aviary does not serve provider osm/);
   });
 
   describe("install on the API server", () => {

@@ -58,7 +58,7 @@ app.kubernetes.io/component: operator
 {{- if .Values.msteams.url -}}
 {{- fail "msteams.url: aviary has no controller-wide notifier; create an AlertProvider of type msteams and list it in each Canary's spec.analysis.alerts" -}}
 {{- end -}}
-{{- if not (has (default "kubernetes" .Values.meshProvider) (list "kubernetes" "gatewayapi" "gatewayapi:v1" "gatewayapi:v1beta1" "appmesh" "appmesh:v1beta2" "istio" "nginx" "smi" "linkerd" "contour" "traefik" "skipper" "alb")) -}}
-{{- fail (printf "meshProvider: aviary does not serve provider %s (kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb)" .Values.meshProvider) -}}
+{{- if not (has (default "kubernetes" .Values.meshProvider) (list "kubernetes" "gatewayapi" "gatewayapi:v1" "gatewayapi:v1beta1" "appmesh" "appmesh:v1beta2" "istio" "nginx" "smi" "linkerd" "contour" "traefik" "skipper" "alb" "gloo" "kuma" "apisix")) -}}
+{{- fail (printf "meshProvider: aviary does not serve provider %s (kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb, gloo, kuma, apisix)" .Values.meshProvider) -}}
 {{- end -}}
 {{- end -}}

@@ -48,6 +48,8 @@ export function validateCanary(obj: unknown, opts: CanaryValidationOptions = {})
   const targetName = target.name;
   checkAutoscalerRef(spec, target.kind);
   checkIngressRef(spec, router);
+  checkProviderRef(spec, router, { field: "routeRef", provider: "apisix", kind: "ApisixRoute", apiVersion: "apisix.apache.org/v2", required: true });
+  checkProviderRef(spec, router, { field: "upstreamRef", provider: "gloo", kind: "Upstream", apiVersion: "gloo.solo.io/v1", required: false });
   const service = spec.object("service", { required: true });
   if (service !== undefined) checkService(service, router, targetName);
 
@@ -138,6 +140,30 @@ function checkIngressRef(spec: Fields, router: RouterProvider | undefined): void
     }
   } else if (router !== undefined && INGRESS_ROUTERS.includes(router) && !spec.has("ingressRef")) {
     spec.problems.error(spec.at("ingressRef"), `is required when provider is ${router}`);
+  }
+}
+
+interface ProviderRefRule {
+  field: "routeRef" | "upstreamRef";
+  provider: RouterProvider;
+  kind: string;
+  apiVersion: string;
+  /** The provider cannot run without it. */
+  required: boolean;
+}
+
+/** `routeRef` (apisix) and `upstreamRef` (gloo): the object a router copies from. */
+function checkProviderRef(spec: Fields, router: RouterProvider | undefined, rule: ProviderRefRule): void {
+  const ref = spec.object(rule.field);
+  if (ref !== undefined) {
+    const name = ref.string("name", { required: true });
+    if (name !== undefined && name !== "" && !isDnsSubdomain(name)) ref.problems.error(ref.at("name"), "must be a lowercase RFC 1123 subdomain");
+    ref.string("kind", { oneOf: [rule.kind] });
+    const apiVersion = ref.string("apiVersion");
+    if (apiVersion !== undefined && apiVersion !== rule.apiVersion) ref.problems.error(ref.at("apiVersion"), `must be ${rule.apiVersion}`);
+    if (rule.field === "upstreamRef") ref.string("namespace");
+  } else if (rule.required && router === rule.provider && !spec.has(rule.field)) {
+    spec.problems.error(spec.at(rule.field), `is required when provider is ${rule.provider}`);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import type { KubeObject } from "../../kube/types.ts";
-import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../api/types.ts";
+import { LABEL_CANARY, LABEL_CANARY_NAMESPACE, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "../../api/types.ts";
 import { TARGET_KIND_INFO } from "../../ground/workloads.ts";
 import type { AdmissionHandler, AdmissionRequest, AdmissionResult, UserInfo } from "../admission.ts";
 import { allowed, annotationsOf, denied, isUserIn, labelsOf, objectName } from "../admission.ts";
@@ -90,7 +90,8 @@ export function guardGenerated(request: AdmissionRequest, opts: GeneratedGuardOp
     if (isDeepStrictEqual(withoutBookkeeping(stored), withoutBookkeeping(request.object))) return allowed();
   }
 
-  const namespace = request.namespace ?? stored?.metadata?.namespace ?? "";
+  // A cluster-scoped object (Kuma's TrafficRoute) names its Canary's namespace in a label.
+  const namespace = request.namespace || stored?.metadata?.namespace || labelsOf(stored)[LABEL_CANARY_NAMESPACE] || labelsOf(request.object)[LABEL_CANARY_NAMESPACE] || "";
   const name = objectName(request);
   const kind = request.kind.kind;
   const canary = labelsOf(stored)[LABEL_CANARY] ?? labelsOf(request.object)[LABEL_CANARY] ?? "";

@@ -21,6 +21,10 @@ const RESOURCES: Record<string, string> = {
   HTTPRoute: "httproutes.gateway.networking.k8s.io",
   HTTPProxy: "httpproxies.projectcontour.io",
   TraefikService: "traefikservices.traefik.io",
+  RouteTable: "routetables.gateway.solo.io",
+  Upstream: "upstreams.gloo.solo.io",
+  TrafficRoute: "trafficroutes.kuma.io",
+  ApisixRoute: "apisixroutes.apisix.apache.org",
   Service: "services",
 };
 
@@ -54,6 +58,23 @@ interface StoredIngress {
   spec: { rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] };
 }
 
+/** The user's own ApisixRoute an apisix Canary names in routeRef, sending a host to the apex Service. */
+function userApisixRoute(name: string, service: string, port: number): Record<string, unknown> {
+  return {
+    apiVersion: "apisix.apache.org/v2", kind: "ApisixRoute", metadata: { name },
+    spec: { http: [{ name: "main", match: { hosts: [`${service}.example.test`], paths: ["/*"] }, backends: [{ serviceName: service, servicePort: port }] }] },
+  };
+}
+
+/** The Gloo Upstream a gloo Canary names in upstreamRef, created in its namespace (which may be another one, as in Flagger's tutorial). */
+async function userUpstream(ref: { name: string; namespace?: string }, ns: string): Promise<void> {
+  const namespace = ref.namespace ?? ns;
+  await kubectl(["create", "namespace", namespace]); // may exist already
+  await kubectlOk(["apply", "-n", namespace, "-f", "-"], JSON.stringify({
+    apiVersion: "gloo.solo.io/v1", kind: "Upstream", metadata: { name: ref.name }, spec: { kube: { serviceName: "settings", servicePort: 80 }, useHttp2: true },
+  }));
+}
+
 interface StoredHTTPRoute {
   spec: { rules: { filters?: { type: string; urlRewrite?: unknown }[]; timeouts?: Record<string, string> }[] };
 }
@@ -65,6 +86,13 @@ const ROUTE_CHECKS: Record<string, (ns: string) => Promise<void>> = {
     assert.deepEqual(copy.spec.rules[0]!.http.paths.map((p) => p.backend.service.name), ["maps-primary", "maps-canary"]);
     assert.deepEqual(JSON.parse(copy.metadata.annotations?.["zalando.org/backend-weights"] ?? "null"), { "maps-primary": 100, "maps-canary": 0 });
     assert.equal(copy.metadata.annotations?.["zalando.org/skipper-predicate"], "False()");
+  },
+  "gloo-canary.yaml": async (ns) => {
+    // Both Upstreams aviary writes, on the generated Services, with upstreamRef's settings.
+    for (const arm of ["primary", "canary"]) {
+      const upstream = await kubectlJson<{ spec: { useHttp2?: boolean; kube: { serviceName: string; servicePort: number } } }>(["get", RESOURCES.Upstream!, `${ns}-tickets-${arm}upstream-8080`, "-n", ns]);
+      assert.deepEqual([upstream.spec.kube.serviceName, upstream.spec.kube.servicePort, upstream.spec.useHttp2], [`tickets-${arm}`, 8080, true]);
+    }
   },
   "gatewayapi-flagger-fields.yaml": async (ns) => {
     const route = await kubectlJson<StoredHTTPRoute>(["get", RESOURCES.HTTPRoute!, "notifications", "-n", ns]);
@@ -93,6 +121,8 @@ describe("Flagger's manifests on the API server, with --mesh-provider", function
       });
       after(async () => {
         await aviary?.stop();
+        // Cluster-scoped route objects do not go with the namespace.
+        if (ns !== undefined) await kubectl(["delete", RESOURCES.TrafficRoute!, "-l", `aviary.dev/canary-namespace=${ns.name}`, "--ignore-not-found"]);
         await ns?.remove();
       });
 
@@ -103,6 +133,8 @@ describe("Flagger's manifests on the API server, with --mesh-provider", function
           const service = canary.spec.service as { port: number };
           await apply(ns.name, deployment(name, "ghcr.io/example/app:1.0.0"));
           if (canary.spec.ingressRef !== undefined) await apply(ns.name, userIngress((canary.spec.ingressRef as { name: string }).name, service.port));
+          if (canary.spec.routeRef !== undefined) await apply(ns.name, userApisixRoute((canary.spec.routeRef as { name: string }).name, name, service.port));
+          if (canary.spec.upstreamRef !== undefined) await userUpstream(canary.spec.upstreamRef as { name: string; namespace?: string }, ns.name);
           const applied = await kubectl(["apply", "--validate=strict", "-n", ns.name, "-f", "-"], JSON.stringify(canary));
           assert.equal(applied.code, 0, applied.stderr);
 

@@ -1,10 +1,10 @@
 /**
- * The routers write Gateway API, App Mesh, Istio, SMI, Contour and Traefik objects, and autoscalerRef copies
+ * The routers write Gateway API, App Mesh, Istio, SMI, Contour, Traefik, Gloo, Kuma and APISIX objects, and autoscalerRef copies
  * KEDA ScaledObjects; these tests prove that the real CRD schemas are installed: the API server rejects an object that breaks the schema and
  * stores one that follows it.
  */
 import assert from "node:assert/strict";
-import { applyManifest, kubectlJson, tempNamespace } from "../../support/kubectl.ts";
+import { applyManifest, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
 
 interface Case {
   name: string;
@@ -114,12 +114,61 @@ const cases: Case[] = [
     },
     rejection: /name/,
   },
+  {
+    name: "Gloo Upstream (gloo.solo.io/v1, hack/crds/gloo.yaml)",
+    valid: {
+      apiVersion: "gloo.solo.io/v1", kind: "Upstream", metadata: { name: "podinfo" },
+      spec: { kube: { serviceName: "podinfo-primary", serviceNamespace: "test", servicePort: 9898 }, useHttp2: true, static: { hosts: [{ addr: "10.0.0.1", port: 80 }] } },
+    },
+    invalid: {
+      apiVersion: "gloo.solo.io/v1", kind: "Upstream", metadata: { name: "broken" },
+      spec: { kube: { serviceName: "podinfo-primary", servicePort: "http" } },
+    },
+    rejection: /servicePort/,
+  },
+  {
+    name: "Gloo RouteTable (gateway.solo.io/v1, hack/crds/gloo.yaml)",
+    valid: {
+      apiVersion: "gateway.solo.io/v1", kind: "RouteTable", metadata: { name: "podinfo" },
+      spec: { routes: [{ inheritablePathMatchers: true, routeAction: { multi: { destinations: [{ destination: { upstream: { name: "a", namespace: "test" } }, weight: 90 }] } } }] },
+    },
+    invalid: {
+      apiVersion: "gateway.solo.io/v1", kind: "RouteTable", metadata: { name: "broken" },
+      spec: { routes: [{ routeAction: { multi: { destinations: [{ destination: { upstream: { namespace: "test" } }, weight: 90 }] } } }] },
+    },
+    rejection: /name/,
+  },
+  {
+    name: "Kuma TrafficRoute (kuma.io/v1alpha1, cluster-scoped)",
+    valid: {
+      apiVersion: "kuma.io/v1alpha1", kind: "TrafficRoute", metadata: { name: "podinfo" }, mesh: "default",
+      spec: { sources: [{ match: { "kuma.io/service": "*" } }], destinations: [{ match: { "kuma.io/service": "podinfo_test_svc_9898" } }], conf: { split: [] } },
+    },
+    invalid: { apiVersion: "kuma.io/v1alpha1", kind: "TrafficRoute", metadata: { name: "broken" }, mesh: 5, spec: {} },
+    rejection: /mesh/,
+  },
+  {
+    name: "APISIX ApisixRoute (apisix.apache.org/v2)",
+    valid: {
+      apiVersion: "apisix.apache.org/v2", kind: "ApisixRoute", metadata: { name: "podinfo" },
+      spec: { http: [{ name: "rule1", priority: 10000, match: { paths: ["/*"] }, backends: [{ serviceName: "podinfo-primary", servicePort: 80, weight: 90 }, { serviceName: "podinfo-canary", servicePort: 80, weight: 0 }] }] },
+    },
+    invalid: {
+      apiVersion: "apisix.apache.org/v2", kind: "ApisixRoute", metadata: { name: "broken" },
+      spec: { http: [{ name: "rule1", match: { paths: ["/*"] }, backends: [{ serviceName: "podinfo-primary", servicePort: 80, weight: -1 }] }] },
+    },
+    rejection: /weight/,
+  },
 ];
 
 describe("local control plane: third-party CRD schemas", () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
   before(async () => { ns = await tempNamespace(); });
-  after(async () => { await ns?.remove(); });
+  after(async () => {
+    await ns?.remove();
+    // Cluster-scoped: the namespace does not take it along.
+    await kubectlOk(["delete", "trafficroutes.kuma.io", "podinfo", "--ignore-not-found"]);
+  });
 
   for (const c of cases) {
     it(`${c.name}: stores a valid object and rejects one that breaks the schema`, async () => {

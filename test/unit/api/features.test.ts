@@ -22,6 +22,9 @@ describe("router features", () => {
       traefik: ["weights"],
       skipper: ["weights"],
       alb: ["weights"],
+      gloo: ["weights"],
+      kuma: ["weights"],
+      apisix: ["weights"],
     });
   });
 

@@ -33,7 +33,7 @@ describe("the provider in effect", () => {
   });
 
   it("never falls back from an unknown spec.provider", () => {
-    assert.deepEqual(effectiveProvider({ spec: { provider: "gloo" } }, "istio"), { name: "gloo", known: false, source: "spec" });
+    assert.deepEqual(effectiveProvider({ spec: { provider: "osm" } }, "istio"), { name: "osm", known: false, source: "spec" });
   });
 
   it("decides validation: a weighted canary without spec.provider is valid under a meshed default, rejected naming kubernetes without one", () => {
@@ -59,9 +59,9 @@ describe("--mesh-provider", () => {
   });
 
   it("refuses an unknown provider at start-up, naming the flag and the choices", () => {
-    assert.throws(() => parse(["--mesh-provider", "gloo"]), (err: unknown) => {
+    assert.throws(() => parse(["--mesh-provider", "osm"]), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /^--mesh-provider: must be one of kubernetes, .*istio.*, got "gloo"$/);
+      assert.match(err.message, /^--mesh-provider: must be one of kubernetes, .*istio.*, got "osm"$/);
       return true;
     });
   });
@@ -88,7 +88,7 @@ describe("fields a provider ignores", () => {
     const problems = validateCanary(c, { defaultProvider: "gatewayapi" });
     assert.deepEqual(errorsOf(problems), []);
     assert.deepEqual(warningsOf(problems).map((p) => `${p.path}: ${p.rule}`), [
-      "spec.upstreamRef: is not supported by provider gatewayapi; ignored",
+      "spec.upstreamRef: is not supported by provider gatewayapi; ignored (honoured by gloo)",
       "spec.service.delegation: is not supported by provider gatewayapi; ignored (honoured by istio)",
     ]);
     const onIstio = warningsOf(validateCanary({ ...c, spec: { ...c.spec, provider: "istio" } })).map((p) => p.path);

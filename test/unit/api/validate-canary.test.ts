@@ -16,7 +16,7 @@ import {
 const errors = (obj: unknown): string[] => errorsOf(validateCanary(obj)).map(formatProblem);
 const warnings = (obj: unknown): string[] => warningsOf(validateCanary(obj)).map(formatProblem);
 
-const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb";
+const PROVIDERS = "kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb, gloo, kuma, apisix";
 const AB_ROUTERS = "gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx";
 const PORT_NAME_RULE = "must be an RFC 1123 label (at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit)";
 const SERVICE_NAME_RULE = "must be a lowercase RFC 1035 label of at most 55 characters, so that <name>-primary is a valid Service name";
@@ -165,7 +165,7 @@ const invalid: InvalidCase[] = [
     name: "weights with the kubernetes router",
     base: blueGreenCanary,
     changes: { "spec.analysis.iterations": undefined, "spec.analysis.stepWeight": 10 },
-    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb; use iterations for blue/green`],
+    expected: [`spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb, gloo, kuma, apisix; use iterations for blue/green`],
   },
   {
     name: "analysis without a strategy",
@@ -287,7 +287,7 @@ describe("validateCanary", () => {
     const doc = edits(istioCanary(), { "spec.provider": "" });
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "istio" })), []);
     assert.deepEqual(errorsOf(validateCanary(doc, { defaultProvider: "kubernetes" })).map(formatProblem), [
-      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb; use iterations for blue/green",
+      "spec.analysis.stepWeight: is not supported by provider kubernetes: weighted traffic shifting needs one of gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb, gloo, kuma, apisix; use iterations for blue/green",
     ]);
   });
 

@@ -174,7 +174,12 @@ describe("convert: traffic routing → provider and service", () => {
 
   it("unknown routers and no routing are reported, naming the router", () => {
     const traefik = routed({ traefik: { weightedTraefikServiceName: "x" } });
-    assert.match(entryAt(traefik, R, `${TR}.traefik`, "lossy").message, /aviary has no traefik router/);
+    assert.match(entryAt(traefik, R, `${TR}.traefik`, "lossy").message, /^Argo's traefik settings are not converted; .* set spec.provider: traefik/);
+    const apisix = routed({ apisix: { route: { name: "shop-route" } } });
+    assert.equal(canarySpec(apisix).provider, "kubernetes");
+    assert.match(entryAt(apisix, R, `${TR}.apisix`, "lossy").message, /^Argo's apisix settings are not converted; .* set spec.provider: apisix/);
+    const ambassador = routed({ ambassador: { mappings: ["shop"] } });
+    assert.match(entryAt(ambassador, R, `${TR}.ambassador`, "lossy").message, /aviary has no ambassador router/);
     const none = convertYaml(yamlOf({ ...rollout({ steps: [{ setWeight: 50 }] }), spec: { ...(rollout({}) as Loose).spec, strategy: { canary: { steps: [{ setWeight: 50 }] } } } }));
     assert.match(entryAt(none, R, TR, "lossy").message, /Argo approximates the weights with replica counts/);
   });

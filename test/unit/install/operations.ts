@@ -63,6 +63,10 @@ export const REQUIRED: readonly Operation[] = [
   ...["get", "create", "delete"].map((verb): Operation => ({ verb, group: "metrics.keptn.sh", resource: "analyses", scope: "any", why: "keptn metric templates run an Analysis" })),
   ...route("projectcontour.io", "httpproxies", "contour router"),
   ...route("traefik.io", "traefikservices", "traefik router"),
+  ...route("gloo.solo.io", "upstreams", "gloo router"),
+  ...route("gateway.solo.io", "routetables", "gloo router"),
+  ...routeVerbs.map((verb): Operation => ({ verb, group: "kuma.io", resource: "trafficroutes", scope: "cluster", why: "kuma router (TrafficRoute is cluster-scoped)" })),
+  ...route("apisix.apache.org", "apisixroutes", "apisix router"),
   ...["get", "list", "watch", "create", "patch"].map((verb): Operation => ({ verb, group: "autoscaling", resource: "horizontalpodautoscalers", scope: "any", why: "autoscalerRef: the primary's HPA copy, and the informer" })),
   ...["get", "create", "patch"].map((verb): Operation => ({ verb, group: "keda.sh", resource: "scaledobjects", scope: "any", why: "autoscalerRef: the primary's ScaledObject copy, pausing the target's" })),
   ...["mutatingwebhookconfigurations", "validatingwebhookconfigurations"].flatMap((resource) =>

@@ -142,6 +142,10 @@ describe("install RBAC", () => {
       Analysis: [["metrics.keptn.sh", "analyses"]],
       HTTPProxy: [["projectcontour.io", "httpproxies"]],
       TraefikService: [["traefik.io", "traefikservices"]],
+      Upstream: [["gloo.solo.io", "upstreams"]],
+      RouteTable: [["gateway.solo.io", "routetables"]],
+      TrafficRoute: [["kuma.io", "trafficroutes"]],
+      ApisixRoute: [["apisix.apache.org", "apisixroutes"]],
       HorizontalPodAutoscaler: [["autoscaling", "horizontalpodautoscalers"]],
       ScaledObject: [["keda.sh", "scaledobjects"]],
     };

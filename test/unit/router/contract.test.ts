@@ -12,7 +12,10 @@ import type { Split } from "../../../src/ground/split.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
 import { createAlbRouter } from "../../../src/router/alb.ts";
+import { createApisixRouter } from "../../../src/router/apisix.ts";
 import { createAppMeshRouter } from "../../../src/router/appmesh.ts";
+import { createGlooRouter } from "../../../src/router/gloo.ts";
+import { createKumaRouter } from "../../../src/router/kuma.ts";
 import { createGatewayApiRouter } from "../../../src/router/gatewayapi.ts";
 import { createIstioRouter } from "../../../src/router/istio.ts";
 import { createKubernetesRouter } from "../../../src/router/kubernetes.ts";
@@ -97,6 +100,27 @@ const CASES: RouterCase[] = [
     spec: { provider: "linkerd", targetRef: { name: "podinfo" }, service: { port: 9898 } },
     seed: [],
   },
+  {
+    name: "gloo",
+    create: (deps) => createGlooRouter(deps),
+    spec: { provider: "gloo", targetRef: { name: "podinfo" }, service: { port: 9898 } },
+    seed: [],
+  },
+  {
+    name: "kuma",
+    create: (deps) => createKumaRouter(deps),
+    spec: { provider: "kuma", targetRef: { name: "podinfo" }, service: { port: 9898 } },
+    seed: [],
+  },
+  {
+    name: "apisix",
+    create: (deps) => createApisixRouter(deps),
+    spec: { provider: "apisix", targetRef: { name: "podinfo" }, routeRef: { name: "web" }, service: { port: 80 } },
+    seed: [{
+      apiVersion: "apisix.apache.org/v2", kind: "ApisixRoute", metadata: { name: "web", namespace: "test" },
+      spec: { http: [{ name: "rule1", match: { paths: ["/*"] }, backends: [{ serviceName: "podinfo", servicePort: 80 }] }] },
+    }],
+  },
 ];
 
 const split = (canary: number): Split => ({ primary: 100 - canary, canary, mirror: false });
@@ -109,7 +133,10 @@ for (const c of CASES) {
       for (const obj of c.seed) kube.put(obj);
       return { kube, router: c.create({ kube, logger }) };
     }
-    const ownObjects = (kube: FakeKube) => [...kube.objects.values()].filter((o) => o.metadata.ownerReferences?.some((r) => r.uid === meta.uid));
+    // Owned through the owner reference, or (cluster-scoped objects, which a Canary cannot own) through the labels.
+    const ownObjects = (kube: FakeKube) => [...kube.objects.values()].filter((o) =>
+      o.metadata.ownerReferences?.some((r) => r.uid === meta.uid) ||
+      (o.metadata.namespace === undefined && o.metadata.labels?.["aviary.dev/canary"] === meta.name && o.metadata.labels["aviary.dev/canary-namespace"] === meta.namespace));
 
     it("reconcile with a split creates the route objects carrying it, and reports that none was there", async () => {
       const { router } = setup();

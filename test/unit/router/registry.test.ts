@@ -60,7 +60,7 @@ describe("router registry", () => {
     const registry = createRouterRegistry({ kube: new FakeKube(), logger });
     for (const name of ["istio-typo", "Kubernetes", "toString", "constructor"]) {
       assert.throws(() => registry.get(name), (err: unknown) =>
-        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb$/.test(err.message));
+        err instanceof UnknownRouterError && err.provider === name && !err.retryable && /available: kubernetes, gatewayapi, gatewayapi:v1, gatewayapi:v1beta1, appmesh, appmesh:v1beta2, istio, nginx, smi, linkerd, contour, traefik, skipper, alb, gloo, kuma, apisix$/.test(err.message));
     }
     assert.throws(() => createRouterRegistry({ kube: new FakeKube(), logger }, { defaultProvider: "linkerd2" }), UnknownRouterError);
   });

@@ -46,6 +46,15 @@ describe("validating webhook: generated objects", () => {
     assert.equal(result.message, "podinfo-primary is managed by canary default/podinfo; change canary/podinfo");
   });
 
+  it("denies deleting a cluster-scoped route object, naming its Canary's namespace from the label", () => {
+    const route: KubeObject = {
+      apiVersion: "kuma.io/v1alpha1", kind: "TrafficRoute",
+      metadata: { name: "podinfo", labels: { "aviary.dev/canary": "podinfo", "aviary.dev/canary-namespace": "shop", "app.kubernetes.io/managed-by": "aviary" } },
+    };
+    const req = as(admissionRequest("DELETE", { group: "kuma.io", version: "v1alpha1", kind: "TrafficRoute" }, null, route, { namespace: "" }), "jane");
+    assert.equal(guardGenerated(req, opts).message, "podinfo is managed by canary shop/podinfo; change canary/podinfo");
+  });
+
   it("judges by the stored object, so dropping the label does not escape", () => {
     const unlabelled = deployment("podinfo-primary", { replicas: 9 });
     const req = as(admissionRequest("UPDATE", DEPLOYMENT_GVK, unlabelled, primary()), "jane");
