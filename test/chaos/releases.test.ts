@@ -3,8 +3,9 @@
  * version, a failing webhook, a failing metric), while a chaos driver SIGKILLs the leading
  * aviary replica, restarts kube-apiserver and etcd, and deletes generated objects. Then every
  * release must have ended with the verdict its checks dictate, one promotion per passing
- * release and none for a failing one, weights never moving back within a run, no run outliving
- * its progress deadline, and the Canaries' events telling each release once.
+ * release and none for a failing one, weights never moving back within a run, no run standing
+ * still for longer than its progress deadline, and the Canaries' events telling each release
+ * once.
  *
  * AVIARY_CHAOS_SEED replays a run (the seed is printed); AVIARY_CHAOS_LOGS keeps the replicas'
  * logs in that directory.
@@ -73,6 +74,12 @@ function fallsBack(samples: Sample<number>[], from: number, to: number): number[
   while (inRun.length > 0 && inRun[inRun.length - 1] === 0) inRun.pop();
   for (let i = 1; i < inRun.length; i++) if ((inRun[i] as number) < (inRun[i - 1] as number)) return inRun;
   return undefined;
+}
+
+/** The longest time within [from, to] in which the Canary's phase and weight did not change. */
+function longestStall(samples: Sample<unknown>[], from: number, to: number): number {
+  const times = [from, ...samples.map((s) => s.at).filter((t) => t > from && t < to), to];
+  return Math.max(...times.slice(1).map((t, i) => t - (times[i] as number)));
 }
 
 async function runRelease(env: ChaosEnvironment, r: Release): Promise<void> {
@@ -161,7 +168,8 @@ describe("chaos: releases while aviary, the API server and etcd die and generate
       const promotions = (obs.primaryImages.get(r.app) ?? []).filter((s) => s.value === r.image).length;
       const want = r.verdict === "pass" ? 1 : 0;
       if (promotions !== want) problems.push(`${label}: the primary took the release's image ${promotions} times, expected ${want}`);
-      if (r.endedAt !== undefined && r.endedAt - r.startedAt > PROGRESS_DEADLINE_SECONDS * 1000) problems.push(`${label}: took ${Math.round((r.endedAt - r.startedAt) / 1000)} s, over the progress deadline`);
+      const stalled = longestStall(obs.canaries.get(r.app) ?? [], r.startedAt, r.endedAt ?? Date.now());
+      if (stalled > PROGRESS_DEADLINE_SECONDS * 1000) problems.push(`${label}: made no progress for ${Math.round(stalled / 1000)} s, longer than its progress deadline`);
       const back = fallsBack(obs.routeWeights.get(r.app) ?? [], r.startedAt, r.endedAt ?? Date.now());
       if (back) problems.push(`${label}: the route's canary weight went back within the run: ${back.join(" → ")}`);
       const statusWeights = (obs.canaries.get(r.app) ?? []).filter((s) => s.value.phase === "Progressing").map((s) => ({ at: s.at, value: s.value.weight }));
@@ -200,7 +208,7 @@ function summarize(releases: Release[], driver: ChaosDriver, env: ChaosEnvironme
   const lines: string[] = [];
   const seconds = (r: Release) => (r.endedAt === undefined ? NaN : (r.endedAt - r.startedAt) / 1000);
   const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
-  lines.push(row(["verdict drawn", "releases", "ended as dictated", "promotions", "run length (median / max)"]));
+  lines.push(row(["verdict drawn", "releases", "ended as dictated", "promotions", "release length (median / max)"]));
   lines.push(row(["---", "---:", "---:", "---:", "---:"]));
   for (const v of ["pass", "failing-webhook", "failing-metric"] as Verdict[]) {
     const rs = releases.filter((r) => r.verdict === v);
