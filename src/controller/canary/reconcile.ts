@@ -134,19 +134,21 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       // makes every such gap safe. The status that implies a new split is written before the
       // route moves, so a gap leaves the route behind the status (the next reconcile moves it
       // on) and never ahead of it (which the next reconcile would take back: traffic going
-      // backwards within a run). Events, event webhooks and alerts go out once the status is
-      // written, so a transition retried after a failed write is told once.
+      // backwards within a run). The transition's events go out before the status records it,
+      // so a gap never loses them; a retry plans the same transition from the same status and
+      // the recorder knows it told it (apply.ts), so nothing is told twice either.
       const writes = decision.actions.filter((a) => a.type !== "event");
       const routeAt = writes.findIndex((a) => a.type === "setRoutes");
-      let written: Canary = stored;
-      if (routeAt >= 0) {
-        await applyActions(writes.slice(0, routeAt), ctx);
-        written = (await writeStatus(deps.kube, ref, stored, status, signal)) ?? stored;
-      }
-      await applyActions(writes.slice(Math.max(routeAt, 0)), ctx);
-      if (keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
-      await writeStatus(deps.kube, ref, written, status, signal);
+      const first = routeAt >= 0 ? writes.slice(0, routeAt) : writes;
+      await applyActions(first, ctx);
       await applyActions(decision.actions.filter((a) => a.type === "event"), ctx);
+      if (routeAt < 0 && keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
+      const written = (await writeStatus(deps.kube, ref, stored, status, signal)) ?? stored;
+      if (routeAt >= 0) {
+        await applyActions(writes.slice(routeAt), ctx);
+        if (keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
+        await writeStatus(deps.kube, ref, written, status, signal);
+      }
       deps.onStatus?.(canary, status);
       if (decision.status.phase !== stored.status?.phase) {
         log.info(`phase ${stored.status?.phase ?? "(none)"} → ${decision.status.phase}`, { weight: decision.status.canaryWeight, failedChecks: decision.status.failedChecks });
