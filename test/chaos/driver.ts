@@ -1,7 +1,8 @@
 /**
  * The chaos driver: at seeded random moments it does one of four things a real cluster does
  * to a controller — the leading aviary replica is SIGKILLed, kube-apiserver is restarted,
- * etcd is restarted, or an object aviary generated is deleted by hand — and records each.
+ * etcd is restarted, or an object aviary generated is deleted by hand — in rounds that hold
+ * each of the four once in a random order, and records each.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +48,15 @@ function restartComponent(component: string): Promise<void> {
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+
+function shuffled<T>(random: () => number, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
 
 /** The objects aviary generates for a Canary `app` with the gatewayapi provider. */
 const generatedObjects = (app: string): string[] => [
@@ -96,13 +106,19 @@ export function startChaosDriver(opts: DriverOptions): ChaosDriver {
     }
   };
 
+  // Rounds of all four kinds in a random order: every run meets each of them.
+  const rounds: ChaosKind[] = [];
+  const next = (): ChaosKind => {
+    if (rounds.length === 0) rounds.push(...shuffled(random, CHAOS_KINDS));
+    return rounds.shift() as ChaosKind;
+  };
   const loop = (async () => {
     while (running) {
       const [min, max] = opts.pauseMs;
       const until = Date.now() + min + random() * (max - min);
       while (running && Date.now() < until) await sleep(250);
       if (!running) break;
-      await act(pick(random, CHAOS_KINDS));
+      await act(next());
     }
   })();
 
