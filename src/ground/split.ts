@@ -8,7 +8,9 @@
  * of objects aviary does not watch) the router rewrites them to the split the status
  * implies, in one write together with the rest of their content. The route objects are
  * read once per reconcile, before that write, and only to detect drift (a hand edit, a
- * crash between a route write and a status write); what they carried never decides a weight.
+ * crash between a status write and the route write that follows it); what they carried never
+ * decides a weight. Because the status is written before the route moves, that rewrite only
+ * ever moves traffic forward within a run.
  */
 
 /** All traffic, in percent. Routers split it between primary and canary. */

@@ -6,9 +6,17 @@
  * a Canary retrying every few seconds shows "x12 over 2m" instead of a wall of lines.
  * The memory of recent events is a bounded LRU. Recording never throws: an event that
  * cannot be written is logged, and the reconcile that produced it goes on.
+ *
+ * An event recorded `once` tells a transition (a new revision, a promotion, a rollback) that
+ * a reconcile may plan again after a failed write, in this process or in the next leader.
+ * Its name is derived from the `once` key, so the second attempt finds it already written
+ * (409 AlreadyExists) and reports "told before" instead of writing it twice; and an attempt
+ * that cannot reach the API server throws, so the reconcile fails and its retry tells it.
  */
+import { createHash } from "node:crypto";
 import type { Logger } from "../observability/logger.ts";
 import { isObjectNotFound } from "./errors.ts";
+import { isConflict, KubeApiError } from "./types.ts";
 import type { KubeClient, KubeObject } from "./types.ts";
 
 export type EventType = "Normal" | "Warning";
@@ -27,8 +35,14 @@ export interface EventRecorderOptions {
   timeoutMs?: number;
 }
 
+export interface RecordOptions {
+  /** The transition this event tells (see above); recording it again with the same key writes nothing. */
+  once?: string;
+}
+
 export interface EventRecorder {
-  record(object: KubeObject, type: EventType, reason: string, message: string): Promise<void>;
+  /** True when this call wrote the event (or bumped its count); false when it was told before. */
+  record(object: KubeObject, type: EventType, reason: string, message: string, opts?: RecordOptions): Promise<boolean>;
 }
 
 /** The API server rejects much longer messages on events.k8s.io; core/v1 readers truncate anyway. */
@@ -46,6 +60,12 @@ interface Remembered {
 export function eventKey(object: KubeObject, type: EventType, reason: string, message: string): string {
   const m = object.metadata;
   return [object.apiVersion, object.kind, m.namespace ?? "", m.name, m.uid ?? "", type, reason, message].join("\u0000");
+}
+
+/** The name of a `once` event: `<object>.<16 hex digits of the key>`, the same in every process. */
+export function onceEventName(object: KubeObject, once: string): string {
+  const suffix = createHash("sha256").update(`${object.metadata.uid ?? ""}\u0000${once}`).digest("hex").slice(0, 16);
+  return `${object.metadata.name.slice(0, 253 - suffix.length - 1)}.${suffix}`;
 }
 
 /** client-go's naming: `<object>.<hex timestamp>`, kept under the 253-character limit. */
@@ -78,10 +98,10 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
     }
   };
 
-  const create = async (object: KubeObject, type: EventType, reason: string, message: string, entry: Remembered) => {
+  const create = async (object: KubeObject, type: EventType, reason: string, message: string, entry: Remembered, fixedName?: string) => {
     const at = now();
     const m = object.metadata;
-    const name = eventName(m.name, at, seq++);
+    const name = fixedName ?? eventName(m.name, at, seq++);
     await opts.client.create(
       {
         apiVersion: "v1",
@@ -120,17 +140,32 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
     entry.count++;
   };
 
+  const recordOnce = async (object: KubeObject, type: EventType, reason: string, message: string, once: string): Promise<boolean> => {
+    const entry: Remembered = { name: "", namespace: object.metadata.namespace || "default", count: 0, chain: Promise.resolve() };
+    try {
+      await create(object, type, reason, message, entry, onceEventName(object, once));
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false; // AlreadyExists: told by an earlier attempt
+      // The API server is unreachable or failing: the caller retries the whole transition.
+      if (!(err instanceof KubeApiError) || err.retryable) throw err;
+      opts.logger.warn("could not record event", { err, reason, type, object: `${object.kind} ${object.metadata.namespace ?? ""}/${object.metadata.name}` });
+      return true;
+    }
+  };
+
   return {
-    record(object, type, reason, message) {
+    record(object, type, reason, message, recordOpts = {}) {
+      if (recordOpts.once !== undefined) return recordOnce(object, type, reason, message, recordOpts.once);
       const key = eventKey(object, type, reason, message);
       const known = recent.get(key);
       const entry: Remembered = known ?? { name: "", namespace: object.metadata.namespace || "default", count: 0, chain: Promise.resolve() };
       remember(key, entry);
-      const write = async () => {
+      const write = async (): Promise<boolean> => {
         try {
           if (entry.count === 0) {
             await create(object, type, reason, message, entry);
-            return;
+            return true;
           }
           try {
             await bump(entry);
@@ -139,6 +174,7 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
             if (!isObjectNotFound(err)) throw err;
             await create(object, type, reason, message, entry);
           }
+          return true;
         } catch (err) {
           opts.logger.warn("could not record event", {
             err,
@@ -148,10 +184,12 @@ export function createEventRecorder(opts: EventRecorderOptions): EventRecorder {
           });
           // Forget a failed first write so the next attempt creates the Event again.
           if (entry.count === 0) recent.delete(key);
+          return true;
         }
       };
-      entry.chain = entry.chain.then(write);
-      return entry.chain;
+      const written = entry.chain.then(write);
+      entry.chain = written.then(() => {});
+      return written;
     },
   };
 }

@@ -9,6 +9,13 @@
  * The library builds a new connection pool for every request it authenticates; the transport
  * keeps the first one and reuses it, so requests share keep-alive connections and `close()`
  * has one pool to tear down.
+ *
+ * Every request is sent over HTTP/1.1. The pool would negotiate HTTP/2 with the API server
+ * (undici allows it by default), and Node's HTTP/2 session does not survive an API server
+ * restart well: with dozens of watches multiplexed on one session, the broken session kept
+ * the process busy and growing by gigabytes instead of failing the streams. With HTTP/1.1
+ * each watch has its own connection, and a restart is a handful of ECONNRESETs that the
+ * informers already retry.
  */
 import { IsomorphicFetchHttpLibrary, RequestContext } from "./client-node.ts";
 import type { KubeConfig } from "./client-node.ts";
@@ -67,6 +74,11 @@ export interface TransportOptions {
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
 
+/** The same pool, with HTTP/2 turned off on every request it dispatches. */
+export function http1Only(pool: Dispatcher): Dispatcher {
+  return pool.compose((dispatch) => (options, handler) => dispatch({ ...options, allowH2: false } as typeof options, handler));
+}
+
 export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions = {}): KubeTransport {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error("the kubeconfig has no current cluster (check current-context)");
@@ -86,7 +98,7 @@ export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions =
     await kubeConfig.applySecurityAuthentication(ctx);
     const fresh = ctx.getDispatcher();
     if (fresh) {
-      dispatcher ??= fresh;
+      dispatcher ??= http1Only(fresh);
       ctx.setDispatcher(dispatcher);
     }
     ctx.setHeaderParam("Accept", req.accept ?? "application/json");

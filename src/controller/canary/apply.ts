@@ -74,8 +74,11 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
       return ctx.router.setRoutes(ctx.canary, { primary: action.primary, canary: action.canary, mirror: action.mirror ?? false }, ctx.signal);
     case "event": {
       const type: EventType = action.severity === "info" ? "Normal" : "Warning";
+      // A transition planned again from the same state (its status write failed, or the
+      // leader died before it) is the same fact: told, hooked and alerted once.
+      const once = [action.reason, action.message, transitionState(ctx.canary.status)].join("\u0000");
+      if (!(await ctx.events.record(ctx.canary, type, action.reason, action.message, { once }))) return;
       ctx.logger[action.severity === "error" ? "warn" : "info"](action.message, { reason: action.reason });
-      await ctx.events.record(ctx.canary, type, action.reason, action.message);
       await notifyEventHooks(ctx, action.reason, action.message, type);
       if (action.alert) await sendAlerts(ctx, action.reason, action.message, action.severity);
       return;
@@ -100,6 +103,15 @@ async function applyAction(action: Action, ctx: ApplyContext): Promise<void> {
       );
       return;
   }
+}
+
+/**
+ * Where a run stands, as far as its transitions go: what a retried transition starts from
+ * again, and what differs when the same words are said of a later run. Conditions, analysis
+ * results and check times are left out: they change while a transition is held.
+ */
+function transitionState(s: CanaryStatus | undefined): string {
+  return JSON.stringify([s?.phase, s?.lastAppliedSpec, s?.lastPromotedSpec, s?.canaryRevision, s?.canaryWeight, s?.iterations, s?.failedChecks, s?.stepIndex, s?.lastTransitionTime]);
 }
 
 async function notifyEventHooks(ctx: ApplyContext, reason: string, message: string, type: EventType): Promise<void> {

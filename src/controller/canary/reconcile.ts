@@ -138,9 +138,25 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       const provider = effectiveProvider(stored, deps.meshProvider).name;
       const status = withProviderStatus(clearReadyProblem(decision.status, now), stored, provider, new Date(now()).toISOString());
       const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };
-      await applyActions(decision.actions, ctx);
-      if (keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
-      await writeStatus(deps.kube, ref, stored, status, signal);
+      // aviary may die, or lose the API server, between any two writes; the order of writes
+      // makes every such gap safe. The status that implies a new split is written before the
+      // route moves, so a gap leaves the route behind the status (the next reconcile moves it
+      // on) and never ahead of it (which the next reconcile would take back: traffic going
+      // backwards within a run). The transition's events go out before the status records it,
+      // so a gap never loses them; a retry plans the same transition from the same status and
+      // the recorder knows it told it (apply.ts), so nothing is told twice either.
+      const writes = decision.actions.filter((a) => a.type !== "event");
+      const routeAt = writes.findIndex((a) => a.type === "setRoutes");
+      const first = routeAt >= 0 ? writes.slice(0, routeAt) : writes;
+      await applyActions(first, ctx);
+      await applyActions(decision.actions.filter((a) => a.type === "event"), ctx);
+      if (routeAt < 0 && keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
+      const written = (await writeStatus(deps.kube, ref, stored, status, signal)) ?? stored;
+      if (routeAt >= 0) {
+        await applyActions(writes.slice(routeAt), ctx);
+        if (keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
+        await writeStatus(deps.kube, ref, written, status, signal);
+      }
       deps.onStatus?.(canary, status);
       if (decision.status.phase !== stored.status?.phase) {
         log.info(`phase ${stored.status?.phase ?? "(none)"} → ${decision.status.phase}`, { weight: decision.status.canaryWeight, failedChecks: decision.status.failedChecks });
@@ -225,8 +241,8 @@ async function syncFinalizer(canary: Canary, router: Router, kube: KubeClient, r
  * (the Canary moved meanwhile, e.g. an action cleared a request annotation) re-reads and
  * retries, since plan's status is complete. After a finalize the Canary may be gone.
  */
-async function writeStatus(kube: KubeClient, ref: ObjectRef, stored: Canary, next: CanaryStatus, signal: AbortSignal): Promise<void> {
-  await updateStatus<Canary, CanaryStatus>(kube, ref, () => next, { signal, read: stored });
+async function writeStatus(kube: KubeClient, ref: ObjectRef, stored: Canary, next: CanaryStatus, signal: AbortSignal): Promise<Canary | null> {
+  return updateStatus<Canary, CanaryStatus>(kube, ref, () => next, { signal, read: stored });
 }
 
 /** Sets one condition, keeping lastTransitionTime when its status did not change. */

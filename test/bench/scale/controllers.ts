@@ -6,11 +6,13 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 /** The built entry point, as the image runs it (scale.bench.ts builds it first). */
 export const MAIN = fileURLToPath(new URL("../../../dist/main.js", import.meta.url));
+const DOCKERFILE = fileURLToPath(new URL("../../../Dockerfile", import.meta.url));
 
 export interface ReleaseShape {
   interval: string;
@@ -115,13 +117,24 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
+/** The node flags of the image's ENTRYPOINT (the Dockerfile), so the benchmark runs aviary as the image does. */
+export function imageNodeFlags(dockerfile: string): string[] {
+  const line = dockerfile.split("\n").find((l) => l.startsWith("ENTRYPOINT "));
+  if (!line) throw new Error("the Dockerfile has no ENTRYPOINT");
+  const argv = JSON.parse(line.slice("ENTRYPOINT ".length)) as string[];
+  const main = argv.indexOf("dist/main.js");
+  if (argv[0] !== "node" || main < 0) throw new Error(`unexpected ENTRYPOINT: ${line}`);
+  return argv.slice(1, main);
+}
+
 export const aviary: ControllerKind = {
   name: "aviary",
   canaryResource: "canaries.aviary.dev",
   apiVersion: "aviary.dev/v1beta1",
   async start(kubeconfig, namespace) {
     // AVIARY_BENCH_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof --heapsnapshot-signal=SIGUSR2" to see where time and memory go.
-    const nodeArgs = (process.env.AVIARY_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const extra = (process.env.AVIARY_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const nodeArgs = [...imageNodeFlags(readFileSync(DOCKERFILE, "utf8")), ...extra];
     const child = spawn(process.execPath, [...nodeArgs, MAIN, "--no-webhook", "--namespace", namespace, "--metrics-address", "127.0.0.1:0", "--log-level", "info"], {
       env: { ...process.env, KUBECONFIG: kubeconfig },
       stdio: ["ignore", "pipe", "pipe"],

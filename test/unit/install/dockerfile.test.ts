@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parseDockerfile } from "./dockerfile.ts";
 import type { Stage } from "./dockerfile.ts";
 import { loadManifests, only, ROOT } from "./manifests.ts";
+import { imageNodeFlags } from "../../bench/scale/controllers.ts";
 
 const DOCKERFILE = readFileSync(join(ROOT, "Dockerfile"), "utf8");
 const stages = parseDockerfile(DOCKERFILE);
@@ -55,7 +56,9 @@ describe("Dockerfile", () => {
     assert.deepEqual(runs(runtime), [], "the runtime stage runs no commands");
     const entrypoint = runtime.instructions.filter((i) => i.op === "ENTRYPOINT");
     assert.equal(entrypoint.length, 1);
-    assert.deepEqual(JSON.parse(entrypoint[0]!.args), ["node", "dist/main.js"]);
+    assert.deepEqual(JSON.parse(entrypoint[0]!.args), ["node", "--max-semi-space-size=2", "dist/main.js"]);
+    // The scale benchmark runs aviary with the image's flags.
+    assert.deepEqual(imageNodeFlags(DOCKERFILE), ["--max-semi-space-size=2"]);
     assert.ok(runtime.instructions.findIndex((i) => i.op === "USER") < runtime.instructions.findIndex((i) => i.op === "ENTRYPOINT"));
   });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createEventRecorder, eventKey, eventName, MAX_EVENT_MESSAGE, truncateMessage } from "../../../src/kube/events.ts";
+import { createEventRecorder, eventKey, eventName, MAX_EVENT_MESSAGE, onceEventName, truncateMessage } from "../../../src/kube/events.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
@@ -96,6 +96,45 @@ describe("events", () => {
     assert.deepEqual(client.calls.map((c) => c.verb), ["create", "create", "create", "create"], "A was evicted, so it is written anew");
     await recorder.record(canary, "Normal", "C", "c");
     assert.equal(client.calls.at(-1)!.verb, "patch");
+  });
+
+  describe("once", () => {
+    it("tells a transition once, across attempts and recorders (another process, the next leader)", async () => {
+      const { client, recorder, events } = setup();
+      assert.equal(await recorder.record(canary, "Normal", "NewRevision", "new revision r2", { once: "status-1" }), true);
+      assert.equal(await recorder.record(canary, "Normal", "NewRevision", "new revision r2", { once: "status-1" }), false);
+      const other = createEventRecorder({ client, logger: createLogger({ write: () => {} }) });
+      assert.equal(await other.record(canary, "Normal", "NewRevision", "new revision r2", { once: "status-1" }), false);
+      assert.equal(events().length, 1);
+      assert.equal(events()[0]!.metadata.name, onceEventName(canary, "status-1"));
+      assert.equal(events()[0]!.count, 1);
+      // The same words from another state are another fact.
+      assert.equal(await recorder.record(canary, "Normal", "NewRevision", "new revision r2", { once: "status-2" }), true);
+      assert.equal(events().length, 2);
+    });
+
+    it("throws when the API server cannot be reached, so the transition is retried and told then", async () => {
+      const { client, recorder, events } = setup();
+      client.failNext.set("create", [new KubeApiError("connect ECONNREFUSED", 0, "ConnectionError")]);
+      await assert.rejects(recorder.record(canary, "Warning", "RolledBack", "rolled back r2", { once: "s" }), /ECONNREFUSED/);
+      assert.equal(events().length, 0);
+      assert.equal(await recorder.record(canary, "Warning", "RolledBack", "rolled back r2", { once: "s" }), true);
+      assert.equal(events().length, 1);
+    });
+
+    it("logs and goes on when events are refused for good (no RBAC to write them)", async () => {
+      const { client, recorder, lines } = setup();
+      client.failNext.set("create", [new KubeApiError("events is forbidden", 403, "Forbidden")]);
+      assert.equal(await recorder.record(canary, "Normal", "Promoted", "promoted r2", { once: "s" }), true);
+      assert.match(lines.join("\n"), /could not record event/);
+    });
+
+    it("names the event by the object's uid and the key, within 253 characters", () => {
+      assert.equal(onceEventName(canary, "k"), onceEventName({ ...canary }, "k"));
+      assert.notEqual(onceEventName(canary, "k"), onceEventName({ ...canary, metadata: { ...canary.metadata, uid: "u-2" } }, "k"));
+      assert.match(onceEventName(canary, "k"), /^podinfo\.[0-9a-f]{16}$/);
+      assert.ok(onceEventName({ ...canary, metadata: { name: "x".repeat(300) } }, "k").length <= 253);
+    });
   });
 
   it("puts events of cluster-scoped objects in the default namespace", async () => {
