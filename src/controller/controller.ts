@@ -12,6 +12,7 @@ import type { ClusterClient } from "../kube/client.ts";
 import { createInformer, objectKey, trimForCache } from "../kube/informer.ts";
 import type { Informer, InformerEvent } from "../kube/informer.ts";
 import type { KubeObject } from "../kube/types.ts";
+import { isServerUnavailable } from "../kube/errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { configRefKey, configRefs } from "./canary/config-refs.ts";
 import { primaryAutoscalerName, primaryDeploymentName } from "../ground/identity.ts";
@@ -111,7 +112,7 @@ function canaryTransform(o: KubeObject): SlimCanary {
 export function createCanaryController(opts: ControllerOptions): CanaryController {
   const { client, logger, namespace } = opts;
   const log = logger.child({ component: "controller" });
-  let queue = opts.queue ?? createWorkQueue();
+  let queue = opts.queue ?? createWorkQueue({ isOutage: isServerUnavailable });
   const workers = opts.workers ?? 4;
   let running: Promise<void> | undefined;
   let resync: NodeJS.Timeout | undefined;
@@ -204,7 +205,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     },
     startWorkers() {
       if (running) return;
-      if (queue.isShuttingDown()) queue = createWorkQueue();
+      if (queue.isShuttingDown()) queue = createWorkQueue({ isOutage: isServerUnavailable });
       // Everything known is looked at once: a new leader resumes every run from its status.
       for (const c of canaries.list()) queue.add(objectKey(c));
       running = queue.run(opts.reconcile, workers, (key, err) => {

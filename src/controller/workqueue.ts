@@ -35,6 +35,13 @@ export interface WorkQueueOptions {
   baseDelayMs?: number;
   /** Upper bound of the per-key backoff. */
   maxDelayMs?: number;
+  /**
+   * Tells failures that say the API server could not be reached or was failing (an outage,
+   * not a problem of the key). Their backoff stops at `outageMaxDelayMs` (default 10 s): one
+   * grown through a long outage would otherwise keep a run waiting long after it ended.
+   */
+  isOutage?: (err: unknown) => boolean;
+  outageMaxDelayMs?: number;
 }
 
 /** What a handler may ask for after a successful run. */
@@ -94,6 +101,7 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
   const clock = opts.clock ?? systemQueueClock;
   const baseDelayMs = opts.baseDelayMs ?? 200;
   const maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
+  const outageMaxDelayMs = Math.min(maxDelayMs, opts.outageMaxDelayMs ?? 10_000);
 
   // Keys ready to process, in order; `queued` mirrors it for O(1) membership.
   let ready: string[] = [];
@@ -177,11 +185,11 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
     finishIfIdle();
   };
 
-  const addRateLimited = (key: string) => {
+  const addRateLimited = (key: string, ceilingMs = maxDelayMs) => {
     if (shuttingDown) return;
     const n = (failures.get(key) ?? 0) + 1;
     failures.set(key, n);
-    addAfter(key, backoffDelay(n, baseDelayMs, maxDelayMs));
+    addAfter(key, backoffDelay(n, baseDelayMs, ceilingMs));
   };
 
   const worker = async (handler: KeyHandler, onError?: (key: string, err: unknown) => void) => {
@@ -199,7 +207,7 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
       } catch (err) {
         onError?.(key, err);
         if (isTerminal(err)) failures.delete(key);
-        else addRateLimited(key);
+        else addRateLimited(key, opts.isOutage?.(err) ? outageMaxDelayMs : maxDelayMs);
       } finally {
         done(key);
       }

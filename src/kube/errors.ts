@@ -92,6 +92,10 @@ export const isObjectNotFound = (err: unknown): boolean => err instanceof KubeAp
 /** 410 Gone: a watch or a paginated list asked for a resourceVersion the server no longer has. */
 export const isGone = (err: unknown): boolean => err instanceof KubeApiError && err.status === 410;
 
+/** The API server could not be reached, did not answer, or answered that it is failing or overloaded. */
+export const isServerUnavailable = (err: unknown): boolean =>
+  err instanceof KubeApiError && (err.status === 0 || err.status === 429 || err.status >= 500);
+
 export function refAction(verb: string, ref: ObjectRef, subresource?: string): string {
   return `${verb} ${describeRef(ref)}${subresource ? ` (${subresource})` : ""}`;
 }

@@ -206,6 +206,40 @@ describe("workqueue", () => {
       assert.equal(q.numRequeues("ns/a"), 5);
     });
 
+    it("backs off at most outageMaxDelayMs after an outage, so runs resume soon after the API server is back", async () => {
+      const clock = new FakeClock();
+      const outage = new Error("connect ECONNREFUSED");
+      const q = createWorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 60_000, outageMaxDelayMs: 1000, isOutage: (err) => err === outage });
+      let fail: Error = outage;
+      let calls = 0;
+      const running = q.run(async () => {
+        calls++;
+        throw fail;
+      }, 1);
+      q.add("ns/a");
+      await flush();
+      // Twelve failures in an outage: 100, 200, 400, 800, then 1000 ms each, never more.
+      for (let i = 0; i < 12; i++) {
+        clock.advance(1000);
+        await flush();
+      }
+      assert.equal(calls, 13);
+      assert.equal(q.numRequeues("ns/a"), 13);
+      // Any other failure backs off on the full scale: 100 · 2^13 ms, capped at 60 s.
+      fail = new Error("a bug");
+      clock.advance(1000);
+      await flush();
+      assert.equal(calls, 14);
+      clock.advance(59_000);
+      await flush();
+      assert.equal(calls, 14, "not retried before the full backoff");
+      clock.advance(1000);
+      await flush();
+      assert.equal(calls, 15);
+      await q.shutdown({ drain: false });
+      await running;
+    });
+
     it("tracks backoff per key", () => {
       const clock = new FakeClock();
       const q = createWorkQueue({ clock, baseDelayMs: 100, maxDelayMs: 10_000 });
