@@ -147,7 +147,7 @@ describe("chaos: releases while aviary, the API server and etcd die and generate
     const plan: Release[][] = apps.map((app) =>
       Array.from({ length: RELEASES_PER_APP }, (_, k) => ({ app, n: k + 1, verdict: verdicts[Math.floor(random() * verdicts.length)] as Verdict, image: imageOf(app, k + 1), startedAt: 0 })),
     );
-    driver = startChaosDriver({ env, apps, random, pauseMs: [8_000, 20_000] });
+    driver = startChaosDriver({ env, apps, random, pauseMs: [4_000, 10_000] });
     await Promise.all(
       plan.map(async (releases, i) => {
         await sleep(i * 700);
@@ -162,6 +162,11 @@ describe("chaos: releases while aviary, the API server and etcd die and generate
 
     const releases = plan.flat();
     const problems: string[] = [];
+    // A run that met too little chaos proves little.
+    for (const kind of CHAOS_KINDS) {
+      const done = driver.actions.filter((a) => a.kind === kind && a.error === undefined).length;
+      if (done < 2) problems.push(`chaos: ${kind} happened ${done} times during the releases, expected at least 2`);
+    }
     for (const r of releases) {
       const label = `${r.app} v${r.n} (${r.verdict})`;
       if (r.phase !== expectedPhase(r.verdict)) problems.push(`${label}: ended ${r.phase ?? "?"}, expected ${expectedPhase(r.verdict)} (${r.reason ?? "no reason"})`);
