@@ -99,7 +99,12 @@ describe("e2e: the judge's evidence on the dashboard", function () {
     await env.release(NAME, "2.0.0");
     // The first window the judge could say something about: both arms' rates and an e-value.
     await waitForCanary(env.namespace, NAME, "the judge's first evidence", (c) => (c.status?.lastAnalysis ?? []).some((r) => (r as { judge?: { eValue?: number } }).judge?.eValue !== undefined), 90_000);
-    await page.waitForFunction((sel: string) => Number((globalThis as unknown as { document: Doc }).document.querySelector(`${sel} [data-chart="evidence"] .chart`)?.dataset.points ?? 0) > 0, { timeout: 20_000 }, box);
+    // The charts are drawn in the frames after the update arrives: wait until each has drawn it.
+    await page.waitForFunction(
+      (sel: string) => ["rates", "ratio", "evidence"].every((c) => Number((globalThis as unknown as { document: Doc }).document.querySelector(`${sel} [data-chart="${c}"] .chart`)?.dataset.points ?? 0) > 0),
+      { timeout: 20_000 },
+      box,
+    );
     const early = await points();
     assert.ok(early.every((n) => n >= 1), `every chart has its first point: ${early.join(", ")}`);
 
