@@ -15,7 +15,7 @@ import { RouterSpecError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
 import { kubectlJson, kubectlOk } from "../../support/kubectl.ts";
 import { testLogger } from "../kube/support.ts";
-import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, ingressCanary, loadExample, setUpRouterBench, tearDownRouterBench, userIngressOf } from "./support.ts";
 import type { CountingClient, RouterBench } from "./support.ts";
 
 const P = "alb.ingress.kubernetes.io";
@@ -38,20 +38,10 @@ describe("alb router (real API server)", function () {
   const weightsOf = async (ingress: string, action: string) =>
     (await actionOf(ingress, action))?.forwardConfig.targetGroups.map((g) => [g.serviceName, g.servicePort, g.weight]);
   const argoAction = JSON.stringify({ Type: "forward", ForwardConfig: { TargetGroups: [{ ServiceName: "podinfo-stable", ServicePort: "80", Weight: 100 }] } });
-  const userIngress = (name: string, service: string) => ({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "Ingress",
-    metadata: { name, labels: { team: "web" }, annotations: { [`${P}/scheme`]: "internet-facing", [`${P}/actions.${service}`]: argoAction } },
-    spec: {
-      ingressClassName: "alb",
-      rules: [{
-        host: `${name}.example.com`,
-        http: { paths: [
-          { path: "/", pathType: "Prefix", backend: { service: { name: service, port: { name: "use-annotation" } } } },
-          { path: "/static", pathType: "Prefix", backend: { service: { name: "assets", port: { number: 80 } } } },
-        ] },
-      }],
-    },
+  const userIngress = userIngressOf({
+    className: "alb",
+    annotations: (service) => ({ [`${P}/scheme`]: "internet-facing", [`${P}/actions.${service}`]: argoAction }),
+    portName: "use-annotation",
   });
 
   before(async () => {
@@ -67,12 +57,7 @@ describe("alb router (real API server)", function () {
     before(async () => {
       await kubectlOk(["apply", "-n", ns.name, "-f", "-"], JSON.stringify(userIngress("podinfo", "podinfo")));
       original = await getIngress("podinfo");
-      canary = await createCanary(client, ns.name, "podinfo", {
-        provider: "alb",
-        ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "podinfo" },
-        service: { port: 80 },
-        analysis: { interval: "1m", threshold: 5, maxWeight: 30, stepWeight: 10 },
-      });
+      canary = await ingressCanary(client, ns.name, "alb");
     });
 
     it("writes the forward action on the user's Ingress in one patch, recording the action it replaced", async () => {

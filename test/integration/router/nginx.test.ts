@@ -14,7 +14,7 @@ import { RouterSpecError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
 import { kubectlJson, kubectlOk } from "../../support/kubectl.ts";
 import { testLogger } from "../kube/support.ts";
-import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, ingressCanary, loadExample, setUpRouterBench, tearDownRouterBench, userIngressOf } from "./support.ts";
 import type { CountingClient, RouterBench } from "./support.ts";
 
 const P = "nginx.ingress.kubernetes.io";
@@ -37,22 +37,7 @@ describe("nginx router (real API server)", function () {
   const getIngress = (name: string) => kubectlJson<Ingress>(["get", "ingresses.networking.k8s.io", name, "-n", ns.name]);
   const canaryAnnotations = async (name: string) =>
     Object.fromEntries(Object.entries((await getIngress(name)).metadata.annotations ?? {}).filter(([k]) => k.startsWith(`${P}/canary`)));
-  const userIngress = (name: string, service: string) => ({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "Ingress",
-    metadata: { name, labels: { team: "web" }, annotations: { [`${P}/proxy-body-size`]: "8m", "example.com/owner": "platform" } },
-    spec: {
-      ingressClassName: "nginx",
-      tls: [{ hosts: [`${name}.example.com`], secretName: `${name}-tls` }],
-      rules: [{
-        host: `${name}.example.com`,
-        http: { paths: [
-          { path: "/", pathType: "Prefix", backend: { service: { name: service, port: { name: "http" } } } },
-          { path: "/static", pathType: "Prefix", backend: { service: { name: "assets", port: { number: 80 } } } },
-        ] },
-      }],
-    },
-  });
+  const userIngress = userIngressOf({ className: "nginx", annotations: () => ({ [`${P}/proxy-body-size`]: "8m", "example.com/owner": "platform" }), portName: "http", tls: true });
 
   before(async () => {
     ({ ns, client, kube, router } = await setUpRouterBench((kube) => createNginxRouter({ kube, logger: testLogger() })));
@@ -67,12 +52,7 @@ describe("nginx router (real API server)", function () {
     before(async () => {
       await kubectlOk(["apply", "-n", ns.name, "-f", "-"], JSON.stringify(userIngress("podinfo", "podinfo")));
       original = await getIngress("podinfo");
-      canary = await createCanary(client, ns.name, "podinfo", {
-        provider: "nginx",
-        ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "podinfo" },
-        service: { port: 80 },
-        analysis: { interval: "1m", threshold: 5, maxWeight: 30, stepWeight: 10 },
-      });
+      canary = await ingressCanary(client, ns.name, "nginx");
     });
 
     it("creates <ingress>-canary, a valid Ingress pointing at <svc>-canary", async () => {

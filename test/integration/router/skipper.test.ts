@@ -15,7 +15,7 @@ import { RouterSpecError } from "../../../src/router/types.ts";
 import type { Router } from "../../../src/router/types.ts";
 import { kubectl, kubectlJson, kubectlOk } from "../../support/kubectl.ts";
 import { testLogger } from "../kube/support.ts";
-import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, loadExample, setUpRouterBench, tearDownRouterBench } from "./support.ts";
+import { assertIdleReconcile, assertRunKeptByReconcile, createCanary, ingressCanary, loadExample, setUpRouterBench, tearDownRouterBench, userIngressOf } from "./support.ts";
 import type { CountingClient, RouterBench } from "./support.ts";
 
 const W = "zalando.org/backend-weights";
@@ -42,22 +42,12 @@ describe("skipper router (real API server)", function () {
     const a = (await getIngress(name)).metadata.annotations ?? {};
     return { weights: JSON.parse(a[W] ?? "null") as unknown, predicate: a[PRED] };
   };
-  const userIngress = (name: string, service: string) => ({
-    apiVersion: "networking.k8s.io/v1",
-    kind: "Ingress",
-    metadata: { name, labels: { team: "web" }, annotations: { [PRED]: 'Method("GET")', "zalando.org/skipper-filter": "compress()", "example.com/owner": "platform" } },
-    spec: {
-      ingressClassName: "skipper",
-      defaultBackend: { service: { name: service, port: { number: 80 } } },
-      tls: [{ hosts: [`${name}.example.com`], secretName: `${name}-tls` }],
-      rules: [{
-        host: `${name}.example.com`,
-        http: { paths: [
-          { path: "/", pathType: "Prefix", backend: { service: { name: service, port: { name: "http" } } } },
-          { path: "/static", pathType: "Prefix", backend: { service: { name: "assets", port: { number: 80 } } } },
-        ] },
-      }],
-    },
+  const userIngress = userIngressOf({
+    className: "skipper",
+    annotations: () => ({ [PRED]: 'Method("GET")', "zalando.org/skipper-filter": "compress()", "example.com/owner": "platform" }),
+    portName: "http",
+    tls: true,
+    defaultBackend: true,
   });
 
   before(async () => {
@@ -73,12 +63,7 @@ describe("skipper router (real API server)", function () {
     before(async () => {
       await kubectlOk(["apply", "-n", ns.name, "-f", "-"], JSON.stringify(userIngress("podinfo", "podinfo")));
       original = await getIngress("podinfo");
-      canary = await createCanary(client, ns.name, "podinfo", {
-        provider: "skipper",
-        ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "podinfo" },
-        service: { port: 80 },
-        analysis: { interval: "1m", threshold: 5, maxWeight: 30, stepWeight: 10 },
-      });
+      canary = await ingressCanary(client, ns.name, "skipper");
     });
 
     it("creates <ingress>-canary, a valid Ingress with the path for <svc>-primary and <svc>-canary, switched off", async () => {

@@ -35,6 +35,48 @@ export async function createCanary(client: ClusterClient, namespace: string, nam
   return eventually(`Canary ${namespace}/${name} to be created`, async () => client.create<Canary>(obj), 30_000);
 }
 
+/** What differs between the users' Ingresses the Ingress routers are tested with. */
+export interface UserIngressShape {
+  className: string;
+  /** The user's own annotations (they may name the Service). */
+  annotations: (service: string) => Record<string, string>;
+  /** The port name of the backend aviary weights (alb: `use-annotation`). */
+  portName: string;
+  tls?: boolean;
+  defaultBackend?: boolean;
+}
+
+/**
+ * A user's Ingress `name` for `<name>.example.com`, labelled `team: web`: `/` to `service`
+ * (the path aviary weights) and `/static` to a Service of its own, which aviary leaves alone.
+ */
+export const userIngressOf = (shape: UserIngressShape) => (name: string, service: string) => ({
+  apiVersion: "networking.k8s.io/v1",
+  kind: "Ingress",
+  metadata: { name, labels: { team: "web" }, annotations: shape.annotations(service) },
+  spec: {
+    ingressClassName: shape.className,
+    ...(shape.defaultBackend ? { defaultBackend: { service: { name: service, port: { number: 80 } } } } : {}),
+    ...(shape.tls ? { tls: [{ hosts: [`${name}.example.com`], secretName: `${name}-tls` }] } : {}),
+    rules: [{
+      host: `${name}.example.com`,
+      http: { paths: [
+        { path: "/", pathType: "Prefix", backend: { service: { name: service, port: { name: shape.portName } } } },
+        { path: "/static", pathType: "Prefix", backend: { service: { name: "assets", port: { number: 80 } } } },
+      ] },
+    }],
+  },
+});
+
+/** The Canary `podinfo` of an Ingress router, naming the Ingress `podinfo`. */
+export const ingressCanary = (client: ClusterClient, namespace: string, provider: string): Promise<Canary> =>
+  createCanary(client, namespace, "podinfo", {
+    provider,
+    ingressRef: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: "podinfo" },
+    service: { port: 80 },
+    analysis: { interval: "1m", threshold: 5, maxWeight: 30, stepWeight: 10 },
+  });
+
 export interface CountingClient extends KubeClient {
   writes: string[];
 }
