@@ -31,7 +31,7 @@ export interface BackoffOptions {
 }
 
 export interface InformerOptions<T extends KubeObject> {
-  client: Pick<ClusterClient, "listWithVersion" | "watch">;
+  client: Pick<ClusterClient, "listPages" | "watch">;
   apiVersion: string;
   kind: string;
   /** Only this namespace; all namespaces when absent. */
@@ -171,13 +171,20 @@ export function createInformer<T extends KubeObject = KubeObject>(opts: Informer
     emit({ type: "deleted", key, object: old ?? transform(raw) });
   };
 
-  /** Loads a full list; differences from the cache become events (a relist after 410 loses nothing). */
+  /**
+   * Loads a full list, one page at a time: each page is reduced by `transform` before the next
+   * is read, so the raw collection is never held at once. Differences from the cache become
+   * events (a relist after 410 loses nothing).
+   */
   const relist = async (signal: AbortSignal) => {
-    const { items, resourceVersion: rv } = await opts.client.listWithVersion(opts.apiVersion, opts.kind, opts.namespace, { ...selectors, signal });
     const seen = new Set<string>();
-    for (const item of items) {
-      seen.add(objectKey(item));
-      upsert(item);
+    let rv = "";
+    for await (const page of opts.client.listPages(opts.apiVersion, opts.kind, opts.namespace, { ...selectors, signal })) {
+      for (const item of page.items) {
+        seen.add(objectKey(item));
+        upsert(item);
+      }
+      rv = page.resourceVersion;
     }
     for (const [key, object] of [...cache]) {
       if (!seen.has(key)) {

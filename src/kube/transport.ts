@@ -10,6 +10,9 @@
  * keeps the first one and reuses it, so requests share keep-alive connections and `close()`
  * has one pool to tear down.
  *
+ * Requests other than watches pass a client-side rate limit first (rate-limit.ts), when one is
+ * given: bursts are spread out instead of arriving at the API server all at once.
+ *
  * Every request is sent over HTTP/1.1. The pool would negotiate HTTP/2 with the API server
  * (undici allows it by default), and Node's HTTP/2 session does not survive an API server
  * restart well: with dozens of watches multiplexed on one session, the broken session kept
@@ -21,6 +24,8 @@ import { IsomorphicFetchHttpLibrary, RequestContext } from "./client-node.ts";
 import type { KubeConfig } from "./client-node.ts";
 import { apiErrorFromException, apiErrorFromResponse } from "./errors.ts";
 import type { RequestCounter } from "./request-counter.ts";
+import { createRateLimiter } from "./rate-limit.ts";
+import type { RateLimitOptions, RateLimiter } from "./rate-limit.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -70,6 +75,10 @@ export interface TransportOptions {
   userAgent?: string;
   /** Told about every request sent (a watch once, when it opens). */
   counter?: RequestCounter | undefined;
+  /** Client-side rate limit of requests (watches are not limited); none when absent. */
+  rateLimit?: RateLimitOptions | undefined;
+  /** Told how long each request waited for the rate limit (0 when it went at once). */
+  onRateLimitWait?: ((waitedMs: number, action: string) => void) | undefined;
 }
 
 type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
@@ -86,6 +95,7 @@ export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions =
   const defaultTimeoutMs = opts.timeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? "aviary";
   const http = new IsomorphicFetchHttpLibrary();
+  const limiter: RateLimiter | undefined = opts.rateLimit ? createRateLimiter(opts.rateLimit) : undefined;
   let dispatcher: Dispatcher | undefined;
   let closed = false;
 
@@ -149,6 +159,16 @@ export function createTransport(kubeConfig: KubeConfig, opts: TransportOptions =
 
     async request(req) {
       ensureOpen(req);
+      if (limiter) {
+        // The wait is not part of the request's timeout: the request has not been sent yet.
+        let waited: number;
+        try {
+          waited = await limiter.acquire(req.signal);
+        } catch (err) {
+          throw apiErrorFromException(req.action, err, false, true);
+        }
+        opts.onRateLimitWait?.(waited, req.action);
+      }
       const g = guard(req, req.timeoutMs ?? defaultTimeoutMs);
       try {
         if (g.signal.aborted) throw g.signal.reason;

@@ -3,7 +3,7 @@
  * read from the client's RequestCounter at scrape time (the counter is the one source of
  * truth; this only exposes it).
  */
-import { Counter } from "prom-client";
+import { Counter, Histogram } from "prom-client";
 import type { Registry } from "prom-client";
 import type { RequestCounter } from "../kube/request-counter.ts";
 
@@ -21,4 +21,19 @@ export function registerKubeRequestMetric(registry: Registry, counter: RequestCo
       }
     },
   });
+}
+
+/**
+ * `aviary_kube_rate_limit_wait_seconds`: how long requests waited for the client-side rate
+ * limit (--kube-api-qps, --kube-api-burst) before they were sent; most wait 0. Requests in the
+ * buckets above 1 s are stalls: the limit, not the API server, held the controller back.
+ */
+export function registerRateLimitWaitMetric(registry: Registry): (waitedMs: number) => void {
+  const histogram = new Histogram({
+    name: "aviary_kube_rate_limit_wait_seconds",
+    help: "Time requests to the Kubernetes API server waited for the client-side rate limit (--kube-api-qps, --kube-api-burst)",
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers: [registry],
+  });
+  return (waitedMs) => histogram.observe(waitedMs / 1000);
 }

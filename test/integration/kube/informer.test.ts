@@ -41,7 +41,7 @@ describe("informer (real API server)", () => {
     await client?.close();
   });
 
-  const start = (opts: { client?: Pick<ClusterClient, "listWithVersion" | "watch">; watchTimeoutSeconds?: number } = {}) => {
+  const start = (opts: { client?: Pick<ClusterClient, "listPages" | "watch">; watchTimeoutSeconds?: number } = {}) => {
     const events: Array<InformerEvent<ConfigMap>> = [];
     const logger = testLogger();
     const informer = createInformer<ConfigMap>({
@@ -92,8 +92,8 @@ describe("informer (real API server)", () => {
   it("resumes after the server ends the watch", async () => {
     // A one-second server-side timeout: the server closes every watch almost at once.
     let watches = 0;
-    const counting: Pick<ClusterClient, "listWithVersion" | "watch"> = {
-      listWithVersion: client.listWithVersion,
+    const counting: Pick<ClusterClient, "listPages" | "watch"> = {
+      listPages: client.listPages,
       watch: (apiVersion, kind, namespace, opts) => {
         watches++;
         return client.watch(apiVersion, kind, namespace, opts);
@@ -113,8 +113,8 @@ describe("informer (real API server)", () => {
     let watches = 0;
     let releaseSecond!: () => void;
     const secondMayStart = new Promise<void>((resolve) => (releaseSecond = resolve));
-    const flaky: Pick<ClusterClient, "listWithVersion" | "watch"> = {
-      listWithVersion: client.listWithVersion,
+    const flaky: Pick<ClusterClient, "listPages" | "watch"> = {
+      listPages: client.listPages,
       watch: <T extends KubeObject>(apiVersion: string, kind: string, namespace: string | undefined, opts: WatchOptions = {}) => {
         watches++;
         if (watches === 1) return client.watch<T>(apiVersion, kind, namespace, { ...opts, idleTimeoutMs: 500 });

@@ -181,6 +181,32 @@ describe("kube client", () => {
       assert.deepEqual(accepts, [METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, "application/json"]);
     });
 
+    it("holds requests beyond the burst for the rate limit, in order, and never a watch", async () => {
+      server.routes.set("GET /apis/apps/v1/namespaces/ns/deployments/web", (_req, res) => json(res, 200, { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" } }));
+      server.routes.set("GET /api/v1/namespaces/ns/configmaps", (req, res) => {
+        if (req.query.get("watch") === "true") {
+          res.statusCode = 200;
+          res.end(JSON.stringify({ type: "ADDED", object: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "w", resourceVersion: "8" } } }) + "\n");
+          return;
+        }
+        json(res, 200, { metadata: { resourceVersion: "7" }, items: [] });
+      });
+      const waits: [string, number][] = [];
+      // The bucket's clock is the test's: it moves only when the test says, and a wait's timer fires at once.
+      let clock = 0;
+      const rateLimit = { qps: 10, burst: 2, now: () => clock, setTimer: (fn: () => void) => { setImmediate(fn); return () => undefined; } };
+      const client = server.client({ rateLimit, onRateLimitWait: (ms, action) => waits.push([action.split(" ")[0]!, ms]) });
+      await client.discovery.resource("apps/v1", "Deployment");
+      await client.discovery.resource("v1", "ConfigMap");
+      clock += 1000; // discovery's requests spent tokens: let the bucket fill again
+      waits.length = 0;
+      await Promise.all(Array.from({ length: 4 }, () => client.get(web)));
+      assert.deepEqual(waits.map(([, ms]) => ms), [0, 0, 100, 200], "two at once, then each waits its turn of 1/qps");
+      waits.length = 0;
+      for await (const e of client.watch("v1", "ConfigMap", "ns")) assert.equal(e.object.metadata.name, "w");
+      assert.deepEqual(waits, [], "a watch is not rate limited");
+    });
+
     it("lists across all namespaces when no namespace is given", async () => {
       server.routes.set("GET /api/v1/configmaps", (_req, res) => json(res, 200, { metadata: { resourceVersion: "1" }, items: [] }));
       assert.deepEqual(await server.client().list("v1", "ConfigMap", undefined), []);

@@ -5,6 +5,7 @@ import type { InformerEvent, InformerOptions } from "../../../src/kube/informer.
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
+import { ScriptedWatch, scriptedClient, until } from "../../support/scripted-cluster.ts";
 
 const obj = (name: string, rv: string, data: Record<string, string> = {}, namespace = "ns"): KubeObject => ({
   apiVersion: "v1",
@@ -13,71 +14,6 @@ const obj = (name: string, rv: string, data: Record<string, string> = {}, namesp
   data,
 });
 
-type Step = { event: WatchEvent } | { error: Error } | { end: true };
-
-/** One scripted watch stream: the test pushes events, an error, or the end. */
-class ScriptedWatch {
-  private steps: Step[] = [];
-  private wake: (() => void) | undefined;
-  readonly opts: WatchOptions;
-  constructor(opts: WatchOptions) {
-    this.opts = opts;
-  }
-  push(step: Step) {
-    this.steps.push(step);
-    this.wake?.();
-  }
-  async *run(): AsyncGenerator<WatchEvent, void, void> {
-    const signal = this.opts.signal;
-    for (;;) {
-      while (this.steps.length === 0) {
-        if (signal?.aborted) throw new KubeApiError("watch: aborted", 0, "Aborted");
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal?.addEventListener("abort", () => resolve(), { once: true });
-        });
-      }
-      const step = this.steps.shift()!;
-      if ("end" in step) return;
-      if ("error" in step) throw step.error;
-      yield step.event;
-    }
-  }
-}
-
-/** A ClusterClient stand-in whose lists and watches the test scripts. */
-function scriptedClient() {
-  const lists: Array<ListResult<KubeObject> | Error> = [];
-  const watches: ScriptedWatch[] = [];
-  let listCalls = 0;
-  return {
-    lists,
-    watches,
-    listCalls: () => listCalls,
-    client: {
-      async listWithVersion<T extends KubeObject>(): Promise<ListResult<T>> {
-        listCalls++;
-        const next = lists.shift();
-        if (!next) throw new Error("no list scripted");
-        if (next instanceof Error) throw next;
-        return next as ListResult<T>;
-      },
-      watch<T extends KubeObject>(_apiVersion: string, _kind: string, _ns: string | undefined, opts: WatchOptions = {}) {
-        const w = new ScriptedWatch(opts);
-        watches.push(w);
-        return w.run() as AsyncGenerator<WatchEvent<T>, void, void>;
-      },
-    },
-  };
-}
-
-const until = async (what: string, cond: () => boolean, ms = 2000) => {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 
 function setup(extra: Partial<InformerOptions<KubeObject>> = {}) {
   const s = scriptedClient();
@@ -208,6 +144,36 @@ describe("informer", () => {
     await until("the update", () => t.events.length === 2);
   });
 
+
+  it("reduces each page of the first list before it reads the next, and watches from the last page's resourceVersion", async () => {
+    const order: string[] = [];
+    const page = (names: string[], rv: string): ListResult<KubeObject> => ({ items: names.map((n) => obj(n, "1")), resourceVersion: rv });
+    const paged = {
+      async *listPages<T extends KubeObject>(): AsyncGenerator<ListResult<T>, void, void> {
+        order.push("page 1");
+        yield page(["a", "b"], "7") as ListResult<T>;
+        order.push("page 2");
+        yield page(["c"], "8") as ListResult<T>;
+      },
+      watch<T extends KubeObject>(_apiVersion: string, _kind: string, _ns: string | undefined, opts: WatchOptions = {}) {
+        order.push(`watch from ${opts.resourceVersion}`);
+        return new ScriptedWatch(opts).run() as AsyncGenerator<WatchEvent<T>, void, void>;
+      },
+    };
+    const informer = createInformer({
+      client: paged, apiVersion: "v1", kind: "ConfigMap", logger: createLogger({ level: "error", write: () => {} }),
+      transform: (o) => {
+        order.push(`keep ${o.metadata.name}`);
+        return { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } };
+      },
+    });
+    informer.start();
+    stops.push(() => informer.stop());
+    await informer.waitForSync();
+    await until("a watch", () => order.some((o) => o.startsWith("watch")));
+    assert.deepEqual(order, ["page 1", "keep a", "keep b", "page 2", "keep c", "watch from 8"]);
+    assert.equal(informer.list().length, 3);
+  });
   it("survives a handler that throws", async () => {
     let calls = 0;
     const t = started({ onEvent: () => {

@@ -10,6 +10,7 @@ import { createClientOn } from "../../../src/kube/client.ts";
 import type { ClusterClient, KubeClientOptions } from "../../../src/kube/client.ts";
 import { kubeConfigFor } from "../../../src/kube/config.ts";
 import { createTransport } from "../../../src/kube/transport.ts";
+import type { TransportOptions } from "../../../src/kube/transport.ts";
 import type { KubeTransport } from "../../../src/kube/transport.ts";
 
 export interface RecordedRequest {
@@ -94,7 +95,7 @@ export async function startLocalServer(): Promise<LocalServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const makeTransport = (opts: { timeoutMs?: number } = {}) => {
+  const makeTransport = (opts: TransportOptions = {}) => {
     const t = createTransport(kubeConfigFor(url), opts);
     transports.push(t);
     return t;
@@ -104,7 +105,11 @@ export async function startLocalServer(): Promise<LocalServer> {
     requests,
     routes,
     transport: makeTransport,
-    client: (opts = {}) => createClientOn(makeTransport(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), opts),
+    client: (opts = {}) => createClientOn(makeTransport({
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      rateLimit: opts.rateLimit,
+      onRateLimitWait: opts.onRateLimitWait,
+    }), opts),
     close: async () => {
       await Promise.all(transports.map((t) => t.close()));
       server.closeAllConnections();
