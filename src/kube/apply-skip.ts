@@ -5,12 +5,13 @@
  * always the server already holds exactly that. The skip is exact rather than a guess: an
  * apply is left out only when aviary sent the very same body before and the object is still
  * at the resourceVersion that apply produced — as a watch of the generated objects reports
- * it (`versionOf`). Anyone else's edit moves the resourceVersion, so drift is still corrected
+ * it (`observed`). Anyone else's edit moves the resourceVersion, so drift is still corrected
  * by the next apply; after a restart, or for an object no watch covers, the apply is sent.
+ * A skipped apply answers with the watch's copy, which is at that very version: only a digest
+ * and a version are remembered per object, not a second copy of it.
  */
 import { createHash } from "node:crypto";
 import { applyBody } from "./client.ts";
-import { trimForCache } from "./informer.ts";
 import type { CallOptions, KubeClient, KubeObject } from "./types.ts";
 
 /** What the last apply of one object sent and got back. */
@@ -19,8 +20,6 @@ export interface AppliedRecord {
   digest: string;
   /** The resourceVersion the server answered with. */
   resourceVersion: string | undefined;
-  /** The answer, returned again when an apply is skipped. */
-  object: KubeObject;
 }
 
 /** True when an apply with `digest` would change nothing: the same body was applied and nobody wrote since. */
@@ -34,8 +33,8 @@ export function applyDigest(obj: KubeObject, force: boolean): string {
 
 export interface ApplySkipOptions {
   client: KubeClient;
-  /** The resourceVersion a watch last saw of an object; undefined when it is not watched or not seen. */
-  versionOf(apiVersion: string, kind: string, namespace: string | undefined, name: string): string | undefined;
+  /** The copy a watch last saw of an object; undefined when it is not watched or not seen. */
+  observed(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
 }
 
 export interface ApplySkip {
@@ -55,16 +54,15 @@ export function createApplySkip(opts: ApplySkipOptions): ApplySkip {
   const client: KubeClient = {
     ...base,
     async apply<T extends KubeObject>(obj: KubeObject, o: CallOptions & { force?: boolean } = {}): Promise<T> {
-      const observed = opts.versionOf(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
+      const observed = opts.observed(obj.apiVersion, obj.kind, obj.metadata.namespace, obj.metadata.name);
       const key = keyOf(obj);
       const digest = applyDigest(obj, o.force === true);
-      const record = last.get(key);
-      if (applyWouldChangeNothing(record, digest, observed)) {
+      if (observed && applyWouldChangeNothing(last.get(key), digest, observed.metadata.resourceVersion)) {
         skipped++;
-        return structuredClone(record!.object) as T;
+        return structuredClone(observed) as T;
       }
       const applied = await base.apply<T>(obj, o);
-      last.set(key, { digest, resourceVersion: applied.metadata.resourceVersion, object: trimForCache(applied) });
+      last.set(key, { digest, resourceVersion: applied.metadata.resourceVersion });
       return applied;
     },
   };

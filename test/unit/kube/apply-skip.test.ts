@@ -8,7 +8,7 @@ const service = (port: number, extra: Record<string, unknown> = {}) => ({
 });
 
 describe("apply skip", () => {
-  const record = (digest: string, resourceVersion: string | undefined): AppliedRecord => ({ digest, resourceVersion, object: service(80) });
+  const record = (digest: string, resourceVersion: string | undefined): AppliedRecord => ({ digest, resourceVersion });
 
   it("skips only the same body, applied by aviary, on an object nobody has written since", () => {
     const d = applyDigest(service(80), true);
