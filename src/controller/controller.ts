@@ -17,8 +17,10 @@ import type { Logger } from "../observability/logger.ts";
 import { configRefKey, configRefs } from "./canary/config-refs.ts";
 import { primaryAutoscalerName, primaryDeploymentName } from "../ground/identity.ts";
 import { TARGET_KIND_INFO } from "../ground/workloads.ts";
-import { createWorkQueue } from "./workqueue.ts";
-import { createGeneratedWatch } from "./generated-watch.ts";
+import { hashPodTemplate } from "../ground/hash.ts";
+import { isDeepStrictEqual } from "node:util";
+import { createWorkQueue, DEFAULT_WORKERS } from "./workqueue.ts";
+import { createGeneratedWatch, owningCanaryKey } from "./generated-watch.ts";
 import { reconcileFailureLevel } from "./failure-level.ts";
 import type { KeyHandler, WorkQueue } from "./workqueue.ts";
 
@@ -47,9 +49,11 @@ interface SlimHpa extends KubeObject {
   spec: string;
 }
 
-/** What a workload cache keeps: enough to map a change to its Canary. */
+/** What a workload cache keeps: enough to map a change to its Canary and to tell a new revision. */
 interface SlimWorkload extends KubeObject {
   configs: string[];
+  /** Hash of the pod template: a change of it on a target is a new revision. */
+  template: string;
 }
 interface SlimCanary extends KubeObject {
   target: string;
@@ -83,6 +87,8 @@ export interface CanaryController {
   waitForSync(signal?: AbortSignal): Promise<void>;
   /** Reconcile this Canary now (the admission webhook saw a new revision). */
   wake(namespace: string, name: string): void;
+  /** The keys (`namespace/name`) of every Canary the watch knows. */
+  canaryKeys(): string[];
   /**
    * An object reconcile reads changed, as another watch saw it (the reconciler's read cache):
    * wake the Canaries it concerns — a Canary itself (unless only its status moved), or the
@@ -91,6 +97,8 @@ export interface CanaryController {
   notify(event: InformerEvent<KubeObject>): void;
   readonly queue: WorkQueue;
 }
+
+const URGENT = { urgent: true } as const;
 
 const slimMeta = (o: KubeObject) => ({
   name: o.metadata.name,
@@ -113,7 +121,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   const { client, logger, namespace } = opts;
   const log = logger.child({ component: "controller" });
   let queue = opts.queue ?? createWorkQueue({ isOutage: isServerUnavailable });
-  const workers = opts.workers ?? 4;
+  const workers = opts.workers ?? DEFAULT_WORKERS;
   let running: Promise<void> | undefined;
   let resync: NodeJS.Timeout | undefined;
 
@@ -139,12 +147,27 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     onEvent: (e) => {
       if (e.old) indexCanary(e.old, false);
       indexCanary(e.object, e.type !== "deleted");
-      if (e.type !== "updated" || canaryChangeMatters(e.old, e.object)) queue.add(e.key);
+      // A spec edit or a request (promote, abort…) is someone waiting; a new or deleted Canary is routine.
+      if (e.type !== "updated") queue.add(e.key);
+      else if (canaryChangeMatters(e.old, e.object)) queue.add(e.key, URGENT);
     },
   });
 
   /** Canary keys in `ns` whose target or primary is the workload `name`. */
   const canariesOfDeployment = (ns: string, name: string): string[] => [...(byDeployment.get(`${ns}/${name}`) ?? [])];
+
+  /**
+   * Wakes the Canaries of a workload. A new pod template on a Canary's target is a new
+   * revision: it goes to the urgent lane, ahead of the routine re-checks of running releases,
+   * so it is seen within one reconcile however many releases run. Everything else (readiness,
+   * scaling, the primary's own changes) is routine.
+   */
+  const wakeCanariesOf = (ns: string, name: string, templateChanged: boolean) => {
+    for (const key of canariesOfDeployment(ns, name)) {
+      const target = templateChanged && canaries.get(ns, key.slice(ns.length + 1))?.target === name;
+      queue.add(key, target ? URGENT : undefined);
+    }
+  };
 
   // One informer per kind a Canary can target.
   const workloads: Informer<SlimWorkload>[] = Object.values(TARGET_KIND_INFO).map((info) =>
@@ -152,10 +175,11 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       client, apiVersion: info.apiVersion, kind: info.kind, namespace, logger: log,
       transform: (o) => {
         const template = (o as { spec?: { template?: unknown } }).spec?.template;
-        return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), configs: configRefs(template).map(configRefKey) };
+        return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), configs: configRefs(template).map(configRefKey), template: hashPodTemplate(template ?? null) };
       },
       onEvent: (e) => {
-        for (const key of canariesOfDeployment(e.object.metadata.namespace ?? "", e.object.metadata.name)) queue.add(key);
+        const changed = e.type === "updated" && e.old !== undefined && e.old.template !== e.object.template;
+        wakeCanariesOf(e.object.metadata.namespace ?? "", e.object.metadata.name, changed);
       },
     }),
   );
@@ -167,7 +191,8 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     const ref = `${kind}/${e.object.metadata.name}`;
     for (const d of workloads.flatMap((w) => w.list(ns))) {
       if (!d.configs.includes(ref)) continue;
-      for (const key of canariesOfDeployment(ns, d.metadata.name)) queue.add(key);
+      // New content of a config a target references is a new revision.
+      for (const key of canariesOfDeployment(ns, d.metadata.name)) queue.add(key, URGENT);
     }
   };
   const slimConfig = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o) });
@@ -235,14 +260,23 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     waitForSync: async (signal) => {
       await Promise.all(informers.map((i) => i.waitForSync(signal)));
     },
-    wake: (ns, name) => queue.add(`${ns}/${name}`),
+    wake: (ns, name) => queue.add(`${ns}/${name}`, URGENT),
+    canaryKeys: () => canaries.list().map(objectKey),
     notify(e) {
       const { kind, metadata } = e.object;
       if (kind === KIND_CANARY) {
         const slim = (o: KubeObject) => canaryTransform(o);
-        if (e.type !== "updated" || canaryChangeMatters(e.old && slim(e.old), slim(e.object))) queue.add(e.key);
+        if (e.type !== "updated") queue.add(e.key);
+        else if (canaryChangeMatters(e.old && slim(e.old), slim(e.object))) queue.add(e.key, URGENT);
       } else if (Object.hasOwn(TARGET_KIND_INFO, kind)) {
-        for (const key of canariesOfDeployment(metadata.namespace ?? "", metadata.name)) queue.add(key);
+        const template = (o: KubeObject | undefined) => (o as { spec?: { template?: unknown } } | undefined)?.spec?.template;
+        const changed = e.type === "updated" && e.old !== undefined && !isDeepStrictEqual(template(e.old), template(e.object));
+        wakeCanariesOf(metadata.namespace ?? "", metadata.name, changed);
+      } else if (kind === "Service" && e.type !== "added") {
+        // A generated Service: the generated-object watch may have woken the reconcile before
+        // this cache saw the deletion or edit, so this copy's change wakes it once more.
+        const key = owningCanaryKey(e.object);
+        if (key !== undefined) queue.add(key);
       }
     },
   };

@@ -3,6 +3,10 @@
  * controller-runtime's worker loop:
  *
  * - a key waits in the queue at most once (adding it again while it waits is a no-op);
+ * - two lanes: a key added with `{ urgent: true }` (a new revision, a user's request) is
+ *   handed out before every routine key (timed re-checks, readiness, resyncs), so a change
+ *   someone is waiting for never queues behind hundreds of re-checks; an urgent add of a
+ *   key already waiting in the routine lane moves it over;
  * - a key is never handed to two workers at once: re-added while it is being processed, it
  *   is parked and queued again when `done(key)` is called, so the newest state is always
  *   reconciled once more after the run that was in flight;
@@ -14,6 +18,15 @@
  * Timers come from an injected clock so tests can run hours of backoff in microseconds.
  */
 import { isTerminal } from "../ground/errors.ts";
+
+/**
+ * Canaries reconciled at once. A reconcile spends nearly all its time waiting on the API
+ * server, not on the CPU, so workers are cheap (a pending promise each): with 4, a thousand
+ * Canaries initialized one small request after another behind four waits, and a new revision
+ * queued behind them. 16 keeps the API server busy on 2 cores; what reaches it stays bounded
+ * by --kube-api-qps, not by the worker count.
+ */
+export const DEFAULT_WORKERS = 16;
 
 export interface QueueClock {
   now(): number;
@@ -64,8 +77,14 @@ export interface ShutdownOptions {
   drain?: boolean;
 }
 
+/** How a key is added. */
+export interface AddOptions {
+  /** Someone is waiting for this one (a new revision, a request): it goes before routine keys. */
+  urgent?: boolean;
+}
+
 export interface WorkQueue {
-  add(key: string): void;
+  add(key: string, opts?: AddOptions): void;
   addAfter(key: string, delayMs: number): void;
   addRateLimited(key: string): void;
   /** Clears the key's failure count, so its next `addRateLimited` starts at the base delay. */
@@ -84,6 +103,8 @@ export interface WorkQueue {
   isShuttingDown(): boolean;
   /** Keys ready to be processed (not delayed, not in flight): the queue-depth metric. */
   depth(): number;
+  /** Of those, the keys in the urgent lane. */
+  urgentDepth(): number;
   /** Keys currently being processed. */
   inFlight(): number;
   /** Keys waiting on a timer (addAfter / addRateLimited). */
@@ -103,12 +124,14 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
   const maxDelayMs = opts.maxDelayMs ?? 5 * 60_000;
   const outageMaxDelayMs = Math.min(maxDelayMs, opts.outageMaxDelayMs ?? 10_000);
 
-  // Keys ready to process, in order; `queued` mirrors it for O(1) membership.
-  let ready: string[] = [];
+  // Keys ready to process, in order, per lane; `queued` mirrors both for O(1) membership.
+  // Sets keep insertion order and delete in O(1), so a key moves lanes without a scan.
+  const urgent = new Set<string>();
+  const routine = new Set<string>();
   const queued = new Set<string>();
   const processing = new Set<string>();
-  // Keys re-added while in flight: queued again on done().
-  const parked = new Set<string>();
+  // Keys re-added while in flight: queued again on done(), `true` when the re-add was urgent.
+  const parked = new Map<string, boolean>();
   const timers = new Map<string, { due: number; cancel: () => void }>();
   const failures = new Map<string, number>();
   const waiters: Array<(key: string | undefined) => void> = [];
@@ -119,7 +142,23 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
   let resolveIdle: () => void = () => {};
   const idle = new Promise<void>((resolve) => (resolveIdle = resolve));
 
-  const enqueue = (key: string) => {
+  const readyCount = () => urgent.size + routine.size;
+  const clearReady = () => {
+    urgent.clear();
+    routine.clear();
+    queued.clear();
+  };
+  /** The next key: urgent first, each lane in the order keys arrived. */
+  const takeReady = (): string | undefined => {
+    const lane = urgent.size > 0 ? urgent : routine;
+    const key = lane.values().next().value;
+    if (key === undefined) return undefined;
+    lane.delete(key);
+    queued.delete(key);
+    return key;
+  };
+
+  const enqueue = (key: string, isUrgent: boolean) => {
     const waiter = waiters.shift();
     if (waiter) {
       processing.add(key);
@@ -127,17 +166,21 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
       return;
     }
     queued.add(key);
-    ready.push(key);
+    (isUrgent ? urgent : routine).add(key);
   };
 
-  const add = (key: string) => {
+  const add = (key: string, addOpts: AddOptions = {}) => {
     if (shuttingDown) return;
-    if (queued.has(key) || parked.has(key)) return;
-    if (processing.has(key)) {
-      parked.add(key);
+    const isUrgent = addOpts.urgent === true;
+    if (queued.has(key)) {
+      if (isUrgent && routine.delete(key)) urgent.add(key);
       return;
     }
-    enqueue(key);
+    if (processing.has(key)) {
+      parked.set(key, (parked.get(key) ?? false) || isUrgent);
+      return;
+    }
+    enqueue(key, isUrgent);
   };
 
   const addAfter = (key: string, delayMs: number) => {
@@ -160,16 +203,15 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
   };
 
   const finishIfIdle = () => {
-    if (shuttingDown && processing.size === 0 && (ready.length === 0 || dropQueued)) {
+    if (shuttingDown && processing.size === 0 && (readyCount() === 0 || dropQueued)) {
       for (const waiter of waiters.splice(0)) waiter(undefined);
       resolveIdle();
     }
   };
 
   const get = (): Promise<string | undefined> => {
-    const key = ready.shift();
+    const key = takeReady();
     if (key !== undefined) {
-      queued.delete(key);
       processing.add(key);
       return Promise.resolve(key);
     }
@@ -181,7 +223,11 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
     if (!processing.delete(key)) return;
     // A key re-added while in flight runs again, even while draining: its newest state
     // arrived before shutdown and has not been handled yet.
-    if (parked.delete(key)) enqueue(key);
+    const wasParked = parked.get(key);
+    if (wasParked !== undefined) {
+      parked.delete(key);
+      enqueue(key, wasParked);
+    }
     finishIfIdle();
   };
 
@@ -239,18 +285,18 @@ export function createWorkQueue(opts: WorkQueueOptions = {}): WorkQueue {
         if (!drain) {
           dropQueued = true;
           parked.clear();
-          ready = [];
-          queued.clear();
+          clearReady();
           abortInFlight.abort(new Error("work queue shut down"));
         }
       }
       finishIfIdle();
       // Manual get()/done() users have no worker promise; the idle signal covers them.
-      if (processing.size > 0 || (ready.length > 0 && workers.length === 0)) await idle;
+      if (processing.size > 0 || (readyCount() > 0 && workers.length === 0)) await idle;
       await Promise.all(workers);
     },
     isShuttingDown: () => shuttingDown,
-    depth: () => ready.length,
+    depth: readyCount,
+    urgentDepth: () => urgent.size,
     inFlight: () => processing.size,
     delayed: () => timers.size,
   };

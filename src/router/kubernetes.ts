@@ -48,9 +48,8 @@ export function createKubernetesRouter(deps: RouterDeps): Router {
     /** Primary 100 / canary 0, unless the apex Service selects exactly what `<svc>-canary` selects. */
     async getRoutes(canary, signal): Promise<Split> {
       const names = serviceNames(canary);
-      const apex = await getService(canary, names.apex, signal);
+      const [apex, canarySvc] = await Promise.all([getService(canary, names.apex, signal), getService(canary, names.canary, signal)]);
       if (apex === null) throw new RouteStateError(`Service ${canary.metadata.namespace}/${names.apex} does not exist`);
-      const canarySvc = await getService(canary, names.canary, signal);
       const selector = apex.spec?.selector ?? {};
       const atCanary = canarySvc !== null && Object.keys(selector).length > 0 && isDeepStrictEqual(selector, canarySvc.spec?.selector ?? {});
       return atCanary ? { primary: 0, canary: 100, mirror: false } : { primary: 100, canary: 0, mirror: false };

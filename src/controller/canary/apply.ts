@@ -35,6 +35,11 @@ export interface ApplyContext {
   canary: Canary;
   /** The target workload as read for this reconcile; null when missing. */
   target: Workload | null;
+  /**
+   * Whether this reconcile saw the primary (observe.ts); `initialize` then does not read it
+   * again. Unknown (read again) when absent.
+   */
+  primaryExists?: boolean;
   revision: string;
   /** The status plan is moving to: alerts describe the Canary as it will be. */
   nextStatus: CanaryStatus;
@@ -173,27 +178,36 @@ async function initialize(ctx: ApplyContext, revision: string, replicas: number 
   if (sized && target.metadata.annotations?.[ANNOTATION_DESIRED_REPLICAS] === undefined) {
     patch.annotations = { [ANNOTATION_DESIRED_REPLICAS]: String(desiredReplicas(target as Deployment)) };
   }
-  if (patch.labels || patch.annotations) {
-    await ctx.kube.mergePatch(workloadRef(ctx.canary, target.metadata.name), { metadata: patch }, { signal: ctx.signal });
-  }
   const services = buildServices(ctx.canary, target);
   const apex = apexOnTarget ? (buildFirstDeployServices(ctx.canary, target)[0] ?? services.apex) : services.apex;
-  // The three Services do not depend on each other: one round trip instead of three.
-  await Promise.all([services.primary, services.canary, apex].map((svc) => applyService(ctx, svc)));
+  // The target's label, the three Services and the read of the primary do not depend on each
+  // other: one round trip instead of five.
+  const [existing] = await Promise.all([
+    ctx.primaryExists !== undefined ? ctx.primaryExists : ctx.kube.get<Workload>(workloadRef(ctx.canary, primaryDeploymentName(ctx.canary)), { signal: ctx.signal }),
+    patch.labels || patch.annotations ? ctx.kube.mergePatch(workloadRef(ctx.canary, target.metadata.name), { metadata: patch }, { signal: ctx.signal }) : undefined,
+    ...[services.primary, services.canary, apex].map((svc) => applyService(ctx, svc)),
+  ]);
   // Route objects exist before the primary so a mesh's sidecar injection finds them. The
   // split is given: without one a router keeps what it reads, and a hand-edited route would
   // first be written back with its edited weights, then corrected.
   await ctx.router.reconcile(ctx.canary, ctx.signal, { ...ALL_TO_PRIMARY });
-  const existing = await ctx.kube.get<Workload>(workloadRef(ctx.canary, primaryDeploymentName(ctx.canary)), { signal: ctx.signal });
   if (existing) return; // never overwrite a primary that already serves: only promotion changes it
   const copied = await copyConfigs(ctx, target);
-  await applyPrimary(ctx, primaryFor(ctx, target, revision, replicas, copied), revision);
+  // A primary created for the first time has no snapshot yet, as a rule.
+  await applyPrimary(ctx, primaryFor(ctx, target, revision, replicas, copied), revision, true);
 }
 
-/** Applies the primary and records it as the snapshot a deleted primary is rebuilt from. */
-async function applyPrimary(ctx: ApplyContext, primary: Workload, revision: string): Promise<void> {
-  await ctx.kube.apply(primary, { signal: ctx.signal, force: true });
-  await writePrimarySnapshot(ctx.kube, ctx.canary, primary, revision, ctx.signal);
+/**
+ * Applies the primary and records it as the snapshot a deleted primary is rebuilt from, side
+ * by side: the snapshot is built from what is applied, not from the answer. Should one of the
+ * two fail the reconcile retries both; a snapshot ahead of its primary is only ever read for a
+ * missing primary, which is then rebuilt with the revision being applied anyway.
+ */
+async function applyPrimary(ctx: ApplyContext, primary: Workload, revision: string, firstSnapshot = false): Promise<void> {
+  await Promise.all([
+    ctx.kube.apply(primary, { signal: ctx.signal, force: true }),
+    writePrimarySnapshot(ctx.kube, ctx.canary, primary, revision, ctx.signal, { firstSnapshot }),
+  ]);
 }
 
 /** The primary built from the target, stamped with the revision it carries. */
@@ -224,10 +238,13 @@ async function promote(ctx: ApplyContext, revision: string, replicas: number | n
 /** The apex exists when it is reverted: its address stays. */
 const withoutClusterIP = ({ clusterIP: _ip, ...spec }: Service["spec"]): Service["spec"] => spec;
 
-/** A generated Service, applied so that the stored one keeps its clusterIP (objects.ts). */
+/**
+ * A generated Service, applied so that the stored one keeps its clusterIP (objects.ts). Only a
+ * headless Service names a clusterIP; any other is applied as built, without reading it first.
+ */
 async function applyService(ctx: ApplyContext, svc: Service): Promise<void> {
   const ref = { apiVersion: "v1", kind: "Service", namespace: svc.metadata.namespace ?? "default", name: svc.metadata.name };
-  const stored = await ctx.kube.get<Service>(ref, { signal: ctx.signal });
+  const stored = svc.spec.clusterIP === undefined ? null : await ctx.kube.get<Service>(ref, { signal: ctx.signal });
   await ctx.kube.apply(serviceForApply(svc, stored), { signal: ctx.signal, force: true });
 }
 

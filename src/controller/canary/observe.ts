@@ -61,13 +61,18 @@ export interface ObserveDeps {
 export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSignal): Promise<Observation> {
   const ns = canary.metadata.namespace ?? "default";
   const kind = workloadKind(canary.spec.targetRef.kind);
-  const [target, primary] = await Promise.all([
+  // The route objects are read (when the reconciler has not already) alongside the workloads;
+  // a failure to read them counts only after the target's own problems.
+  const [target, primary, routesRead] = await Promise.all([
     deps.kube.get<Workload>(workloadRef(canary), { signal }),
     deps.kube.get<Workload>(workloadRef(canary, primaryDeploymentName(canary)), { signal }),
+    deps.routes !== undefined ? { routes: deps.routes } : readRoutes(canary, deps.router, signal).then((routes) => ({ routes }), (err: unknown) => ({ err })),
   ]);
   // A target of this kind aviary cannot run canaries of: a terminal problem, reported on the Canary.
   const problem = target && canary.metadata.deletionTimestamp === undefined ? kind.problem(target) : null;
   if (problem !== null) throw problem;
+  if ("err" in routesRead) throw routesRead.err;
+  const { routes } = routesRead;
 
   const missingConfigs: string[] = [];
   const contents: { key: string; kind: "ConfigMap" | "Secret"; obj: ConfigMapOrSecret }[] = [];
@@ -92,7 +97,6 @@ export async function observe(canary: Canary, deps: ObserveDeps, signal: AbortSi
   // test guesses of a Secret; each hash records the id of its key (tracked-configs.ts).
   const hashing = secretHashing(canary, contents, targetState?.templateHash ?? "", deps.hashKeys);
   const trackedConfigs = hashing.trackedConfigs;
-  const routes = deps.routes !== undefined ? deps.routes : await readRoutes(canary, deps.router, signal);
   const observed: Observed = {
     now: deps.now(),
     canary,

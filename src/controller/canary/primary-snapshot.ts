@@ -12,6 +12,7 @@ import { ANNOTATION_REVISION } from "../../api/types.ts";
 import type { Canary } from "../../api/types.ts";
 import { canaryOwnerReference, managedLabels, primaryDeploymentName } from "../../ground/identity.ts";
 import type { DeploymentSpec, Workload } from "../../ground/workloads.ts";
+import { isConflict } from "../../kube/types.ts";
 import type { KubeClient, KubeObject, ObjectMeta, ObjectRef } from "../../kube/types.ts";
 
 interface SnapshotData {
@@ -45,14 +46,30 @@ function snapshotData(primary: Workload): SnapshotData {
   return { primary: { kind: primary.kind, metadata, spec: structuredClone(primary.spec) } };
 }
 
-/** Records `primary` (as just applied, carrying `revision`) as the Canary's primary snapshot. */
-export async function writePrimarySnapshot(kube: KubeClient, canary: Canary, primary: Workload, revision: string, signal: AbortSignal): Promise<void> {
+/**
+ * Records `primary` (as just applied, carrying `revision`) as the Canary's primary snapshot.
+ * With `firstSnapshot` (the primary is being created) the snapshot is created without reading
+ * first; one that exists after all answers AlreadyExists and is compared and replaced as usual.
+ */
+export async function writePrimarySnapshot(kube: KubeClient, canary: Canary, primary: Workload, revision: string, signal: AbortSignal, opts: { firstSnapshot?: boolean } = {}): Promise<void> {
   const ref = snapshotRef(canary);
   const data = snapshotData(primary);
+  if (opts.firstSnapshot === true) {
+    try {
+      await kube.create(buildSnapshot(canary, ref, revision, data, 1), { signal });
+      return;
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
   const existing = await kube.get<PrimarySnapshot>(ref, { signal });
   if (existing !== null && snapshotRevision(existing) === revision && isDeepStrictEqual(existing.data, data)) return;
   if (existing !== null) await kube.delete(ref, { signal });
-  const snapshot: PrimarySnapshot = {
+  await kube.create(buildSnapshot(canary, ref, revision, data, (existing?.revision ?? 0) + 1), { signal });
+}
+
+function buildSnapshot(canary: Canary, ref: ObjectRef, revision: string, data: SnapshotData, revisionNumber: number): PrimarySnapshot {
+  return {
     apiVersion: "apps/v1",
     kind: "ControllerRevision",
     metadata: {
@@ -63,9 +80,8 @@ export async function writePrimarySnapshot(kube: KubeClient, canary: Canary, pri
       ownerReferences: [canaryOwnerReference(canary)],
     },
     data,
-    revision: (existing?.revision ?? 0) + 1,
+    revision: revisionNumber,
   };
-  await kube.create(snapshot, { signal });
 }
 
 /** What plan needs to know of the snapshot: the revision and the replicas it was written with. */

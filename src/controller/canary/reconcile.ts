@@ -137,19 +137,20 @@ export function createCanaryReconciler(deps: ReconcilerDeps) {
       });
       const provider = effectiveProvider(stored, deps.meshProvider).name;
       const status = withProviderStatus(clearReadyProblem(decision.status, now), stored, provider, new Date(now()).toISOString());
-      const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, revision: observed.revision, nextStatus: status, signal };
+      const ctx = { kube: deps.kube, router, checks: deps.checks, events: deps.events, alerts: deps.alerts, logger: log, canary, target, primaryExists: observed.primary !== null, revision: observed.revision, nextStatus: status, signal };
       // aviary may die, or lose the API server, between any two writes; the order of writes
       // makes every such gap safe. The status that implies a new split is written before the
       // route moves, so a gap leaves the route behind the status (the next reconcile moves it
       // on) and never ahead of it (which the next reconcile would take back: traffic going
       // backwards within a run). The transition's events go out before the status records it,
       // so a gap never loses them; a retry plans the same transition from the same status and
-      // the recorder knows it told it (apply.ts), so nothing is told twice either.
+      // the recorder knows it told it (apply.ts), so nothing is told twice either. The events and
+      // the writes before the route move do not depend on each other: they go out side by side,
+      // both before the status (a new revision is recorded one round trip sooner).
       const writes = decision.actions.filter((a) => a.type !== "event");
       const routeAt = writes.findIndex((a) => a.type === "setRoutes");
       const first = routeAt >= 0 ? writes.slice(0, routeAt) : writes;
-      await applyActions(first, ctx);
-      await applyActions(decision.actions.filter((a) => a.type === "event"), ctx);
+      await Promise.all([applyActions(first, ctx), applyActions(decision.actions.filter((a) => a.type === "event"), ctx)]);
       if (routeAt < 0 && keepsAutoscaler(canary, observed, decision.actions)) await syncPrimaryAutoscaler(deps.kube, canary, status.phase, signal);
       const written = (await writeStatus(deps.kube, ref, stored, status, signal)) ?? stored;
       if (routeAt >= 0) {

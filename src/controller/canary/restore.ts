@@ -21,7 +21,21 @@ interface NamespaceObject extends KubeObject {
   status?: { phase?: string };
 }
 
-/** The namespace is being deleted (or is already gone): nothing may be created in it any more. */
+/** What namespaceTerminating reads of a Namespace, and all a watch of them needs to keep. */
+export function namespaceForCache(ns: KubeObject): KubeObject {
+  const { name, resourceVersion, deletionTimestamp } = ns.metadata;
+  const phase = (ns as NamespaceObject).status?.phase;
+  return {
+    apiVersion: ns.apiVersion, kind: ns.kind,
+    metadata: { name, ...(resourceVersion !== undefined ? { resourceVersion } : {}), ...(deletionTimestamp !== undefined ? { deletionTimestamp } : {}) },
+    ...(phase !== undefined ? { status: { phase } } : {}),
+  } as NamespaceObject;
+}
+
+/**
+ * The namespace is being deleted (or is already gone): nothing may be created in it any more.
+ * The controller serves this read from a watch of namespaces (main.ts), so it costs no request.
+ */
 export async function namespaceTerminating(kube: KubeClient, namespace: string, signal: AbortSignal): Promise<boolean> {
   const ns = await kube.get<NamespaceObject>({ apiVersion: "v1", kind: "Namespace", name: namespace }, { signal });
   return ns === null || ns.metadata.deletionTimestamp !== undefined || ns.status?.phase === "Terminating";
@@ -57,28 +71,24 @@ function serviceDrifted(stored: Service | null, desired: Service): boolean {
  */
 export async function restoreServices(kube: KubeClient, canary: Canary, target: Workload, write: boolean, signal: AbortSignal): Promise<RestoreResult> {
   const services = buildServices(canary, target);
-  const restored: string[] = [];
-  const missing: string[] = [];
-  const failures: string[] = [];
-  for (const desired of [services.primary, services.canary, services.apex]) {
+  // The three are independent: read (and, when needed, written back) side by side.
+  const outcomes = await Promise.all([services.primary, services.canary, services.apex].map(async (desired): Promise<{ name: string; outcome: "ok" | "restored" | "missing"; failure?: string }> => {
     const ref = { apiVersion: "v1", kind: "Service", namespace: desired.metadata.namespace ?? "default", name: desired.metadata.name };
     const name = `Service/${desired.metadata.name}`;
     const stored = await kube.get<Service>(ref, { signal });
-    if (!serviceDrifted(stored, desired)) continue;
-    if (!write) {
-      if (stored === null) missing.push(name);
-      continue;
-    }
+    if (!serviceDrifted(stored, desired)) return { name, outcome: "ok" };
+    if (!write) return { name, outcome: stored === null ? "missing" : "ok" };
     try {
       await kube.apply(serviceForApply(desired, stored), { signal, force: true });
     } catch (err) {
       if (stored !== null || signal.aborted) throw err; // an edited Service still routes: the reconcile retries
-      missing.push(name);
-      failures.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
-      continue;
+      return { name, outcome: "missing", failure: `${name}: ${err instanceof Error ? err.message : String(err)}` };
     }
-    restored.push(name);
-  }
+    return { name, outcome: "restored" };
+  }));
+  const restored = outcomes.filter((o) => o.outcome === "restored").map((o) => o.name);
+  const missing = outcomes.filter((o) => o.outcome === "missing").map((o) => o.name);
+  const failures = outcomes.flatMap((o) => (o.failure !== undefined ? [o.failure] : []));
   return failures.length > 0 ? { restored, missing, failures } : { restored, missing };
 }
 

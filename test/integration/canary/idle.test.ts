@@ -2,7 +2,8 @@
  * What an idle Canary costs the API server: once it is Initialized and its target has
  * settled, aviary sends nothing until something changes (the periodic resync aside, which
  * is minutes away here). Asserted with aviary's own request counter across a window of
- * several seconds, then the counter is shown to move as soon as something does change.
+ * several seconds; a reconcile with nothing to do (as the resync runs) sends nothing either;
+ * then the counter is shown to move as soon as something does change.
  */
 import assert from "node:assert/strict";
 import { scrape, startAviary, type AviaryProcess } from "../../support/aviary.ts";
@@ -70,8 +71,28 @@ describe("canary engine: an idle Canary", function () {
     assert.equal(after.reconciles - before.reconciles, 0, "no reconcile while idle");
     assert.ok(samples.length >= 10, "the window was watched throughout");
 
-    // The counter does move when there is something to do.
-    await kubectlOk(["annotate", "canaries.aviary.dev", "idle", "-n", ns.name, "aviary.dev/paused=true"]);
-    await eventually("a reconcile for the annotation", async () => ((await counters(aviary)).requests > after.requests ? true : undefined), 10_000, 100);
+    // A reconcile that finds nothing to do (the periodic resync, an annotation no one acts on)
+    // reads everything from the watches and sends nothing either.
+    await kubectlOk(["annotate", "canaries.aviary.dev", "idle", "-n", ns.name, "example.com/note=unrelated"]);
+    const woken = await eventually("a reconcile for the unrelated annotation", async () => {
+      const now = await counters(aviary);
+      return now.reconciles > after.reconciles ? now : undefined;
+    }, 10_000, 100);
+    await new Promise((r) => setTimeout(r, 1000));
+    const settled = await counters(aviary);
+    assert.ok(settled.reconciles - woken.reconciles <= 1, "a reconcile or two (each watch wakes it once), not a loop");
+    assert.equal(settled.requests - after.requests, 0, `requests of a reconcile with nothing to do (by verb and kind, cumulative):\n${settled.byVerbKind.join("\n")}`);
+
+    // The counter does move when there is something to do: a generated Service deleted by hand is restored.
+    await kubectlOk(["delete", "service", "idle-canary", "-n", ns.name]);
+    await eventually("the Service to be restored", async () => ((await counters(aviary)).requests > settled.requests ? true : undefined), 10_000, 100);
+  });
+
+  it("reads whether its namespace is being deleted from a watch, not with a request per reconcile", async () => {
+    const { reconciles, byVerbKind } = await counters(aviary);
+    assert.ok(reconciles >= 3, `the Canary was reconciled (${reconciles} times)`);
+    const namespaceRequests = byVerbKind.filter((s) => s.includes('kind="Namespace"'));
+    assert.ok(namespaceRequests.some((s) => s.startsWith('{verb="watch",kind="Namespace"}')), `a watch of namespaces: ${namespaceRequests.join(", ")}`);
+    assert.deepEqual(namespaceRequests.filter((s) => s.startsWith('{verb="get"')), [], "no namespace read per reconcile");
   });
 });

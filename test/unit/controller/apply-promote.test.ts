@@ -53,6 +53,30 @@ describe("apply: promote and restorePrimary", () => {
     assert.equal(snapshot?.metadata.annotations?.["aviary.dev/revision"], "rev2");
   });
 
+  it("applies the Services without reading them first, unless they are headless (a stored one keeps its address)", async () => {
+    const serviceGets = (kube: FakeKube) => kube.gets.filter((r) => r.kind === "Service").map((r) => r.name).sort();
+    const plain = new FakeKube([target, secret]);
+    await applyActions([promote], context(plain));
+    assert.ok(plain.peek({ apiVersion: "v1", kind: "Service", namespace: "test", name: "podinfo-canary" }), "the Services are applied");
+    assert.deepEqual(serviceGets(plain), []);
+    const headless = new FakeKube([target, secret]);
+    const ctx = { ...context(headless), canary: { ...canary, spec: { ...canary.spec, service: { port: 9898, headless: true } } } };
+    await applyActions([promote], ctx);
+    assert.deepEqual(serviceGets(headless), ["podinfo", "podinfo-canary", "podinfo-primary"]);
+  });
+
+  it("initializes without reading the primary again when the reconcile saw whether it exists", async () => {
+    const initialize = { type: "initialize" as const, revision: "rev2", replicas: 1 };
+    const router = { reconcile: async () => ({ changed: false }) } as unknown as ApplyContext["router"];
+    const fresh = new FakeKube([target, secret]);
+    await applyActions([initialize], { ...context(fresh), router, primaryExists: false });
+    assert.ok(fresh.peek(primaryRef), "the primary is created");
+    assert.deepEqual(fresh.gets.filter((r) => r.kind === "Deployment"), [], "not read again");
+    const serving = new FakeKube([target, secret]);
+    await applyActions([initialize], { ...context(serving), router, primaryExists: true });
+    assert.equal(serving.peek(primaryRef), undefined, "a primary that exists is never overwritten by initialize");
+  });
+
   it("fails the promotion, writing no primary, when a config the run analysed is gone", async () => {
     const kube = new FakeKube([target]);
     await assert.rejects(applyActions([promote], context(kube)), (err: unknown) => err instanceof RevisionMovedError && /Secret\/podinfo-secret disappeared/.test(err.message));

@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { createCanaryController } from "../../../src/controller/controller.ts";
 import { PERSISTENT_FAILURES } from "../../../src/controller/failure-level.ts";
 import { createWorkQueue } from "../../../src/controller/workqueue.ts";
-import type { ClusterClient, ListResult, WatchOptions } from "../../../src/kube/client.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import type { KubeObject } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
+import { quietCluster } from "../../support/quiet-cluster.ts";
 
 const CANARY: KubeObject = {
   apiVersion: "aviary.dev/v1beta1",
@@ -18,22 +18,6 @@ const CANARY: KubeObject = {
   metadata: { name: "podinfo", namespace: "shop", resourceVersion: "1", generation: 1 },
   spec: { targetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "podinfo" } },
 } as KubeObject;
-
-/** Lists hold one Canary and nothing else; watches stay open and silent until aborted. */
-function quietCluster(): ClusterClient {
-  const client = {
-    async listWithVersion<T extends KubeObject>(_apiVersion: string, kind: string): Promise<ListResult<T>> {
-      return { items: (kind === "Canary" ? [CANARY] : []) as T[], resourceVersion: "1" };
-    },
-    // eslint-disable-next-line require-yield
-    async *watch(_apiVersion: string, _kind: string, _ns: string | undefined, opts: WatchOptions = {}) {
-      await new Promise<void>((resolve) => opts.signal?.addEventListener("abort", () => resolve(), { once: true }));
-      throw new KubeApiError("watch: aborted", 0, "Aborted");
-    },
-    discovery: { resource: async () => { throw new KubeApiError("not installed", 404, "NotFound"); } },
-  };
-  return client as unknown as ClusterClient;
-}
 
 interface Line {
   level: string;
@@ -47,7 +31,7 @@ async function failureLines(errors: readonly unknown[]): Promise<Line[]> {
   const logger = createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l) as Line) });
   let calls = 0;
   const controller = createCanaryController({
-    client: quietCluster(),
+    client: quietCluster([CANARY]),
     logger,
     queue: createWorkQueue({ baseDelayMs: 1, maxDelayMs: 2 }),
     reconcile: async () => {

@@ -66,6 +66,18 @@ describe("primary snapshot (ControllerRevision <target>-primary)", () => {
     assert.equal((await primaryFromSnapshot(kube, canary, "rev2", 1, signal)).spec.template.spec?.containers?.[0]?.image, "podinfo:2");
   });
 
+  it("is created without a read for a new primary, and still compared and replaced when one exists after all", async () => {
+    const kube = new FakeKube();
+    await writePrimarySnapshot(kube, canary, primaryOf("podinfo:1", "rev1"), "rev1", signal, { firstSnapshot: true });
+    assert.deepEqual(kube.calls.map((c) => c.verb), ["create"], "one request");
+    kube.calls.length = 0;
+    await writePrimarySnapshot(kube, canary, primaryOf("podinfo:2", "rev2"), "rev2", signal, { firstSnapshot: true });
+    assert.deepEqual(kube.calls.map((c) => c.verb), ["create", "get", "delete", "create"], "AlreadyExists: compared and replaced");
+    const stored = await kube.get<PrimarySnapshot>(snapshotRef(canary));
+    assert.equal(stored?.revision, 2);
+    assert.equal(stored?.metadata.annotations?.["aviary.dev/revision"], "rev2");
+  });
+
   it("refuses to rebuild a revision it does not hold", async () => {
     const kube = new FakeKube();
     await assert.rejects(primaryFromSnapshot(kube, canary, "rev1", 1, signal), (err: unknown) => err instanceof SnapshotMovedError && /holds nothing, not the promoted rev1/.test(err.message));

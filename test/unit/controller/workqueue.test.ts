@@ -116,6 +116,53 @@ describe("workqueue", () => {
       assert.deepEqual(await drainReady(q), ["ns/a"]);
     });
 
+    it("hands urgent keys out before routine ones, each lane in arrival order", async () => {
+      const q = createWorkQueue({ clock: new FakeClock() });
+      for (const k of ["ns/r1", "ns/r2", "ns/r3"]) q.add(k);
+      q.add("ns/u1", { urgent: true });
+      q.add("ns/u2", { urgent: true });
+      assert.equal(q.depth(), 5);
+      assert.equal(q.urgentDepth(), 2);
+      assert.deepEqual(await drainReady(q), ["ns/u1", "ns/u2", "ns/r1", "ns/r2", "ns/r3"]);
+    });
+
+    it("moves a waiting routine key to the urgent lane when it is added as urgent, and never back", async () => {
+      const q = createWorkQueue({ clock: new FakeClock() });
+      for (const k of ["ns/a", "ns/b", "ns/c"]) q.add(k);
+      q.add("ns/c", { urgent: true });
+      q.add("ns/c");
+      assert.equal(q.depth(), 3, "still one entry per key");
+      assert.deepEqual(await drainReady(q), ["ns/c", "ns/a", "ns/b"]);
+    });
+
+    it("keeps the urgency of a key re-added while in flight when it is queued again", async () => {
+      const q = createWorkQueue({ clock: new FakeClock() });
+      q.add("ns/busy");
+      assert.equal(await q.get(), "ns/busy");
+      q.add("ns/r1");
+      q.add("ns/busy", { urgent: true });
+      q.add("ns/busy");
+      q.done("ns/busy");
+      assert.deepEqual(await drainReady(q), ["ns/busy", "ns/r1"]);
+    });
+
+    it("lets an urgent key overtake a long routine backlog with one worker", async () => {
+      const q = createWorkQueue({ clock: new FakeClock() });
+      const seen: string[] = [];
+      for (let i = 0; i < 100; i++) q.add(`ns/routine-${i}`);
+      let urgentAt = -1;
+      const running = q.run(async (key) => {
+        seen.push(key);
+        if (seen.length === 3) q.add("ns/new-revision", { urgent: true });
+        if (key === "ns/new-revision") urgentAt = seen.length;
+        await flush();
+      }, 1);
+      while (seen.length < 101) await flush();
+      await q.shutdown();
+      await running;
+      assert.equal(urgentAt, 4, "the urgent key runs right after the key in flight when it arrived");
+    });
+
     it("does not requeue a key that was not re-added", async () => {
       const q = createWorkQueue({ clock: new FakeClock() });
       q.add("ns/a");
