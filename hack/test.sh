@@ -5,7 +5,8 @@
 #   npm test -- integration       only the integration tier
 #   npm test -- e2e               only the end-to-end tier
 #   npm test -- chaos             the chaos tier (not part of `npm test`): releases while aviary,
-#                                 kube-apiserver and etcd are killed; on a control plane of its own
+#                                 kube-apiserver and etcd are killed, and 300 Canaries over three
+#                                 sharded processes, one killed; on a control plane of its own
 #   KUBECONFIG=… npm test         the same suites against any other cluster
 set -euo pipefail
 HACK="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -2,6 +2,7 @@
  * Flags and environment → one frozen, typed Config. Parsed once in main.ts; nothing else
  * reads process.argv or process.env.
  */
+import { DEFAULT_WORKERS } from "./controller/workqueue.ts";
 import { parseArgs } from "node:util";
 import { isRouterProvider } from "./api/features.ts";
 import { DEFAULT_ROUTER_PROVIDER, ROUTER_PROVIDERS } from "./api/types.ts";
@@ -18,6 +19,9 @@ export interface Config {
   controller: boolean;
   webhook: boolean;
   workers: number;
+  /** Client-side rate limit of requests to the API server: sustained per second, and at once. */
+  kubeApiQps: number;
+  kubeApiBurst: number;
   logLevel: Level;
   /** host:port of /metrics, /healthz and /readyz. */
   metricsAddress: string;
@@ -41,6 +45,8 @@ export interface Config {
   leaseName: string;
   leaseNamespace: string;
   leaseDurationMs: number;
+  /** Shards the Canaries are split into, each held through its own Lease; 1 = one leader Lease. */
+  shards: number;
   /** The Secret, in the lease namespace (aviary's own), holding the key for Secret content hashes. */
   hashKeySecret: string;
   /** Annotation prefix of the nginx router's canary Ingress. */
@@ -69,7 +75,11 @@ Flags:
   --namespace NS           only watch this namespace [AVIARY_NAMESPACE]; default all
   --no-controller          do not run the controller (webhook only)
   --no-webhook             do not run the admission webhook (controller only)
-  --workers N              canaries reconciled in parallel [AVIARY_WORKERS] (default 4)
+  --workers N              canaries reconciled in parallel [AVIARY_WORKERS] (default 16)
+  --kube-api-qps N         requests per second to the API server, sustained [AVIARY_KUBE_API_QPS]
+                           (default 100); beyond it requests wait their turn, never fail
+  --kube-api-burst N       requests sent at once before the rate applies [AVIARY_KUBE_API_BURST]
+                           (default 250)
   --log-level LEVEL        debug | info | warn | error [AVIARY_LOG_LEVEL] (default info)
   --metrics-address ADDR   /metrics, /healthz, /readyz [AVIARY_METRICS_ADDRESS] (default 0.0.0.0:8080)
   --metrics-server URL     Prometheus for built-in metrics [AVIARY_METRICS_SERVER]
@@ -89,6 +99,11 @@ Flags:
   --lease-name NAME        (default aviary-leader)
   --lease-namespace NS     (default aviary-system) [AVIARY_LEASE_NAMESPACE]
   --lease-duration SECS    (default 15)
+  --shards N               split the Canaries into N shards by a hash of namespace/name, each
+                           held through its own Lease (<lease name without -leader>-shard-<i>-of-<N>);
+                           every replica holds about N/replicas of them and reconciles only their
+                           Canaries; implies --leader-elect when N > 1 [AVIARY_SHARDS] (default 1:
+                           one leader Lease, --lease-name; at most 256)
   --hash-key-secret NAME   Secret in the lease namespace holding the key that hashes Secret
                            content in Canary statuses; created on first start
                            [AVIARY_HASH_KEY_SECRET] (default aviary-config-hash-key)
@@ -124,6 +139,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "no-controller": { type: "boolean" },
       "no-webhook": { type: "boolean" },
       workers: { type: "string" },
+      "kube-api-qps": { type: "string" },
+      "kube-api-burst": { type: "string" },
       "log-level": { type: "string" },
       "metrics-address": { type: "string" },
       "metrics-server": { type: "string" },
@@ -139,6 +156,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       "lease-name": { type: "string" },
       "lease-namespace": { type: "string" },
       "lease-duration": { type: "string" },
+      shards: { type: "string" },
       "hash-key-secret": { type: "string" },
       "self-user": { type: "string", multiple: true },
       "nginx-annotation-prefix": { type: "string" },
@@ -156,6 +174,12 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     if (raw === undefined || raw === "") return fallback;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min) throw new ConfigError(`--${flag}: must be an integer >= ${min}, got "${raw}"`);
+    return n;
+  };
+  const positive = (flag: string, raw: string | undefined, fallback: number): number => {
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${flag}: must be a number > 0, got "${raw}"`);
     return n;
   };
   const logLevel = (values["log-level"] ?? env.AVIARY_LOG_LEVEL ?? "info") as Level;
@@ -182,7 +206,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     namespace: values.namespace ?? env.AVIARY_NAMESPACE,
     controller,
     webhook,
-    workers: int("workers", values.workers ?? env.AVIARY_WORKERS, 4, 1),
+    workers: int("workers", values.workers ?? env.AVIARY_WORKERS, DEFAULT_WORKERS, 1),
+    kubeApiQps: positive("kube-api-qps", values["kube-api-qps"] ?? env.AVIARY_KUBE_API_QPS, 100),
+    kubeApiBurst: int("kube-api-burst", values["kube-api-burst"] ?? env.AVIARY_KUBE_API_BURST, 250, 1),
     logLevel,
     metricsAddress: values["metrics-address"] ?? env.AVIARY_METRICS_ADDRESS ?? "0.0.0.0:8080",
     meshProvider,
@@ -198,6 +224,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     leaseName: values["lease-name"] ?? "aviary-leader",
     leaseNamespace: values["lease-namespace"] ?? env.AVIARY_LEASE_NAMESPACE ?? "aviary-system",
     leaseDurationMs: int("lease-duration", values["lease-duration"], 15, 2) * 1000,
+    shards: shardCount(values.shards ?? env.AVIARY_SHARDS),
     hashKeySecret: values["hash-key-secret"] ?? env.AVIARY_HASH_KEY_SECRET ?? DEFAULT_HASH_KEY_SECRET,
     selfUsers: values["self-user"] ?? [],
     nginxAnnotationPrefix: values["nginx-annotation-prefix"] ?? "nginx.ingress.kubernetes.io",
@@ -207,6 +234,16 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     dashboardHost: values["dashboard-host"] ?? env.AVIARY_DASHBOARD_HOST ?? "127.0.0.1",
     dashboardActions: values["dashboard-actions"] ?? env.AVIARY_DASHBOARD_ACTIONS === "true",
   });
+}
+
+/** Each shard is a Lease every replica renews or polls every few seconds: a bound keeps that load sane. */
+export const MAX_SHARDS = 256;
+
+function shardCount(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) throw new ConfigError(`--shards: must be an integer from 1 to ${MAX_SHARDS}, got "${raw}"`);
+  return n;
 }
 
 function dashboardPort(raw: string | undefined): number | undefined {

@@ -10,6 +10,7 @@ import type { Config } from "./config.ts";
 import { createCheckRunner } from "./controller/checks/runner.ts";
 import { createCanaryReconciler } from "./controller/canary/reconcile.ts";
 import { createCanaryController } from "./controller/controller.ts";
+import { namespaceForCache } from "./controller/canary/restore.ts";
 import { createApplySkip } from "./kube/apply-skip.ts";
 import { createCachedReads } from "./kube/cached-reads.ts";
 import { createKubeClient } from "./kube/client.ts";
@@ -17,6 +18,8 @@ import { loadKubeConfig, serverOf } from "./kube/config.ts";
 import { createEventRecorder } from "./kube/events.ts";
 import { createRequestCounter } from "./kube/request-counter.ts";
 import { createLeaderElector } from "./kube/lease.ts";
+import { createShardManager } from "./controller/shards.ts";
+import { shardOf } from "./ground/shard.ts";
 import { LABEL_CANARY, LABEL_MANAGED_BY, MANAGED_BY_VALUE } from "./api/types.ts";
 import type { MetricTemplate } from "./api/types.ts";
 import { TARGET_KIND_INFO } from "./ground/workloads.ts";
@@ -24,19 +27,18 @@ import { createMetricProviderRegistry } from "./metrics/registry.ts";
 import { createAlertDispatcher } from "./notifier/dispatcher.ts";
 import { createLogger } from "./observability/logger.ts";
 import { createAviaryMetrics } from "./observability/metrics.ts";
-import { registerKubeRequestMetric } from "./observability/kube-requests.ts";
+import { registerKubeRequestMetric, registerRateLimitWaitMetric } from "./observability/kube-requests.ts";
 import type { Logger } from "./observability/logger.ts";
 import { startOpsServer } from "./observability/http.ts";
 import { createRouterRegistry } from "./router/registry.ts";
-import { registerLocalWebhooks, unregisterLocalWebhooks } from "./webhook/local.ts";
-import { createApiLookups } from "./webhook/lookups.ts";
-import { startWebhook } from "./webhook/run.ts";
 import type { RunningWebhook } from "./webhook/run.ts";
+import type * as LocalWebhookModule from "./webhook/local.ts";
 import { whoAmI } from "./kube/identity.ts";
 import { readSecretData } from "./kube/secrets.ts";
 import { createExternalMetricsReader } from "./kube/external-metrics.ts";
-import { startDashboard } from "./dashboard/run.ts";
 import { loadHashKeys } from "./kube/hash-key.ts";
+
+type LocalWebhooks = typeof LocalWebhookModule;
 
 export interface Running {
   stop(): Promise<void>;
@@ -45,10 +47,15 @@ export interface Running {
 export async function start(config: Config, log: Logger): Promise<Running> {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const requests = createRequestCounter();
-  const client = createKubeClient(kubeConfig, { userAgent: "aviary", requestCounter: requests });
-  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook, meshProvider: config.meshProvider, apiGroup: config.api.name });
-
   const registry = new Registry();
+  const rateLimitWait = registerRateLimitWaitMetric(registry);
+  const client = createKubeClient(kubeConfig, {
+    userAgent: "aviary", requestCounter: requests,
+    rateLimit: { qps: config.kubeApiQps, burst: config.kubeApiBurst },
+    onRateLimitWait: (ms) => rateLimitWait(ms),
+  });
+  log.info("starting aviary", { server: serverOf(kubeConfig), namespace: config.namespace ?? "(all)", controller: config.controller, webhook: config.webhook, meshProvider: config.meshProvider, apiGroup: config.api.name, workers: config.workers, kubeApiQps: config.kubeApiQps, kubeApiBurst: config.kubeApiBurst });
+
   collectDefaultMetrics({ register: registry, prefix: "aviary_process_" });
   const metrics = createAviaryMetrics(registry);
   registerKubeRequestMetric(registry, requests);
@@ -62,10 +69,12 @@ export async function start(config: Config, log: Logger): Promise<Running> {
           config.api.canary,
           ...Object.values(TARGET_KIND_INFO).map((k) => ({ apiVersion: k.apiVersion, kind: k.kind, labelSelector: LABEL_CANARY })),
           { apiVersion: "v1", kind: "Service", labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY_VALUE}` },
+          // Every reconcile asks whether its namespace is being deleted.
+          { apiVersion: "v1", kind: "Namespace", transform: namespaceForCache, confirmMisses: true, ...(config.namespace ? { fieldSelector: `metadata.name=${config.namespace}` } : {}) },
         ],
       })
     : undefined;
-  const reconcileKube = reads ? createApplySkip({ client: reads.client, versionOf: reads.versionOf }).client : client;
+  const reconcileKube = reads ? createApplySkip({ client: reads.client, observed: reads.observed }).client : client;
   const routers = createRouterRegistry({ kube: reconcileKube, logger: log }, { defaultProvider: config.meshProvider, nginx: { annotationPrefix: config.nginxAnnotationPrefix }, alb: { annotationPrefix: config.albAnnotationPrefix } });
   const externalMetrics = createExternalMetricsReader(kubeConfig, { userAgent: "aviary" });
   const metricProviders = createMetricProviderRegistry({ externalMetrics, kube: client });
@@ -87,8 +96,32 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     onStatus: (canary, status) => metrics.observeStatus(canary, status),
     onGone: (ns, name) => metrics.forgetCanary(ns, name),
   });
+  // With --shards N > 1 every replica runs its workers; each reconciles only the Canaries of
+  // the shards it holds (controller/shards.ts).
+  const shards = config.controller && config.shards > 1
+    ? createShardManager({
+        client, namespace: config.leaseNamespace, leaderLeaseName: config.leaseName, identity: config.identity, shards: config.shards, logger: log,
+        ...electionTiming(config.leaseDurationMs),
+        onGained: (shard, held) => {
+          metrics.setShardsHeld(held.length);
+          metrics.setLeader(true);
+          // Every run of the shard resumes from its status at once.
+          for (const key of controller?.canaryKeys() ?? []) if (shardOf(key, config.shards) === shard) controller?.queue.add(key);
+        },
+        onLost: (shard, held) => {
+          metrics.setShardsHeld(held.length);
+          if (held.length === 0) metrics.setLeader(false);
+          // Another replica exports these Canaries' series now.
+          for (const key of controller?.canaryKeys() ?? []) {
+            const [ns = "", name = ""] = key.split("/");
+            if (shardOf(key, config.shards) === shard) metrics.forgetCanary(ns, name);
+          }
+        },
+      })
+    : undefined;
+  const timed = metrics.timeReconcile(reconcile);
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile: metrics.timeReconcile(reconcile), namespace: config.namespace, workers: config.workers, informers: reads?.informers, api: config.api })
+    ? createCanaryController({ client, logger: log, reconcile: shards ? shards.guard(timed) : timed, namespace: config.namespace, workers: config.workers, informers: reads?.informers, api: config.api })
     : undefined;
   if (controller) metrics.setQueueSource(() => controller.queue);
   if (controller) reads?.onChange((e) => controller.notify(e));
@@ -97,7 +130,9 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   const ops = await startOpsServer({ host, port, registry, ready: () => controller?.ready() ?? true });
   log.info("serving /metrics, /healthz and /readyz", { address: `${host}:${ops.port}` });
 
-  const dashboard = config.dashboardPort === undefined ? undefined : await startDashboard({
+  // The dashboard, the admission webhook (express, node-forge) and the local registration
+  // (yaml) are loaded only when configured: a controller-only process does not carry them.
+  const dashboard = config.dashboardPort === undefined ? undefined : await (await import("./dashboard/run.ts")).startDashboard({
     client, api: config.api, namespace: config.namespace, host: config.dashboardHost, port: config.dashboardPort, logger: log,
     actions: config.dashboardActions, readOnlyReason: "read-only: the operator serves this page without --dashboard-actions",
   });
@@ -105,11 +140,14 @@ export async function start(config: Config, log: Logger): Promise<Running> {
 
   let webhook: RunningWebhook | undefined;
   let registered: string[] = [];
+  let local: LocalWebhooks | undefined;
   if (config.webhook) {
+    const [{ startWebhook }, { createApiLookups }] = await Promise.all([import("./webhook/run.ts"), import("./webhook/lookups.ts")]);
     // aviary's own writes must pass its replica guard and generated-object guard.
     const me = await whoAmI(client);
     if (config.webhookUrl) {
-      registered = await registerLocalWebhooks(client, config.webhookUrl, me.username, { group: config.api.name });
+      local = await import("./webhook/local.ts");
+      registered = await local.registerLocalWebhooks(client, config.webhookUrl, me.username, { group: config.api.name });
       log.info("registered the webhooks by URL for a local run", { url: config.webhookUrl, configurations: registered });
     }
     const [secretNamespace, secretName] = config.certSecret?.split("/") ?? [];
@@ -144,13 +182,14 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   let elector: ReturnType<typeof createLeaderElector> | undefined;
   if (controller) {
     controller.start();
-    if (config.leaderElect) {
+    if (shards) {
+      controller.startWorkers();
+      shards.run();
+      log.info("campaigning for shards", { shards: config.shards, leaseNamespace: config.leaseNamespace });
+    } else if (config.leaderElect) {
       elector = createLeaderElector({
         client, namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, logger: log,
-        // client-go's proportions (15 s / 10 s / 2 s), scaled to the configured lease.
-        leaseDurationMs: config.leaseDurationMs,
-        renewDeadlineMs: Math.floor((config.leaseDurationMs * 2) / 3),
-        retryPeriodMs: Math.max(100, Math.floor(config.leaseDurationMs / 7.5)),
+        ...electionTiming(config.leaseDurationMs),
         onStartedLeading: () => {
           metrics.setLeader(true);
           controller.startWorkers();
@@ -170,16 +209,30 @@ export async function start(config: Config, log: Logger): Promise<Running> {
   return {
     async stop() {
       await elector?.stop();
+      if (shards) {
+        // Stop acting before the Leases are released and another replica takes them.
+        await controller?.stopWorkers();
+        await shards.stop();
+      }
       await controller?.stop();
       await webhook?.stop();
-      if (registered.length > 0) {
-        await unregisterLocalWebhooks(client, registered).catch((err: unknown) => log.warn("could not remove the local webhook configurations", { err }));
+      if (local && registered.length > 0) {
+        await local.unregisterLocalWebhooks(client, registered).catch((err: unknown) => log.warn("could not remove the local webhook configurations", { err }));
       }
       await ops.close();
       await dashboard?.stop();
       await client.close();
       await externalMetrics.close();
     },
+  };
+}
+
+/** client-go's proportions (15 s / 10 s / 2 s), scaled to the configured lease. */
+function electionTiming(leaseDurationMs: number) {
+  return {
+    leaseDurationMs,
+    renewDeadlineMs: Math.floor((leaseDurationMs * 2) / 3),
+    retryPeriodMs: Math.max(100, Math.floor(leaseDurationMs / 7.5)),
   };
 }
 

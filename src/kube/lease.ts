@@ -9,7 +9,9 @@
  *   to onStartedLeading aborts and onStoppedLeading runs;
  * - stop() releases the Lease (holder cleared, duration 1 s) so a standby takes over at
  *   once instead of waiting out the lease;
- * - after a loss the elector keeps campaigning, so onStartedLeading may run again.
+ * - after a loss the elector keeps campaigning, so onStartedLeading may run again;
+ * - `mayAcquire`, when given, is asked before a free Lease is taken (never before a renewal):
+ *   shards use it to hold no more than their share.
  *
  * Writes use the resourceVersion that was read, so two candidates never both win.
  */
@@ -43,6 +45,11 @@ export interface LeaderElectorOptions {
   /** Called when the observed holder changes (including to this replica). */
   onNewLeader?: (identity: string) => void;
   logger: Logger;
+  /**
+   * Asked before this candidate creates or takes the Lease, with how long it has been free on
+   * this candidate's clock; false waits for the next retry. Renewals are never asked.
+   */
+  mayAcquire?: (freeForMs: number) => boolean;
   /** Release the Lease on stop (default true); false leaves it to expire, as a crash would. */
   releaseOnStop?: boolean;
   now?: () => number;
@@ -76,6 +83,17 @@ export function decideLease(lease: LeaseSpec | null, identity: string, nowMs: nu
   const durationMs = lease.leaseDurationSeconds !== undefined ? lease.leaseDurationSeconds * 1000 : defaultDurationMs;
   const expiresInMs = observedAtMs + durationMs - nowMs;
   return expiresInMs > 0 ? { action: "wait", holder, expiresInMs } : { action: "take", transitions };
+}
+
+/**
+ * How long a Lease that `decideLease` lets this candidate create or take has been free, on the
+ * candidate's clock: since it was seen missing or without a holder, or since its holder's
+ * last renewal ran out.
+ */
+export function freeForMs(lease: LeaseSpec | null, nowMs: number, observedAtMs: number, defaultDurationMs: number): number {
+  if (!lease || !lease.holderIdentity) return Math.max(0, nowMs - observedAtMs);
+  const durationMs = lease.leaseDurationSeconds !== undefined ? lease.leaseDurationSeconds * 1000 : defaultDurationMs;
+  return Math.max(0, nowMs - observedAtMs - durationMs);
 }
 
 /** metav1.MicroTime: RFC 3339 with exactly six fractional digits (the API server rejects three). */
@@ -128,7 +146,9 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
     const lease = await opts.client.get<LeaseObject>(ref, { signal });
     observe(lease?.spec ?? null);
     const t = now();
-    const decision = decideLease(lease ? (lease.spec ?? {}) : null, opts.identity, t, observedAt, leaseDurationMs);
+    const seen = lease ? (lease.spec ?? {}) : null;
+    const decision = decideLease(seen, opts.identity, t, observedAt, leaseDurationMs);
+    if ((decision.action === "create" || decision.action === "take") && opts.mayAcquire && !opts.mayAcquire(freeForMs(seen, t, observedAt, leaseDurationMs))) return false;
     try {
       switch (decision.action) {
         case "wait":
@@ -186,7 +206,9 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
   const campaign = async (stop: AbortSignal) => {
     while (!stop.aborted) {
       // Acquire.
-      while (!stop.aborted && !(await attempt(stop, retryPeriodMs))) {
+      // A slow API server (seconds per request under load) must not keep a candidate out:
+      // an attempt may take half the renew deadline, as client-go's lock clients do.
+      while (!stop.aborted && !(await attempt(stop, Math.max(retryPeriodMs, Math.floor(renewDeadlineMs / 2))))) {
         await sleep(retryPeriodMs * (1 + 0.2 * random()), stop);
       }
       if (stop.aborted) return;
@@ -200,8 +222,12 @@ export function createLeaderElector(opts: LeaderElectorOptions): LeaderElector {
         await sleep(retryPeriodMs, stop);
         if (stop.aborted) return;
         const remaining = renewDeadlineMs - (now() - lastRenewed);
-        if (await attempt(stop, Math.max(1, Math.min(retryPeriodMs, remaining)))) {
-          lastRenewed = now();
+        // A renewal may take until the renew deadline (client-go's semantics): one slow answer is
+        // not a lost lease, only the deadline passing is. It counts from when it was sent: the
+        // write landed after that, so the others' lease runs out later than ours.
+        const sentAt = now();
+        if (await attempt(stop, Math.max(1, Math.floor(remaining)))) {
+          lastRenewed = sentAt;
         } else if (stop.aborted) {
           return;
         } else if (observedHolder !== opts.identity && observedHolder !== "") {

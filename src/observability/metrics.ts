@@ -50,6 +50,8 @@ export interface AviaryMetrics {
   setQueueSource(source: () => QueueGauges | undefined): void;
   /** Leader status; losing the lease drops the canary series (a standby's would go stale). */
   setLeader(leading: boolean): void;
+  /** With --shards: how many shards this replica holds (it reconciles only their Canaries). */
+  setShardsHeld(held: number): void;
   /** For the webhook server (its AdmissionMetrics interface). */
   readonly admission: { observe(sample: { route: string; outcome: AdmissionOutcomeLabel; seconds: number }): void };
   /** For the alert dispatcher (its AlertMetricsHook interface). */
@@ -177,10 +179,16 @@ export function createAviaryMetrics(registry: Registry, opts: AviaryMetricsOptio
   });
   const leader = new Gauge({
     name: "aviary_leader_status",
-    help: "1 while this replica holds the leader lease and reconciles, else 0",
+    help: "1 while this replica holds the leader lease (with --shards: at least one shard) and reconciles, else 0",
     registers,
   });
   leader.set(0);
+  const shardsHeld = new Gauge({
+    name: "aviary_shards_held",
+    help: "Shards this replica holds and reconciles the Canaries of (--shards; 0 without sharding)",
+    registers,
+  });
+  shardsHeld.set(0);
   const alertSends = new Counter({
     name: "aviary_alert_sends_total",
     help: "Alert deliveries by provider type and result (sent, failed)",
@@ -282,6 +290,10 @@ export function createAviaryMetrics(registry: Registry, opts: AviaryMetricsOptio
       // leader publishes them from the status after its first reconcile of each Canary.
       for (const gauge of [phase, weight, failedChecks, metricValue, metricVerdict]) gauge.reset();
       metricNames.clear();
+    },
+
+    setShardsHeld(held) {
+      shardsHeld.set(held);
     },
 
     admission: {

@@ -100,6 +100,26 @@ describe("e2e: aviary's Helm chart", function () {
     assert.match(await helmFails("template", "x", CHART, "--set", "meshProvider=osm"), /meshProvider: aviary does not serve provider osm/);
   });
 
+  it("renders shards as --shards with the Role rule sharding needs, and refuses a bad value naming it", async () => {
+    const { stdout } = await helm("template", "canaries", CHART, "-n", "delivery", "--set", "shards=4", "--set", "leaderElection.replicaCount=3");
+    const objects = parseDocs(stdout);
+    const config = parseConfig(argsOf(objects.find((o) => o.kind === "Deployment")!), {}, "pod", 1);
+    assert.ok(config !== "help");
+    assert.equal(config.shards, 4);
+    assert.equal(config.leaseName, "canaries-aviary-leader");
+    const role = objects.find((o) => o.kind === "Role") as unknown as { rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+    assert.ok(role.rules.some((r) => r.resources.includes("leases") && r.verbs.includes("list") && r.verbs.includes("delete") && !r.resourceNames));
+    const plain = parseDocs((await helm("template", "canaries", CHART, "-n", "delivery")).stdout);
+    const plainConfig = parseConfig(argsOf(plain.find((o) => o.kind === "Deployment")!), {}, "pod", 1);
+    assert.ok(plainConfig !== "help");
+    assert.equal(plainConfig.shards, 1);
+    assert.ok(!(plain.find((o) => o.kind === "Role") as unknown as { rules: { verbs: string[] }[] }).rules.some((r) => r.verbs.includes("list")));
+    for (const bad of ["0", "abc", "1.5", "257"]) {
+      assert.match(await helmFails("template", "x", CHART, "--set", `shards=${bad}`), new RegExp(`shards: must be an integer from 1 to 256, got ${bad.replace(".", "\\.")}`));
+    }
+    assert.match(await helmFails("template", "x", CHART, "--set", "shards=3", "--set", "leaderElection.enabled=false"), /shards: more than 1 needs leaderElection\.enabled/);
+  });
+
   describe("install on the API server", () => {
     let ns: Awaited<ReturnType<typeof tempNamespace>>;
     before(async () => {

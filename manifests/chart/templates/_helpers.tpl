@@ -35,6 +35,22 @@ app.kubernetes.io/component: operator
 {{- if .Values.leaderElection.enabled -}}{{ int .Values.leaderElection.replicaCount }}{{- else -}}1{{- end -}}
 {{- end -}}
 
+{{/* --shards: an integer from 1 to 256; more than 1 only with leader election (the replicas share the shards). */}}
+{{- define "aviary.shards" -}}
+{{- $shards := ternary 1 .Values.shards (kindIs "invalid" .Values.shards) -}}
+{{- if not (regexMatch "^[0-9]+$" (toString $shards)) -}}
+{{- fail (printf "shards: must be an integer from 1 to 256, got %v" $shards) -}}
+{{- end -}}
+{{- $n := int $shards -}}
+{{- if or (lt $n 1) (gt $n 256) -}}
+{{- fail (printf "shards: must be an integer from 1 to 256, got %v" $shards) -}}
+{{- end -}}
+{{- if and (gt $n 1) (not .Values.leaderElection.enabled) -}}
+{{- fail "shards: more than 1 needs leaderElection.enabled (the replicas share the shards)" -}}
+{{- end -}}
+{{- $n -}}
+{{- end -}}
+
 {{/* The API group aviary serves its kinds in (--api-group); anything else fails the render. */}}
 {{- define "aviary.apiGroup" -}}
 {{- $group := default "aviary.dev" .Values.apiGroup -}}

@@ -44,7 +44,7 @@ export const REQUIRED: readonly Operation[] = [
     verb, group: "apps", resource: "daemonsets", scope: "any", why: "DaemonSet targets (informer, label patch, parking) and their -primary (server-side apply, revert)",
   })),
   ...["get", "list", "watch", "create", "patch", "delete"].map((verb): Operation => ({ verb, group: "", resource: "services", scope: "any", why: "apex, -primary, -canary Services (watched to restore hand deletions)" })),
-  { verb: "get", group: "", resource: "namespaces", scope: "cluster", why: "a Canary in a namespace being deleted starts nothing" },
+  ...["get", "list", "watch"].map((verb): Operation => ({ verb, group: "", resource: "namespaces", scope: "cluster", why: "a Canary in a namespace being deleted starts nothing (a watch of namespaces)" })),
   ...["configmaps", "secrets"].flatMap((resource) =>
     ["get", "list", "watch", "create", "patch"].map((verb): Operation => ({ verb, group: "", resource, scope: "any", why: "config tracking and -primary copies" })),
   ),

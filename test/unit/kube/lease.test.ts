@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLeaderElector, decideLease, toMicroTime } from "../../../src/kube/lease.ts";
+import { createLeaderElector, decideLease, freeForMs, toMicroTime } from "../../../src/kube/lease.ts";
 import type { LeaderElectorOptions, LeaseObject } from "../../../src/kube/lease.ts";
 import { KubeApiError } from "../../../src/kube/types.ts";
 import { createLogger } from "../../../src/observability/logger.ts";
@@ -33,6 +33,17 @@ describe("lease", () => {
     it("falls back to the configured duration when the Lease has none", () => {
       assert.equal(decideLease({ holderIdentity: "other" }, "me", 14_999, 0, D).action, "wait");
       assert.equal(decideLease({ holderIdentity: "other" }, "me", 15_000, 0, D).action, "take");
+    });
+  });
+
+  describe("freeForMs", () => {
+    it("counts from when a missing or holder-less Lease was seen", () => {
+      assert.equal(freeForMs(null, 5000, 2000, 15_000), 3000);
+      assert.equal(freeForMs({ holderIdentity: "" }, 5000, 2000, 15_000), 3000);
+    });
+    it("counts from the end of an expired holder's lease, on the candidate's clock", () => {
+      assert.equal(freeForMs({ holderIdentity: "other", leaseDurationSeconds: 10 }, 25_000, 10_000, 15_000), 5000);
+      assert.equal(freeForMs({ holderIdentity: "other" }, 25_000, 0, 15_000), 10_000);
     });
   });
 
@@ -118,6 +129,23 @@ describe("lease", () => {
       assert.equal(log.started, 2);
     });
 
+    it("keeps leading through renewals slower than the retry period but within the renew deadline", async () => {
+      const client = new FakeKube();
+      const { e, log } = elector(client, "a");
+      await until("leadership", () => e.isLeader());
+      // Every read now takes 60 ms: three retry periods, under a third of the renew deadline.
+      const get = client.get.bind(client);
+      client.get = (async (ref: Parameters<FakeKube["get"]>[0], opts?: Parameters<FakeKube["get"]>[1]) => {
+        await new Promise((r) => setTimeout(r, 60));
+        return get(ref, opts);
+      }) as FakeKube["get"];
+      const renewed = lease(client)?.spec?.renewTime;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.notEqual(lease(client)?.spec?.renewTime, renewed);
+      assert.equal(log.stopped, 0);
+      assert.equal(e.isLeader(), true);
+    });
+
     it("steps down when someone else holds the Lease", async () => {
       const client = new FakeKube();
       // A long renew deadline, so only noticing the new holder can explain a quick step-down.
@@ -148,6 +176,29 @@ describe("lease", () => {
       await until("leadership", () => e.isLeader());
       await e.stop();
       assert.equal(lease(client)?.spec?.holderIdentity, "a");
+    });
+
+    it("asks mayAcquire before taking a free Lease, never before renewing it", async () => {
+      const client = new FakeKube();
+      const asked: number[] = [];
+      let allow = false;
+      const { e } = elector(client, "a", { mayAcquire: (free) => (asked.push(free), allow) });
+      await until("two refusals", () => asked.length >= 2);
+      assert.equal(e.isLeader(), false);
+      assert.equal(lease(client), undefined);
+      assert.ok(asked[1]! >= asked[0]!, `free time grows: ${asked.join(", ")}`);
+      allow = true;
+      await until("leadership", () => e.isLeader());
+      const n = asked.length;
+      const renewed = lease(client)?.spec?.renewTime;
+      await until("a renewal", () => lease(client)?.spec?.renewTime !== renewed);
+      assert.equal(asked.length, n);
+    });
+
+    it("campaigns with durations that do not divide evenly (timeouts are whole milliseconds)", async () => {
+      const client = new FakeKube();
+      const { e } = elector(client, "a", { leaseDurationMs: 301, renewDeadlineMs: 201, retryPeriodMs: 21 });
+      await until("leadership", () => e.isLeader());
     });
 
     it("rejects durations that cannot work", () => {
