@@ -5,14 +5,14 @@
  *   5xx: canary 0.51% vs primary 0.49% (ratio 1, 99% CI 0.41–2.2) within tolerance 1.2 so far (e-value 0.31 < 100)
  *   5xx: not enough data (too few 5xx answers to rule out even a ratio of 38): canary 1 of 150 vs primary 6 of 1350
  *
- * Latency verdicts name the boundary with the most evidence and how many were averaged.
+ * Latency verdicts name the boundary with the most evidence and how many were weighed.
  */
 import type { RatioEvidence, Verdict } from "./types.ts";
 import { formatConfidence, formatEValue, formatPercent, formatRatio } from "./format.ts";
 
 export function verdictSentence(v: Omit<Verdict, "message">): string {
   const e = v.evidence;
-  const averaged = v.tests > 1 ? `, mean over ${v.tests} boundaries` : "";
+  const averaged = v.tests > 1 ? `, weighted mean over ${v.tests} boundaries` : "";
   const score = `(e-value ${formatEValue(v.eValue)}`;
   switch (v.outcome) {
     case "regression":

@@ -65,7 +65,7 @@ export interface RatioEvidence {
 
 export interface Verdict {
   outcome: VerdictOutcome;
-  /** The metric's e-value (for latency, the mean over boundaries); regression when ≥ threshold. */
+  /** The metric's e-value (for latency, the weighted mean over boundaries); regression when ≥ threshold. */
   eValue: number;
   /** 1/α. */
   threshold: number;

@@ -1,9 +1,10 @@
 /**
  * From a metric's judge state to its verdict.
  *
- * The metric's e-value is its one test's (5xx), or the mean over its boundaries' tests
- * (latency): a mean of e-values is an e-value whatever their dependence, so the metric
- * as a whole still fails a version within tolerance with probability at most α.
+ * The metric's e-value is its one test's (5xx), or for latency the mean of its boundaries'
+ * tests weighted as `boundaryWeights` (state.ts) fixed them: the weights depend on no split
+ * between the arms, so the metric as a whole still fails a version within tolerance with
+ * probability at most α.
  *
  * Order of the rules:
  *   1. either arm has served fewer than minRequests in total      → insufficient-data
@@ -32,6 +33,8 @@ import { formatMs, formatRatio } from "./format.ts";
 interface LabelledTest {
   label: string;
   test: RatioTestState;
+  /** Share of the metric's e-value. */
+  weight: number;
 }
 
 /**
@@ -40,7 +43,9 @@ interface LabelledTest {
  */
 export function judge(state: JudgeState, spec: CompareSpec): Verdict {
   const tests: LabelledTest[] =
-    state.kind === "errors" ? [{ label: "5xx", test: state.test }] : state.tests.map((test, i) => ({ label: `slower than ${formatMs(state.boundariesMs[i]!)}`, test }));
+    state.kind === "errors"
+      ? [{ label: "5xx", test: state.test, weight: 1 }]
+      : state.tests.map((test, i) => ({ label: `slower than ${formatMs(state.boundariesMs[i]!)}`, test, weight: state.weights?.[i] ?? 1 / state.tests.length }));
   return judgeTests(tests, state.tolerance, spec);
 }
 
@@ -49,7 +54,7 @@ function judgeTests(tests: readonly LabelledTest[], tolerance: number, spec: Com
   const alpha = Math.round((1 - spec.confidence) * 1e12) / 1e12;
   const threshold = 1 / alpha;
   const logEValues = tests.map((t) => logRegressionEValue(t.test));
-  const logMean = logSumExp(logEValues) - Math.log(tests.length);
+  const logMean = logSumExp(logEValues.map((e, i) => e + Math.log(tests[i]!.weight)));
   const evidence = tests.map((t, i): RatioEvidence => ({
     label: t.label,
     canary: { ...t.test.canary },

@@ -2,17 +2,24 @@
  * CloudWatch: GetMetricData with the template's MetricDataQueries over a window that ends
  * now. `ScanBy: TimestampDescending` makes the first value of a result the newest data
  * point, which is the metric's current value; `NextToken` is followed until that value is
- * found. The SDK is reached through a narrow port (`send`) so tests can hand in a client
- * pointed at a local peer (moto) or a stub.
+ * found.
+ *
+ * The judge's per-arm counts (`sumInWindow`) instead add up every data point stamped in
+ * the window [start, end), whose ends the caller aligns to the queries' period: a data point
+ * then falls wholly in one window, and abutting windows count each request once. The
+ * returned query must count (`Stat` Sum or SampleCount); an average summed over periods
+ * means nothing.
+ *
+ * The SDK is reached through a narrow port (`send`) so tests can hand in a client pointed at
+ * a local peer (moto) or a stub.
  *
  * Region and endpoint come from the template (`spec.provider.region`, `spec.provider.address`
  * as an endpoint override); credentials from the Secret keys `aws_access_key_id`,
  * `aws_secret_access_key` and `aws_session_token` when present, else from the SDK's
  * default chain (environment, shared config, web identity, instance role).
  */
-import type { CloudWatchClientConfig, GetMetricDataCommandOutput, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import type { MetricProvider, ProviderInit, QueryOptions } from "./types.ts";
+import type { CloudWatchClient, CloudWatchClientConfig, GetMetricDataCommand, GetMetricDataCommandOutput, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import type { MetricProvider, ProviderInit, QueryOptions, TimeWindow } from "./types.ts";
 import {
   MetricConfigError,
   NoValuesError,
@@ -23,10 +30,18 @@ import {
 import { largestPeriodSeconds, parseCloudWatchQuery, returnedQueryId } from "./cloudwatch-query.ts";
 import { parseWindowMs } from "./duration.ts";
 
-/** The part of CloudWatchClient the provider uses. */
-export type CloudWatchPort = Pick<CloudWatchClient, "send">;
+/** The part of CloudWatchClient the provider uses (a CloudWatchClient is one). */
+export interface CloudWatchPort {
+  send(command: GetMetricDataCommand, options?: { abortSignal?: AbortSignal }): Promise<GetMetricDataCommandOutput>;
+}
 
 export type CloudWatchClientFactory = (config: CloudWatchClientConfig) => CloudWatchPort;
+
+/**
+ * The AWS SDK, loaded by the first CloudWatch query rather than at start-up: its modules are a
+ * few MiB of resident memory that a controller without CloudWatch templates never needs.
+ */
+const loadSdk = () => import("@aws-sdk/client-cloudwatch");
 
 export interface CloudWatchOptions {
   timeoutMs: number;
@@ -34,11 +49,23 @@ export interface CloudWatchOptions {
   createClient: CloudWatchClientFactory;
 }
 
-/** The production factory: a real SDK client. */
-export const createCloudWatchClient: CloudWatchClientFactory = (config) => new CloudWatchClient(config);
+/** The production factory: a real SDK client, built when the first query is sent. */
+export const createCloudWatchClient: CloudWatchClientFactory = (config) => {
+  let client: Promise<CloudWatchClient> | undefined;
+  return {
+    async send(command, options) {
+      client ??= loadSdk().then((sdk) => new sdk.CloudWatchClient(config));
+      return (await client).send(command, options);
+    },
+  };
+};
 
-/** Result pages read before giving up on finding the newest value. */
+/** Result pages read before giving up on finding the newest value, or on summing a window. */
 const MAX_PAGES = 20;
+/** CloudWatch's standard resolution: the period of a query that names none. */
+const DEFAULT_PERIOD_SECONDS = 60;
+/** Statistics whose values add up across periods to a count over the whole window. */
+const COUNTING_STATS = ["Sum", "SampleCount"];
 
 export function createCloudWatchProvider(init: ProviderInit, opts: CloudWatchOptions): MetricProvider {
   const client = opts.createClient(clientConfig(init));
@@ -64,6 +91,7 @@ export function createCloudWatchProvider(init: ProviderInit, opts: CloudWatchOpt
         windowMs ?? defaultLookbackMs(init.intervalMs),
         windowMs === undefined ? 2 * largestPeriodSeconds(queries) * 1000 : 0,
       );
+      const { GetMetricDataCommand } = await loadSdk();
       const end = opts.now();
       const start = new Date(end.getTime() - lookbackMs);
       let nextToken: string | undefined;
@@ -85,20 +113,75 @@ export function createCloudWatchProvider(init: ProviderInit, opts: CloudWatchOpt
         `cloudwatch query "${id}" returned no data points between ${start.toISOString()} and ${end.toISOString()}`,
       );
     },
+
+    periodMs(query: string): number {
+      return (largestPeriodSeconds(parseCloudWatchQuery(query)) || DEFAULT_PERIOD_SECONDS) * 1000;
+    },
+
+    async sumInWindow(query: string, window: TimeWindow, qopts?: QueryOptions): Promise<number> {
+      const queries = parseCloudWatchQuery(query);
+      const id = returnedQueryId(queries);
+      const returned = queries.find((q) => q.Id === id);
+      const stat = returned?.MetricStat?.Stat;
+      if (stat !== undefined && !COUNTING_STATS.includes(stat)) {
+        throw new MetricConfigError(`cloudwatch query "${id}": MetricStat.Stat must be Sum or SampleCount to count events in a window, not ${stat}`);
+      }
+      const input = {
+        MetricDataQueries: queries,
+        StartTime: new Date(window.startMs),
+        EndTime: new Date(window.endMs),
+        ScanBy: "TimestampAscending" as const,
+      };
+      const { GetMetricDataCommand } = await loadSdk();
+      let total = 0;
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await call((abortSignal) => client.send(new GetMetricDataCommand({ ...input, NextToken: nextToken }), { abortSignal }), qopts?.signal);
+        total += sumOfPoints(out, id, window);
+        nextToken = out.NextToken;
+        if (!nextToken) return total;
+      }
+      throw new ProviderError(`cloudwatch query "${id}": more than ${MAX_PAGES} pages of data points between ${input.StartTime.toISOString()} and ${input.EndTime.toISOString()}`, {
+        code: "TooManyPages",
+        retryable: false,
+      });
+    },
   };
 }
 
-/** The newest value of result `id` on this page; undefined when the page has none for it. */
-function newestValue(out: GetMetricDataCommandOutput, id: string): number | undefined {
+/** The sum of result `id`'s values on this page stamped in [start, end); none is 0 (no requests). */
+function sumOfPoints(out: GetMetricDataCommandOutput, id: string, window: TimeWindow): number {
+  const result = resultOf(out, id);
+  if (result === undefined) return 0;
+  const values = result.Values ?? [];
+  const stamps = result.Timestamps ?? [];
+  let sum = 0;
+  values.forEach((value, i) => {
+    const at = stamps[i]?.getTime();
+    if (at !== undefined && (at < window.startMs || at >= window.endMs)) return;
+    if (!Number.isFinite(value)) throw new ProviderError(`cloudwatch query "${id}": data point ${String(value)}`, { code: "NotANumber", retryable: false });
+    sum += value;
+  });
+  return sum;
+}
+
+/** Result `id` of this page, undefined when the page has none; a failed result throws. */
+function resultOf(out: GetMetricDataCommandOutput, id: string) {
   const result = out.MetricDataResults?.find((r) => r.Id === id);
-  if (result === undefined) return undefined;
-  if (result.StatusCode === "Forbidden" || result.StatusCode === "InternalError") {
+  if (result?.StatusCode === "Forbidden" || result?.StatusCode === "InternalError") {
     const detail = (result.Messages ?? []).map((m) => `${m.Code ?? ""} ${m.Value ?? ""}`.trim()).join("; ");
     throw new ProviderError(`cloudwatch query "${id}": ${result.StatusCode}${detail ? `: ${detail}` : ""}`, {
       code: result.StatusCode,
       retryable: result.StatusCode === "InternalError",
     });
   }
+  return result;
+}
+
+/** The newest value of result `id` on this page; undefined when the page has none for it. */
+function newestValue(out: GetMetricDataCommandOutput, id: string): number | undefined {
+  const result = resultOf(out, id);
+  if (result === undefined) return undefined;
   const values = result.Values ?? [];
   if (values.length === 0) return undefined;
   const first = values[0];

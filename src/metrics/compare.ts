@@ -6,7 +6,9 @@
  *
  * The window of a metric starts where its previous one ended (`windowEnd` in status), or
  * where the run's traffic began (the first check's time), and ends at this check's time in
- * whole seconds. A metric whose counts could not be read keeps its old entry, so its next
+ * whole seconds — or, for a backend that keeps counts per period (CloudWatch), at a period
+ * boundary at least one period before it, so that a period is counted once, and only when
+ * its data points are in; a check before that counts nothing and leaves the window open. A metric whose counts could not be read keeps its old entry, so its next
  * window covers the gap; the status is written with the round's other changes, so after a
  * restart the test continues without counting a request twice.
  */
@@ -22,7 +24,7 @@ import { histogramOf, judgeWindow } from "./compare-verdict.ts";
 import { queryPrometheusVector } from "./prometheus-vector.ts";
 import type { TemplateContext } from "./template.ts";
 import { renderTemplate } from "./template.ts";
-import type { ProviderInit, MetricProviderSpec } from "./types.ts";
+import type { ProviderInit, MetricProviderSpec, TimeWindow } from "./types.ts";
 import { MetricConfigError, NoValuesError } from "./types.ts";
 
 export interface AnalysisRound {
@@ -55,14 +57,10 @@ export async function runAnalysisMetrics(canary: Canary, deps: MetricCheckDeps, 
       compared.map(async (metric) => {
         const prev = previous[metric.name];
         const startMs = Math.floor((parseMs(prev?.windowEnd) ?? runStart) / 1000) * 1000;
-        const seconds = Math.max(0, Math.round((endMs - startMs) / 1000));
-        let window: ArmWindow | null = null;
-        let query: string | undefined;
-        if (seconds > 0) {
+        let counted: Counted = { window: null, endMs: startMs };
+        if (endMs > startMs) {
           try {
-            const measured = await measureArms(canary, metric, { seconds, endMs }, deps, signal);
-            window = measured.window;
-            query = measured.query;
+            counted = await measureArms(canary, metric, { startMs, endMs }, deps, signal);
           } catch (err) {
             const detail = err instanceof Error ? err.message : String(err);
             const verdict: AnalysisVerdict = "error";
@@ -71,7 +69,8 @@ export async function runAnalysisMetrics(canary: Canary, deps: MetricCheckDeps, 
             return { metric, result, status: prev };
           }
         }
-        const out = judgeWindow({ metric, previous: prev, window, windowEnd: new Date(seconds > 0 ? endMs : startMs).toISOString(), time: now(), query });
+        const { window, query } = counted;
+        const out = judgeWindow({ metric, previous: prev, window, windowEnd: new Date(counted.endMs).toISOString(), time: now(), query });
         return { metric, result: out.result, status: out.status ?? prev };
       }),
     ),
@@ -110,64 +109,87 @@ function parseMs(iso: string | undefined): number | undefined {
 interface CountSource {
   init: ProviderInit;
   queries: (arm: Arm) => CountQueries;
-  ctx: (arm: Arm) => TemplateContext;
+  ctx: (arm: Arm, window: TimeWindow) => TemplateContext;
 }
 
-/** The per-arm counts of one window; throws a MetricError when they cannot be read. */
+/** What one check counted: the window's per-arm counts (null when it was empty) and where it ended. */
+export interface Counted {
+  window: ArmWindow | null;
+  /** The canary arm's rendered count query, for status. */
+  query?: string;
+  /** The end of the window counted: where the next one starts. */
+  endMs: number;
+}
+
+/**
+ * The per-arm counts of the window [startMs, endMs), shortened to whole periods of the
+ * backend's data points when it keeps counts per period; throws a MetricError when they
+ * cannot be read.
+ */
 export async function measureArms(
   canary: Canary,
   metric: CanaryMetric,
-  window: { seconds: number; endMs: number },
+  span: { startMs: number; endMs: number },
   deps: MetricCheckDeps,
   signal?: AbortSignal,
-): Promise<{ window: ArmWindow; query: string }> {
+): Promise<Counted> {
   const timeoutMs = deps.timeoutMs ?? DEFAULT_METRIC_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
   const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  const source = await countSource(canary, metric, window, deps, sig);
-  const render = (arm: Arm, q: string) => renderTemplate(q, source.ctx(arm));
-
+  const source = await countSource(canary, metric, deps, sig);
   const first = source.queries("canary");
   if (first.kind === "latency") {
+    const render = (arm: Arm, q: string) => renderTemplate(q, source.ctx(arm, span));
     const [c, p] = await Promise.all(
       ARMS.map(async (arm): Promise<ArmHistogram> => {
         const q = source.queries(arm) as typeof first;
         return histogramOf(await queryPrometheusVector(source.init, render(arm, q.buckets), { timeoutMs, signal: sig }), q.msPerUnit);
       }),
     );
-    return { window: { kind: "latency", canary: c!, primary: p! }, query: render("canary", first.buckets) };
+    return { window: { kind: "latency", canary: c!, primary: p! }, query: render("canary", first.buckets), endMs: span.endMs };
   }
+
   const provider = deps.registry.create(source.init);
+  const pairs = (window: TimeWindow) =>
+    ARMS.map((arm) => {
+      const q = source.queries(arm) as typeof first;
+      return { requests: renderTemplate(q.requests, source.ctx(arm, window)), bad: renderTemplate(q.bad, source.ctx(arm, window)) };
+    });
+  let window: TimeWindow = span;
+  if (provider.sumInWindow !== undefined && provider.periodMs !== undefined) {
+    const periodMs = Math.max(1000, ...pairs(span).flatMap((p) => [provider.periodMs!(p.requests), provider.periodMs!(p.bad)]));
+    // A period's data points may arrive after it ends (a load balancer publishes each minute's
+    // counts within the next): the window ends a whole period before the check, so that both
+    // arms' points for it are in; a period counted half-published would skew the split.
+    window = { startMs: Math.ceil(span.startMs / periodMs) * periodMs, endMs: Math.floor((span.endMs - periodMs) / periodMs) * periodMs };
+    // Not a whole period since the last window: nothing to count yet, and the window stays open.
+    if (window.endMs <= window.startMs) return { window: null, endMs: span.startMs };
+  }
   const count = async (query: string): Promise<number> => {
     try {
-      return Math.max(0, Math.round(await provider.runQuery(query, { signal: sig })));
+      const value = provider.sumInWindow !== undefined ? await provider.sumInWindow(query, window, { signal: sig }) : await provider.runQuery(query, { signal: sig });
+      return Math.max(0, Math.round(value));
     } catch (err) {
       // No series in the window: the arm served nothing that was counted.
       if (err instanceof NoValuesError) return 0;
       throw err;
     }
   };
+  const rendered = pairs(window);
   const [c, p] = await Promise.all(
-    ARMS.map(async (arm) => {
-      const q = source.queries(arm) as typeof first;
-      const [requests, bad] = await Promise.all([count(render(arm, q.requests)), count(render(arm, q.bad))]);
+    rendered.map(async (q) => {
+      const [requests, bad] = await Promise.all([count(q.requests), count(q.bad)]);
       return { requests, bad: Math.min(bad, requests) };
     }),
   );
-  return { window: { kind: "errors", counts: { canary: c!, primary: p! } }, query: render("canary", first.bad) };
+  return { window: { kind: "errors", counts: { canary: c!, primary: p! } }, query: rendered[0]!.bad, endMs: window.endMs };
 }
 
-async function countSource(
-  canary: Canary,
-  metric: CanaryMetric,
-  window: { seconds: number; endMs: number },
-  deps: MetricCheckDeps,
-  signal: AbortSignal,
-): Promise<CountSource> {
+async function countSource(canary: Canary, metric: CanaryMetric, deps: MetricCheckDeps, signal: AbortSignal): Promise<CountSource> {
   const namespace = canary.metadata.namespace ?? "default";
   const target = canary.spec.targetRef.name;
   const primary = primaryDeploymentName(canary);
-  const ctx = (arm: Arm): TemplateContext => ({
+  const ctx = (arm: Arm, window: TimeWindow): TemplateContext => ({
     name: canary.metadata.name,
     namespace,
     target,
@@ -178,7 +200,7 @@ async function countSource(
     arm,
     workload: arm === "canary" ? target : primary,
     primary,
-    window: `${window.seconds}s`,
+    window: `${Math.round((window.endMs - window.startMs) / 1000)}s`,
     windowEnd: String(Math.floor(window.endMs / 1000)),
   });
 
@@ -205,5 +227,5 @@ async function countSource(
   if (!address) throw new MetricConfigError("no Prometheus to ask: set spec.metricsServer or the controller's default metrics server");
   const family = builtinRouterFor(canary.spec.provider);
   const name = metric.name;
-  return { init: { spec: { type: "prometheus", address }, secret: {} }, queries: (arm) => builtinCountQueries(family, name, arm), ctx: (arm) => builtinContext(family, ctx(arm)) };
+  return { init: { spec: { type: "prometheus", address }, secret: {} }, queries: (arm) => builtinCountQueries(family, name, arm), ctx: (arm, window) => builtinContext(family, ctx(arm, window)) };
 }

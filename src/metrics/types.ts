@@ -14,10 +14,25 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+/** A span of time, [startMs, endMs). */
+export interface TimeWindow {
+  startMs: number;
+  endMs: number;
+}
+
 export interface MetricProvider {
   readonly type: string;
   /** Runs one query and returns its single current value. */
   runQuery(query: string, opts?: QueryOptions): Promise<number>;
+  /**
+   * For backends that store counts as data points per period (CloudWatch): the sum of the
+   * query's data points stamped within `window`, so that abutting windows count every data
+   * point exactly once. Backends whose query language takes the window itself (PromQL's
+   * `increase(...[{{ window }}] @ {{ windowEnd }})`) leave it out and use runQuery.
+   */
+  sumInWindow?(query: string, window: TimeWindow, opts?: QueryOptions): Promise<number>;
+  /** The period of the query's data points in ms; windows given to sumInWindow are aligned to it. */
+  periodMs?(query: string): number;
 }
 
 /**

@@ -131,6 +131,8 @@ describe("e2e: the judge's evidence on the dashboard", function () {
     const sentence = await text(`${box} .sentence`);
     assert.match(sentence, /^5xx: canary \d+(\.\d+)?% vs primary \d+(\.\d+)?% \(ratio \S+, 99% CI \S+\) > tolerance 1\.2 \(e-value \S+ ≥ 100\)$/);
     assert.equal(await page.$eval(`${box} .sentence`, (el) => (el as unknown as { className: string }).className), "sentence bad");
+    // The page hears of the rollback from its event stream, a moment after the API server has it.
+    await page.waitForSelector('#verdict[data-outcome="Failed"]', { timeout: 30_000 });
     const verdict = await text('#verdict[data-outcome="Failed"]');
     assert.match(verdict, /Rolled back\..*> tolerance 1\.2/);
     const [rates, ratio, evidence] = await points();

@@ -2,12 +2,14 @@
  * The CloudWatch provider against moto's server: metric data is put with the real SDK and
  * read back through GetMetricData, in the two shapes the walkthroughs use (Synthetics
  * SuccessPercent per canary step with a minimum; a 5xx count over a failure window with a
- * maximum), through the same runMetricChecks seam the engine calls.
+ * maximum), through the same runMetricChecks seam the engine calls; and an ALB 5xx/request
+ * count pair per target group through the judge's windows.
  */
 import assert from "node:assert/strict";
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import type { AnalysisResult, Canary, CanaryMetric, MetricTemplate } from "../../../src/api/types.ts";
+import type { AnalysisResult, Canary, CanaryMetric, CanaryStatus, MetricTemplate } from "../../../src/api/types.ts";
+import { runAnalysisMetrics } from "../../../src/metrics/compare.ts";
 import { runMetricChecks } from "../../../src/metrics/evaluate.ts";
 import type { MetricCheckDeps } from "../../../src/metrics/evaluate.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
@@ -190,6 +192,49 @@ describe("metrics against CloudWatch (moto)", function () {
     assert.equal(await provider.runQuery(query), 100);
     const none = query.replace("navigateToUrl", "checkout");
     await assert.rejects(provider.runQuery(none), NoValuesError);
+  });
+
+  it("judges an ALB count pair per target group, every minute counted in exactly one window", async () => {
+    // Seven minutes of both arms' target groups, stamped inside each minute: the canary served
+    // 100 requests a minute with 1 5xx, the primary 900 with 4.
+    const minuteMs = 60_000;
+    const base = Math.floor(Date.now() / minuteMs) * minuteMs - 8 * minuteMs;
+    const datum = (name: string, group: string, value: number, minute: number): MetricDatum => ({
+      MetricName: name,
+      Dimensions: [{ Name: "TargetGroup", Value: `${NAMESPACE}/${group}` }],
+      Value: value,
+      Unit: "Count",
+      Timestamp: new Date(base + minute * minuteMs + 5_000),
+    });
+    const minutes = [0, 1, 2, 3, 4, 5, 6];
+    await put("AWS/ApplicationELB", [
+      ...minutes.flatMap((m) => [datum("RequestCount", "podinfo", 100, m), datum("HTTPCode_Target_5XX_Count", "podinfo", 1, m)]),
+      ...minutes.flatMap((m) => [datum("RequestCount", "podinfo-primary", 900, m), datum("HTTPCode_Target_5XX_Count", "podinfo-primary", 4, m)]),
+    ]);
+    const countOf = (metric: string) =>
+      JSON.stringify([{ Id: "n", MetricStat: { Metric: { Namespace: "AWS/ApplicationELB", MetricName: metric, Dimensions: [{ Name: "TargetGroup", Value: "{{ namespace }}/{{ workload }}" }] }, Period: 60, Stat: "Sum" } }]);
+    const albTemplate: MetricTemplate = {
+      ...template("alb-5xx", countOf("HTTPCode_Target_5XX_Count")),
+      spec: { ...template("alb-5xx", "").spec, query: countOf("HTTPCode_Target_5XX_Count"), compare: { bad: countOf("HTTPCode_Target_5XX_Count"), total: countOf("RequestCount") } },
+    };
+    templates.set(`${NAMESPACE}/alb-5xx`, albTemplate);
+    const judged: CanaryMetric = { name: "alb-5xx", templateRef: { name: "alb-5xx" }, compare: { minRequests: 100 } };
+    const withStatus = (status: CanaryStatus): Canary => ({ ...canary([judged]), status });
+    const at = (ms: number): MetricCheckDeps => ({ ...deps, now: () => new Date(ms) });
+    const begun: CanaryStatus = { canaryRevision: "rev1", lastCheckTime: new Date(base).toISOString() };
+
+    // At 4.5 minutes the minutes 0-2 are over and published.
+    const first = await runAnalysisMetrics(withStatus(begun), at(base + 4.5 * minuteMs));
+    const e1 = first.results[0]!.judge!;
+    assert.deepEqual([e1.canaryRequests, e1.canaryBad, e1.primaryRequests, e1.primaryBad], [300, 3, 2700, 12], first.results[0]!.message);
+    assert.equal(first.judge?.metrics["alb-5xx"]?.windowEnd, new Date(base + 3 * minuteMs).toISOString());
+
+    // Now: minutes 3-6 join, none of 0-2 again.
+    const second = await runAnalysisMetrics(withStatus({ ...begun, judge: first.judge! }), deps);
+    const e2 = second.results[0]!.judge!;
+    assert.deepEqual([e2.canaryRequests, e2.canaryBad, e2.primaryRequests, e2.primaryBad], [700, 7, 6300, 28], second.results[0]!.message);
+    assert.equal(second.results[0]!.verdict, "pass", second.results[0]!.message);
+    assert.match(second.results[0]!.message, /^alb-5xx: 5xx: canary 1% vs primary 0\.44%/);
   });
 
   it("reports a CloudWatch endpoint that is gone as a provider error", async () => {

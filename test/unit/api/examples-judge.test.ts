@@ -5,11 +5,13 @@ import { formatProblem, validateCanary, validateMetricTemplate } from "../../../
 import type { Canary } from "../../../src/api/types.ts";
 
 describe("examples/judge", () => {
-  it("the Canary and its MetricTemplate pass validation without a problem, and every metric is compared", () => {
+  it("the Canary and its MetricTemplates (Prometheus and CloudWatch) pass validation without a problem, and every metric is compared", () => {
     const canary = parse(readFileSync("examples/judge/canary.yaml", "utf8")) as Canary;
     assert.deepEqual(validateCanary(canary).map(formatProblem), []);
     assert.ok(canary.spec.analysis!.metrics!.every((m) => m.compare !== undefined));
-    const template: unknown = parse(readFileSync("examples/judge/metric-template.yaml", "utf8"));
-    assert.deepEqual(validateMetricTemplate(template).map(formatProblem), []);
+    for (const file of ["metric-template.yaml", "cloudwatch-template.yaml"]) {
+      const template: unknown = parse(readFileSync(`examples/judge/${file}`, "utf8"));
+      assert.deepEqual(validateMetricTemplate(template).map(formatProblem), [], file);
+    }
   });
 });

@@ -77,6 +77,27 @@ describe("judge: state in the Canary's status", () => {
     assert.ok(JSON.stringify(state).length < 10_000, `${JSON.stringify(state).length} bytes`);
   });
 
+  it("reads a state written before latency weights: 5xx as it was, latency with every boundary weighed evenly", () => {
+    let errors: JudgeState = startErrorsTest(1.2);
+    let latency: JudgeState = started.state;
+    for (let i = 0; i < 3; i++) {
+      errors = step(errors, 9, i);
+      latency = step(latency, 9, i);
+    }
+    const old = (state: JudgeState) => {
+      const json = JSON.parse(JSON.stringify(state)) as Record<string, unknown>;
+      delete json.weights;
+      return { ...json, version: 1 };
+    };
+    const readErrors = parseJudgeState(old(errors));
+    assert.ok(readErrors.ok);
+    assert.deepEqual(readErrors.state, errors);
+    const readLatency = parseJudgeState(old(latency));
+    assert.ok(readLatency.ok && readLatency.state.kind === "latency");
+    assert.deepEqual(readLatency.state.weights, BOUNDARIES.map(() => 1 / BOUNDARIES.length));
+    assert.equal(resumable(readLatency.state, 1.2, BOUNDARIES), true);
+  });
+
   it("is resumed only with the same tolerance and boundaries", () => {
     const errors = startErrorsTest(1.2);
     assert.equal(resumable(errors, 1.2), true);
@@ -92,7 +113,9 @@ describe("judge: state in the Canary's status", () => {
     const cases: [unknown, string][] = [
       [null, "must be an object"],
       [[], "must be an object"],
-      [{ ...good, version: 2 }, "version: must be 1"],
+      [{ ...good, version: 3 }, "version: must be 1 or 2"],
+      [{ ...good, weights: [1] }, "weights: must be one number between 0 and 1 per boundary, summing to 1"],
+      [{ ...good, weights: [0.5, 0.5, 0.5, 0, 0, 0, 0] }, "weights: must be one number between 0 and 1 per boundary, summing to 1"],
       [{ ...good, tolerance: 0.5 }, "tolerance: must be a number ≥ 1"],
       [{ ...good, kind: "p99" }, "kind: must be one of: errors, latency"],
       [{ ...good, boundariesMs: [50, 25] }, "boundariesMs: must be increasing positive numbers"],
@@ -100,10 +123,10 @@ describe("judge: state in the Canary's status", () => {
       [{ ...good, tests: [] }, "tests: must have one entry per boundary"],
       [{ ...good, tests: [...(good.tests as unknown[]).slice(1), { canary: { requests: 1, bad: 2 } }] }, "tests[6].canary.bad: must be an integer between 0 and requests"],
       [{ ...good, tests: [...(good.tests as unknown[]).slice(1), { canary: { requests: 1, bad: 0 }, primary: { requests: 1, bad: 0 }, logLikelihood: [1] }] }, "tests[6].logLikelihood: must be a list of 41 numbers"],
-      [{ version: 1, kind: "errors", tolerance: 1.2, test: "x" }, "test: must be an object"],
+      [{ version: 2, kind: "errors", tolerance: 1.2, test: "x" }, "test: must be an object"],
     ];
     for (const [value, problem] of cases) assert.deepEqual(parseJudgeState(value), { ok: false, problem });
-    const junk = [undefined, 0, "", "state", true, {}, { version: 1 }, { version: 1, tolerance: 2 }, { version: 1, tolerance: 2, kind: "errors" }];
+    const junk = [undefined, 0, "", "state", true, {}, { version: 2 }, { version: 2, tolerance: 2 }, { version: 2, tolerance: 2, kind: "errors" }];
     for (const value of junk) assert.equal(parseJudgeState(value).ok, false);
   });
 

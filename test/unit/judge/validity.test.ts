@@ -7,7 +7,10 @@ import assert from "node:assert/strict";
 import { emptyRatioTest, logRegressionEValue, observeRatioWindow } from "../../../src/judge/ratio-test.ts";
 import type { RatioTestState } from "../../../src/judge/ratio-test.ts";
 import { ratioInterval } from "../../../src/judge/confidence.ts";
+import { DEFAULT_COMPARE, judge, observeLatency, startLatencyTest } from "../../../src/judge/index.ts";
+import type { LatencyJudgeState } from "../../../src/judge/index.ts";
 import { mixSeed, seededRandom } from "../../bench/judge/random.ts";
+import { BOUNDARIES_MS, emptyArmWindow, sampleSlice, slowerThan } from "../../bench/judge/traffic.ts";
 import { sampleWindow } from "./simulate.ts";
 import type { SequenceSpec } from "./simulate.ts";
 
@@ -44,6 +47,37 @@ describe("judge: anytime validity (simulation)", function () {
     }
     assert.equal(atBoundary, 1000);
     assert.ok(rejected <= ALPHA * 2000, `${rejected} of 2000 false alarms (limit ${ALPHA * 2000})`);
+  });
+
+  it("fails at most α of 1000 latency tests of identical versions at tolerance 1, weights and all, checked after each of 30 windows", () => {
+    let rejected = 0;
+    for (let run = 0; run < 1000; run++) {
+      const rand = seededRandom(mixSeed(5, run));
+      // Every run its own latency (median 20 ms to 1 s, so the tail boundaries and their weights differ) and traffic.
+      const behaviour = { errorRate: 0, latencyFactor: 0.2 * Math.exp(rand() * Math.log(50)) };
+      const requests = [300, 2000, 20000][run % 3]!;
+      const started = startLatencyTest(1, BOUNDARIES_MS);
+      assert.ok(started.ok);
+      let state: LatencyJudgeState = started.state;
+      for (let t = 0; t < WINDOWS; t++) {
+        const share = 0.05 + 0.45 * rand();
+        const canary = emptyArmWindow();
+        const primary = emptyArmWindow();
+        sampleSlice(rand, canary, requests * share, behaviour);
+        sampleSlice(rand, primary, requests * (1 - share), behaviour);
+        const r = observeLatency(state, {
+          canary: { requests: canary.requests, slowerThan: slowerThan(canary) },
+          primary: { requests: primary.requests, slowerThan: slowerThan(primary) },
+        });
+        assert.ok(r.ok);
+        state = r.state;
+        if (judge(state, { ...DEFAULT_COMPARE, tolerance: 1 }).outcome === "regression") {
+          rejected++;
+          break;
+        }
+      }
+    }
+    assert.ok(rejected <= ALPHA * 1000, `${rejected} of 1000 false alarms (limit ${ALPHA * 1000})`);
   });
 
   it("finds a clear regression (5 times the primary's 0.5% against tolerance 1.2) in nearly every run, within a few windows", () => {

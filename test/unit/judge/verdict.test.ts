@@ -53,7 +53,7 @@ describe("judge: verdicts and their sentences", () => {
     assert.equal(v.outcome, "regression");
   });
 
-  it("averages the latency boundaries' e-values, and reports the boundary with the most evidence", () => {
+  it("weighs the latency boundaries' e-values, and reports the boundary with the most evidence", () => {
     const started = startLatencyTest(1.2, BOUNDARIES);
     assert.ok(started.ok);
     let state: LatencyJudgeState = started.state;
@@ -66,31 +66,43 @@ describe("judge: verdicts and their sentences", () => {
       state = r.state;
     }
     const v = judge(state, DEFAULT_COMPARE);
-    const mean = state.tests.reduce((sum, t) => sum + Math.exp(logRegressionEValue(t)), 0) / BOUNDARIES.length;
-    assert.ok(Math.abs(v.eValue / mean - 1) < 1e-9);
+    const weighted = state.tests.reduce((sum, t, i) => sum + state.weights![i]! * Math.exp(logRegressionEValue(t)), 0);
+    assert.ok(Math.abs(v.eValue / weighted - 1) < 1e-9);
     assert.equal(v.tests, 7);
     assert.equal(v.outcome, "regression");
     assert.equal(
       v.message,
-      "slower than 250ms: canary 13.8% vs primary 6.3% (ratio 2.2, 99% CI 1.4–3.4) > tolerance 1.2 (e-value 3.6e+17 ≥ 100, mean over 7 boundaries)",
+      "slower than 250ms: canary 13.8% vs primary 6.3% (ratio 2.2, 99% CI 1.4–3.4) > tolerance 1.2 (e-value 1.5e+18 ≥ 100, weighted mean over 7 boundaries)",
     );
   });
 
-  it("does not fail latency on one boundary's weak evidence that the mean over boundaries dilutes", () => {
-    // Only the 250ms boundary differs (11.8% vs 6.3%): alone its e-value passes 100, averaged over 7 it does not.
+  it("fixes the weights at the first window from both arms together: the tail boundaries only, half evenly, half by slow requests", () => {
     const started = startLatencyTest(1.2, BOUNDARIES);
     assert.ok(started.ok);
-    let state = started.state;
-    const r = observeLatency(state, {
+    const first = observeLatency(started.state, {
       canary: { requests: 1000, slowerThan: [990, 875, 500, 118, 4, 0, 0] },
       primary: { requests: 4000, slowerThan: [3960, 3500, 2000, 252, 15, 1, 0] },
     });
-    assert.ok(r.ok);
-    state = r.state;
-    const single = Math.exp(logRegressionEValue(state.tests[3]!));
-    const v = judge(state, DEFAULT_COMPARE);
-    assert.ok(single >= 100 && v.eValue < 100, `boundary ${single}, mean ${v.eValue}`);
-    assert.equal(v.outcome, "no-regression-yet");
+    assert.ok(first.ok);
+    // 5000 requests: 25, 50 and 100 ms hold more than a quarter of them; 250 ms–2.5 s are the tail
+    // (370, 19, 1 and 0 slow requests of 390).
+    const tail = [370, 19, 1, 0];
+    const expected = [0, 0, 0, ...tail.map((k) => 0.5 / 4 + (0.5 * k) / 390)];
+    first.state.weights!.forEach((w, i) => assert.ok(Math.abs(w - expected[i]!) < 1e-12, `weight ${i}: ${w} vs ${expected[i]}`));
+    // The same split of other pooled counts later does not move them.
+    const second = observeLatency(first.state, {
+      canary: { requests: 10, slowerThan: [10, 10, 10, 10, 10, 10, 10] },
+      primary: { requests: 10, slowerThan: [0, 0, 0, 0, 0, 0, 0] },
+    });
+    assert.ok(second.ok);
+    assert.deepEqual(second.state.weights, first.state.weights);
+    // With no tail boundary at all, every boundary shares evenly.
+    const noTail = observeLatency(started.state, {
+      canary: { requests: 100, slowerThan: [100, 100, 100, 100, 100, 100, 100] },
+      primary: { requests: 100, slowerThan: [100, 100, 100, 100, 100, 90, 80] },
+    });
+    assert.ok(noTail.ok);
+    assert.deepEqual(noTail.state.weights, BOUNDARIES.map(() => 1 / BOUNDARIES.length));
   });
 });
 

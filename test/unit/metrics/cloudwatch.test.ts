@@ -230,3 +230,47 @@ describe("metrics/cloudwatch query", () => {
     assert.throws(() => returnedQueryId([q("a", false), q("b", false)]), /every query/);
   });
 });
+
+describe("metrics/cloudwatch: counts summed over a window", () => {
+  const START = Date.parse("2025-01-01T11:55:00Z");
+  const END = Date.parse("2025-01-01T11:58:00Z");
+  const minute = (m: number) => new Date(START + m * 60_000);
+
+  it("adds up every data point stamped in [start, end), over all pages, and none is zero", async () => {
+    const { port, calls } = stubPort([
+      { MetricDataResults: [{ Id: "e1", Values: [3, 4], Timestamps: [minute(0), minute(1)] }], NextToken: "next" },
+      // A point stamped at the window's end belongs to the next window.
+      { MetricDataResults: [{ Id: "e1", Values: [5, 100], Timestamps: [minute(2), minute(3)] }] },
+    ]);
+    const { p } = provider(port);
+    assert.equal(await p.sumInWindow!(FIVE_XX, { startMs: START, endMs: END }), 12);
+    assert.equal(calls.length, 2);
+    assert.equal(calls[0]!.input.StartTime?.getTime(), START);
+    assert.equal(calls[0]!.input.EndTime?.getTime(), END);
+    assert.equal(calls[0]!.input.ScanBy, "TimestampAscending");
+    assert.equal(calls[1]!.input.NextToken, "next");
+
+    const empty = stubPort([{ MetricDataResults: [{ Id: "e1", Values: [], Timestamps: [] }] }]);
+    assert.equal(await provider(empty.port).p.sumInWindow!(FIVE_XX, { startMs: START, endMs: END }), 0);
+  });
+
+  it("refuses a statistic that does not count, naming it", async () => {
+    const { port, calls } = stubPort([]);
+    await assert.rejects(
+      provider(port).p.sumInWindow!(SYNTHETICS, { startMs: START, endMs: END }),
+      (err: unknown) => err instanceof MetricConfigError && /MetricStat.Stat must be Sum or SampleCount .*not Average/.test(err.message),
+    );
+    assert.equal(calls.length, 0);
+  });
+
+  it("reports a failed result as a provider error", async () => {
+    const { port } = stubPort([{ MetricDataResults: [{ Id: "e1", StatusCode: "Forbidden", Messages: [{ Code: "AccessDenied", Value: "no" }] }] }]);
+    await assert.rejects(provider(port).p.sumInWindow!(FIVE_XX, { startMs: START, endMs: END }), (err: unknown) => err instanceof ProviderError && /Forbidden/.test(err.message));
+  });
+
+  it("tells the period windows must align to: the largest in the query, else CloudWatch's minute", () => {
+    const { p } = provider(stubPort([]).port);
+    assert.equal(p.periodMs!(FIVE_XX), 300_000);
+    assert.equal(p.periodMs!(JSON.stringify([{ Id: "x", Expression: "SEARCH('x', 'Sum')" }])), 60_000);
+  });
+});

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import type { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import type { Canary, CanaryMetric, CanaryStatus, MetricTemplate } from "../../../src/api/types.ts";
 import { runAnalysisMetrics } from "../../../src/metrics/compare.ts";
 import type { MetricCheckDeps } from "../../../src/metrics/evaluate.ts";
 import { createMetricProviderRegistry } from "../../../src/metrics/registry.ts";
+import type { CloudWatchPort } from "../../../src/metrics/cloudwatch.ts";
 import type { LocalServer, RecordedRequest } from "../../support/local-server.ts";
 import { startLocalServer } from "../../support/local-server.ts";
 
@@ -157,7 +159,7 @@ describe("metrics/compare: the judge in an analysis round", () => {
     assert.ok(queries.every((q) => q.startsWith("sum by (le) (increase(http_request_duration_seconds_bucket{")));
     const r = round.results[0]!;
     assert.equal(r.verdict, "fail");
-    assert.match(r.message, /^request-duration: slower than \S+: canary .* > tolerance 1\.2 .*mean over 5 boundaries\)$/);
+    assert.match(r.message, /^request-duration: slower than \S+: canary .* > tolerance 1\.2 .*weighted mean over 5 boundaries\)$/);
     const state = round.judge?.metrics["request-duration"]?.state as { boundariesMs: number[] };
     assert.deepEqual(state.boundariesMs, [50, 100, 250, 500, 1000]);
   });
@@ -208,5 +210,55 @@ describe("metrics/compare: the judge in an analysis round", () => {
     const round = await runAnalysisMetrics(canaryWith([{ name: "request-success-rate", thresholdRange: { min: 99 } }], started, prom.url), deps(at(30)));
     assert.equal(round.judge, undefined);
     assert.equal(round.results[0]!.judge, undefined);
+  });
+
+  it("sums a CloudWatch count pair over whole periods that are over, so abutting windows count each data point once", async () => {
+    // Data points per minute of each arm's target group: requests 600, 5xx 3 (canary) or 6 (primary).
+    const asked: Array<{ start: number; end: number }> = [];
+    const send = async (command: GetMetricDataCommand) => {
+      const { MetricDataQueries: queries = [], StartTime, EndTime } = command.input;
+      asked.push({ start: StartTime!.getTime(), end: EndTime!.getTime() });
+      const q = queries[0]!.MetricStat!;
+      const group = q.Metric!.Dimensions![0]!.Value!;
+      const perMinute = q.Metric!.MetricName === "RequestCount" ? 600 : group.endsWith("-primary") ? 6 : 3;
+      const stamps: Date[] = [];
+      for (let t = StartTime!.getTime(); t < EndTime!.getTime(); t += 60_000) stamps.push(new Date(t));
+      return { $metadata: {}, MetricDataResults: [{ Id: "m", Values: stamps.map(() => perMinute), Timestamps: stamps }] };
+    };
+    const metricOf = (name: string) =>
+      JSON.stringify([{ Id: "m", MetricStat: { Metric: { Namespace: "AWS/ApplicationELB", MetricName: name, Dimensions: [{ Name: "TargetGroup", Value: "{{ namespace }}/{{ workload }}" }] }, Period: 60, Stat: "Sum" } }]);
+    const template: MetricTemplate = {
+      apiVersion: "aviary.dev/v1beta1",
+      kind: "MetricTemplate",
+      metadata: { name: "alb-5xx", namespace: "test" },
+      spec: { provider: { type: "cloudwatch", region: "us-east-1" }, query: metricOf("HTTPCode_Target_5XX_Count"), compare: { bad: metricOf("HTTPCode_Target_5XX_Count"), total: metricOf("RequestCount") } },
+    };
+    const cwDeps = (now: Date): MetricCheckDeps => ({
+      ...deps(now, { "alb-5xx": template }),
+      registry: createMetricProviderRegistry({ timeoutMs: 2000, now: () => now, createCloudWatchClient: () => ({ send }) as unknown as CloudWatchPort }),
+    });
+    const metric: CanaryMetric = { name: "alb-5xx", templateRef: { name: "alb-5xx" }, compare: {} };
+    const begun: CanaryStatus = { canaryRevision: "rev1", lastCheckTime: at(10).toISOString() };
+
+    // 80 s after the run began at 12:00:10 no whole minute is over and published: nothing is counted, the window stays open.
+    const early = await runAnalysisMetrics(canaryWith([metric], begun, "http://unused"), cwDeps(at(90)));
+    assert.equal(asked.length, 0);
+    assert.equal(early.results[0]!.verdict, "nodata");
+    assert.equal(early.judge?.metrics["alb-5xx"], undefined);
+
+    // At 12:04:10 the minutes 12:01 and 12:02 are over and have had a minute to be published
+    // (12:00 began before the run, 12:03 is too recent).
+    const first = await runAnalysisMetrics(canaryWith([metric], begun, "http://unused"), cwDeps(at(250)));
+    assert.deepEqual(new Set(asked.map((a) => `${a.start - T0}-${a.end - T0}`)), new Set(["60000-180000"]));
+    assert.equal(asked.length, 4, "two queries per arm");
+    assert.deepEqual([first.results[0]!.judge?.canaryRequests, first.results[0]!.judge?.canaryBad, first.results[0]!.judge?.primaryBad], [1200, 6, 12]);
+    assert.equal(first.judge?.metrics["alb-5xx"]?.windowEnd, at(180).toISOString());
+
+    // The next check starts where that window ended: 12:03 only, counted once.
+    asked.length = 0;
+    const next = await runAnalysisMetrics(canaryWith([metric], { ...begun, judge: first.judge! }, "http://unused"), cwDeps(at(310)));
+    assert.deepEqual(new Set(asked.map((a) => `${a.start - T0}-${a.end - T0}`)), new Set(["180000-240000"]));
+    assert.equal(next.results[0]!.judge?.canaryRequests, 1800);
+    assert.equal(next.judge?.metrics["alb-5xx"]?.windows, 2);
   });
 });
