@@ -52,7 +52,7 @@ import { startServicePorts } from "./mesh/service-ports.ts";
 import { meshTargetGroup, writeTargetFile } from "./mesh/targets.ts";
 
 export interface SimulatedMeshOptions {
-  client: Pick<ClusterClient, "listWithVersion" | "watch">;
+  client: Pick<ClusterClient, "listPages" | "watch">;
   /** The routers aviary uses; the mesh reads weights only through their getRoutes. */
   routers: RouterRegistry;
   logger: Logger;

@@ -10,6 +10,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { imageRuntime } from "../../hack/image-runtime.ts";
 import { prometheusConfig } from "../mesh/targets.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -90,7 +91,9 @@ export async function startAviaryProcess(opts: {
     "--metrics-address", "127.0.0.1:0",
     "--log-level", "info",
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", fd, fd], env: process.env });
+  // The image's node flags and environment (hack/image-runtime.ts): the demo runs aviary as a cluster does.
+  const image = imageRuntime();
+  const child = spawn(process.execPath, [...image.nodeFlags, ...args], { stdio: ["ignore", fd, fd], env: { ...process.env, ...image.env } });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {

@@ -97,7 +97,9 @@ export async function startE2eEnvironment(prefix: string): Promise<E2eEnvironmen
       const spec = canary.spec as { analysis?: { webhooks?: unknown[] } };
       const analysis = { ...spec.analysis, webhooks: [ready, ...(spec.analysis?.webhooks ?? [])] };
       await apply(ns.name, { ...canary, metadata: { ...canary.metadata, namespace: ns.name }, spec: { ...spec, analysis } });
-      await waitForPhase(ns.name, name, "Initialized", 60_000);
+      await waitForPhase(ns.name, name, "Initialized", 60_000).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\naviary's last lines:\n${aviary.logs.slice(-25).join("\n")}`, { cause: err });
+      });
       return mesh;
     };
 

@@ -58,11 +58,22 @@ export const getCanary = (ns: string, name: string) => kubectlJson<CanaryObject>
 export const getDeployment = (ns: string, name: string) => kubectlJson<DeploymentObject>(["get", "deployment", name, "-n", ns]);
 
 export async function waitForPhase(ns: string, name: string, phase: string, timeoutMs = 60_000): Promise<CanaryObject> {
-  return eventually(`canary ${name} to reach ${phase}`, async () => {
-    const c = await getCanary(ns, name);
-    if (c.status?.phase === phase) return c;
-    return undefined;
-  }, timeoutMs, 200);
+  return waitForCanary(ns, name, `canary ${name} to reach ${phase}`, (c) => c.status?.phase === phase, timeoutMs);
+}
+
+/** The Canary once `probe` accepts it; a timeout says where the Canary stood last. */
+export async function waitForCanary(ns: string, name: string, what: string, probe: (c: CanaryObject) => boolean, timeoutMs = 60_000): Promise<CanaryObject> {
+  let last = "never read";
+  try {
+    return await eventually(what, async () => {
+      const c = await getCanary(ns, name);
+      if (probe(c)) return c;
+      last = `phase ${c.status?.phase ?? "(none)"}: ${c.status?.conditions?.find((x) => x.type === "Promoted")?.message ?? "(no Promoted condition)"}`;
+      return undefined;
+    }, timeoutMs, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last seen ${last}`, { cause: err });
+  }
 }
 
 export interface HTTPRouteObject {

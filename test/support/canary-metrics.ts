@@ -9,8 +9,10 @@ import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { eventually, kubectlOk } from "./kubectl.ts";
 import { CANARY_POD, PRIMARY_POD } from "./traffic-exporter.ts";
 import type { TrafficExporter } from "./traffic-exporter.ts";
-import { apply, canary, deployment, events, getCanary, routeWeights, waitForPhase } from "./canary-fixtures.ts";
+import { apply, canary, deployment, events, routeWeights, waitForCanary, waitForPhase } from "./canary-fixtures.ts";
 import type { CanaryObject, CanaryOptions } from "./canary-fixtures.ts";
+
+export { waitForCanary };
 
 export interface AnalysisEntry {
   name: string;
@@ -126,14 +128,6 @@ export async function eventsWith(ns: string, name: string, reason: string): Prom
 /** Waits until the HTTPRoute sends at least `weight`% to the canary (a check at the step below passed). */
 export async function waitForWeight(ns: string, name: string, weight: number, timeoutMs = 60_000): Promise<void> {
   await eventually(`canary ${name} at weight >= ${weight}`, async () => ((await routeWeights(ns, name))?.canary ?? 0) >= weight || undefined, timeoutMs, 100);
-}
-
-/** The Canary once `probe` accepts it. */
-export function waitForCanary(ns: string, name: string, what: string, probe: (c: CanaryObject) => boolean, timeoutMs = 60_000): Promise<CanaryObject> {
-  return eventually(what, async () => {
-    const c = await getCanary(ns, name);
-    return probe(c) ? c : undefined;
-  }, timeoutMs, 200);
 }
 
 /** The number printed in a verdict sentence such as `request-success-rate 93.1% < 99%`. */

@@ -12,7 +12,7 @@ import { createLogger } from "../../../src/observability/logger.ts";
 import { startDashboard } from "../../../src/dashboard/run.ts";
 import type { RunningDashboard } from "../../../src/dashboard/run.ts";
 import type { CanaryDetail, CanarySummary } from "../../../src/dashboard/model.ts";
-import { kubectlOk } from "../../support/kubectl.ts";
+import { eventually, kubectlOk } from "../../support/kubectl.ts";
 import { clusterClient, createCanary, createNamespace, ensureCanaryCrd, readCanary, setStatus } from "../cli/support.ts";
 import { openStream, post } from "./support.ts";
 import type { SseEvent, SseStream } from "./support.ts";
@@ -113,6 +113,12 @@ describe("dashboard server", function () {
     const viewer = createKubeClient(kubeConfigFor(client.server, { token, skipTLSVerify: true }), { timeoutMs: 15_000 });
     const asViewer = await startDashboard({ client: viewer, namespace: ns, host: "127.0.0.1", port: 0, logger: quiet, actions: true });
     try {
+      // The new RoleBinding reaches the API server's authorizer a moment later: the viewer's
+      // first list may be refused and retried, so its state is awaited before the stream opens.
+      await eventually("the viewer's dashboard to hold both Canaries", async () => {
+        const state = await (await fetch(`${asViewer.url}api/canaries`)).json() as { hello: { synced: boolean }; canaries: unknown[] };
+        return state.hello.synced && state.canaries.length === 2 ? true : undefined;
+      }, 30_000);
       const s = await openStream(`${asViewer.url}api/stream`);
       streams.push(s);
       await s.waitFor("the viewer's list", (e) => e.event === "list" && (e.data as unknown[]).length === 2);
