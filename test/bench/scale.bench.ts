@@ -10,7 +10,8 @@
  *                          [--releases 50] [--probes 20] [--interval 15s] [--iterations 3]
  *
  * aviary runs from dist/ (built first), as its image does. Needs the local control plane
- * (`bash hack/cluster up`) or KUBECONFIG. Every run uses a
+ * (`bash hack/cluster up`; for N = 1000, `AVIARY_KWOK_NODES=20`: its fake nodes hold 110 pods
+ * each and every target and primary runs one) or KUBECONFIG. Every run uses a
  * namespace `scale-bench-<run>-<controller>-<N>` and deletes it afterwards.
  */
 import { execFileSync } from "node:child_process";
@@ -70,6 +71,23 @@ if (values.flagger) {
 }
 await new Promise((r) => setTimeout(r, 2000)); // new CRDs become served
 
+// While initializing, every target and its primary run a pod; the releases add a canary each.
+// The local control plane's fake nodes hold 110 pods each: check before waiting on pods that
+// could never be scheduled.
+interface NodeCapacity extends KubeObject {
+  spec?: { unschedulable?: boolean };
+  status?: { allocatable?: { pods?: string } };
+}
+const podCapacity = (await client.list<NodeCapacity>("v1", "Node", undefined))
+  .filter((node) => node.spec?.unschedulable !== true)
+  .reduce((sum, node) => sum + Number(node.status?.allocatable?.pods ?? 0), 0);
+for (const n of values.n.split(",").map(Number)) {
+  const needed = 2 * n + Math.min(Number(values.releases), Math.floor(n / 2));
+  if (needed > podCapacity) {
+    throw new Error(`N=${n} needs room for ${needed} pods; the cluster's nodes hold ${podCapacity}. Start the local control plane with more fake nodes: AVIARY_KWOK_NODES=${Math.ceil(needed / 110) + 1} bash hack/cluster up`);
+  }
+}
+
 const runId = Date.now().toString(36).slice(-5);
 const results: RunResult[] = [];
 for (const n of values.n.split(",").map(Number)) {
@@ -92,6 +110,8 @@ const rows: [string, (r: RunResult) => string][] = [
   ["floor: N Deployments Ready (s)", (r) => fmt(r.floorSeconds)],
   ["all Initialized (s)", (r) => fmt(r.initSeconds)],
   ["  ÷ floor", (r) => fmt(r.initSeconds / r.floorSeconds, 2)],
+  ["  all primaries created (s)", (r) => fmt(r.primariesCreatedSeconds)],
+  ["  all primaries Ready (s)", (r) => fmt(r.primariesReadySeconds)],
   ["CPU to initialize (s)", (r) => fmt(r.initCpuSeconds)],
   ["RSS peak (MiB)", (r) => fmt(r.peakRssMiB, 0)],
   ["RSS after idle (MiB)", (r) => fmt(r.idleRssMiB, 0)],
@@ -101,6 +121,7 @@ const rows: [string, (r: RunResult) => string][] = [
   ["concurrent releases: run length (s)", (r) => `${fmt(r.releaseRunSeconds)} (${r.releases})`],
   ["detection p50 (ms)", (r) => `${fmt(r.detectP50Ms, 0)} (${r.probes})`],
   ["detection p99 (ms)", (r) => fmt(r.detectP99Ms, 0)],
+  ["rate-limit waits over 1 s / total (s)", (r) => `${fmt(r.rateLimitStalls, 0)} / ${fmt(r.rateLimitWaitSeconds)}`],
 ];
 const numeric: (keyof RunResult)[] = ["initSeconds", "initCpuSeconds", "peakRssMiB", "idleRssMiB", "idleCpuPerMinute", "detectP99Ms"];
 const out: string[] = [];

@@ -6,13 +6,12 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { imageRuntime } from "../../../hack/image-runtime.ts";
 
 /** The built entry point, as the image runs it (scale.bench.ts builds it first). */
 export const MAIN = fileURLToPath(new URL("../../../dist/main.js", import.meta.url));
-const DOCKERFILE = fileURLToPath(new URL("../../../Dockerfile", import.meta.url));
 
 export interface ReleaseShape {
   interval: string;
@@ -25,6 +24,8 @@ export interface RunningController {
   requests(): Promise<number | undefined>;
   /** Reconciles so far, when the controller counts them. */
   reconciles(): Promise<number | undefined>;
+  /** Requests so far that waited over 1 s for the client-side rate limit, and the seconds all waited; when it reports them. */
+  rateLimitWaits(): Promise<{ stalls: number; seconds: number } | undefined>;
   /** The last lines it logged (for failures). */
   tail(): string;
   stop(): Promise<void>;
@@ -117,16 +118,6 @@ async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
-/** The node flags of the image's ENTRYPOINT (the Dockerfile), so the benchmark runs aviary as the image does. */
-export function imageNodeFlags(dockerfile: string): string[] {
-  const line = dockerfile.split("\n").find((l) => l.startsWith("ENTRYPOINT "));
-  if (!line) throw new Error("the Dockerfile has no ENTRYPOINT");
-  const argv = JSON.parse(line.slice("ENTRYPOINT ".length)) as string[];
-  const main = argv.indexOf("dist/main.js");
-  if (argv[0] !== "node" || main < 0) throw new Error(`unexpected ENTRYPOINT: ${line}`);
-  return argv.slice(1, main);
-}
-
 export const aviary: ControllerKind = {
   name: "aviary",
   canaryResource: "canaries.aviary.dev",
@@ -134,9 +125,10 @@ export const aviary: ControllerKind = {
   async start(kubeconfig, namespace) {
     // AVIARY_BENCH_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof --heapsnapshot-signal=SIGUSR2" to see where time and memory go.
     const extra = (process.env.AVIARY_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const nodeArgs = [...imageNodeFlags(readFileSync(DOCKERFILE, "utf8")), ...extra];
-    const child = spawn(process.execPath, [...nodeArgs, MAIN, "--no-webhook", "--namespace", namespace, "--metrics-address", "127.0.0.1:0", "--log-level", "info"], {
-      env: { ...process.env, KUBECONFIG: kubeconfig },
+    // The image's node flags and environment (hack/image-runtime.ts), so aviary runs as it does in a cluster.
+    const image = imageRuntime();
+    const child = spawn(process.execPath, [...image.nodeFlags, ...extra, MAIN, "--no-webhook", "--namespace", namespace, "--metrics-address", "127.0.0.1:0", "--log-level", "info"], {
+      env: { ...process.env, ...image.env, KUBECONFIG: kubeconfig },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const f = follow(child, /serving \/metrics/, 60_000);
@@ -153,6 +145,13 @@ export const aviary: ControllerKind = {
       pid: child.pid!,
       requests: async () => sumMetric(await scrape(metrics), "aviary_kube_requests_total"),
       reconciles: async () => sumMetric(await scrape(metrics), "aviary_reconcile_duration_seconds_count"),
+      rateLimitWaits: async () => {
+        const text = await scrape(metrics);
+        const count = sumMetric(text, "aviary_kube_rate_limit_wait_seconds_count");
+        const withinOne = sumMetric(text, 'aviary_kube_rate_limit_wait_seconds_bucket{le="1"}');
+        const seconds = sumMetric(text, "aviary_kube_rate_limit_wait_seconds_sum");
+        return count === undefined || withinOne === undefined || seconds === undefined ? undefined : { stalls: count - withinOne, seconds };
+      },
       tail: f.tail,
       stop: f.stop,
     };
@@ -174,7 +173,7 @@ export function flagger(binary: string): ControllerKind {
       const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
       const f = follow(child, /Starting workers|Started workers|Waiting for canary informer cache to sync/, 60_000);
       await f.ready;
-      return { pid: child.pid!, requests: async () => undefined, reconciles: async () => undefined, tail: f.tail, stop: f.stop };
+      return { pid: child.pid!, requests: async () => undefined, reconciles: async () => undefined, rateLimitWaits: async () => undefined, tail: f.tail, stop: f.stop };
     },
   };
 }

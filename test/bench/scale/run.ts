@@ -10,7 +10,7 @@ import type { Logger } from "../../../src/observability/logger.ts";
 import { canaryManifest } from "./controllers.ts";
 import type { ControllerKind, ReleaseShape } from "./controllers.ts";
 import { watchProcess } from "./proc.ts";
-import { createNamespace, createNoise, deleteNamespace, deploymentManifest, inParallel, names, setImage, watchCollection } from "./workload.ts";
+import { assertPodCapacity, createNamespace, createNoise, deleteNamespace, deploymentManifest, inParallel, names, setImage, watchCollection } from "./workload.ts";
 
 export interface RunOptions {
   n: number;
@@ -28,12 +28,18 @@ export interface RunResult {
   n: number;
   floorSeconds: number;
   initSeconds: number;
+  /** Where initialization went: all N primaries created (the controller's part), then all Ready (the control plane's). */
+  primariesCreatedSeconds: number;
+  primariesReadySeconds: number;
   initCpuSeconds: number;
   peakRssMiB: number;
   idleRssMiB: number;
   idleCpuPerMinute: number;
   idleRequestsPerMinute: number | null;
   idleReconcilesPerMinute: number | null;
+  /** Requests that waited over 1 s for the client-side rate limit over the whole run, and the seconds all waited. */
+  rateLimitStalls: number | null;
+  rateLimitWaitSeconds: number | null;
   releases: number;
   releaseRunSeconds: number;
   probes: number;
@@ -53,6 +59,7 @@ export function percentile(values: number[], p: number): number {
 export async function runOne(client: ClusterClient, log: Logger, kind: ControllerKind, opts: RunOptions): Promise<RunResult> {
   const ns = `scale-bench-${opts.runId}-${kind.name}-${opts.n}`;
   const all = names(opts.n);
+  await assertPodCapacity(client, 2 * opts.n);
   await createNamespace(client, ns);
   const deployments = watchCollection(client, log, ns, "apps/v1", "Deployment");
   // Per Canary: the phases it went through, with times, so detection and run ends can be read back.
@@ -80,12 +87,19 @@ export async function runOne(client: ClusterClient, log: Logger, kind: Controlle
     await sleep(2000); // its informers list and sync
     const cpu0 = proc.now()!.cpuSeconds;
     const t1 = Date.now();
+    const isPrimary = (d: { metadata: { name: string } }) => d.metadata.name.endsWith("-primary");
+    const primariesCreated = deployments.until(`${opts.n} primaries created`, (ds) => ds.filter(isPrimary).length === opts.n, 900_000);
+    const primariesReady = deployments.until(`${opts.n} primaries Ready`, (ds) => ds.filter((d) => isPrimary(d) && d.ready >= 1).length === opts.n, 900_000);
+    primariesCreated.catch(() => {});
+    primariesReady.catch(() => {});
     await inParallel(all, 16, async (name) => {
       const manifest = canaryManifest(kind, name, opts.shape) as unknown as KubeObject;
       await client.create({ ...manifest, metadata: { ...manifest.metadata, namespace: ns } });
     });
     const initialized = await canaries.until(`${opts.n} Canaries Initialized`, (cs) => cs.filter((c) => c.phase === "Initialized").length === opts.n, 900_000);
     const initSeconds = (initialized - t1) / 1000;
+    const primariesCreatedSeconds = ((await primariesCreated) - t1) / 1000;
+    const primariesReadySeconds = ((await primariesReady) - t1) / 1000;
     const initCpuSeconds = proc.now()!.cpuSeconds - cpu0;
     log.info(`${kind.name} N=${opts.n}: initialized in ${initSeconds.toFixed(1)} s`);
 
@@ -93,9 +107,18 @@ export async function runOne(client: ClusterClient, log: Logger, kind: Controlle
     // once the cluster has settled: every target scaled down and its pods gone.
     await deployments.until("targets scaled to zero", (ds) => ds.filter((d) => all.includes(d.metadata.name) && d.replicas === 0).length === opts.n, 600_000);
     await sleep(5000);
-    const before = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
+    // The counters are scraped before the window opens and after it closes, so the benchmark's
+    // own scrapes (each renders every Canary's series) are not counted as idle CPU.
+    const mark = async (scrapeFirst: boolean) => {
+      const scraped = async () => ({ req: await controller!.requests(), rec: await controller!.reconciles() });
+      const counters = scrapeFirst ? await scraped() : undefined;
+      const s = proc.now()!;
+      const at = Date.now();
+      return { s, at, ...(counters ?? (await scraped())) };
+    };
+    const before = await mark(true);
     await sleep(opts.idleSeconds * 1000);
-    const after = { s: proc.now()!, at: Date.now(), req: await controller.requests(), rec: await controller.reconciles() };
+    const after = await mark(false);
     // A heap snapshot of the idle controller, when it was started with --heapsnapshot-signal.
     if (process.env.AVIARY_BENCH_NODE_ARGS?.includes("--heapsnapshot-signal=SIGUSR2")) process.kill(controller.pid, "SIGUSR2");
     const minutes = (after.at - before.at) / 60_000;
@@ -122,17 +145,22 @@ export async function runOne(client: ClusterClient, log: Logger, kind: Controlle
     await canaries.until(`${changed.length} releases to succeed`, () => changed.every((name) => after0(name).some((p) => p.phase === "Succeeded")), runTimeout);
     const detectMs = probes.map((name) => (after0(name).find((p) => !IDLE.has(p.phase))?.at ?? NaN) - startedAt.get(name)!);
     const releaseEnds = releases.map((name) => after0(name).find((p) => p.phase === "Succeeded")!.at);
+    const waits = await controller.rateLimitWaits();
     const result: RunResult = {
       controller: kind.name,
       n: opts.n,
       floorSeconds,
       initSeconds,
+      primariesCreatedSeconds,
+      primariesReadySeconds,
       initCpuSeconds,
       peakRssMiB: proc.peakMiB(),
       idleRssMiB: after.s.rssMiB,
       idleCpuPerMinute: (after.s.cpuSeconds - before.s.cpuSeconds) / minutes,
       idleRequestsPerMinute: perMinute(before.req, after.req),
       idleReconcilesPerMinute: perMinute(before.rec, after.rec),
+      rateLimitStalls: waits?.stalls ?? null,
+      rateLimitWaitSeconds: waits?.seconds ?? null,
       releases: releases.length,
       releaseRunSeconds: releases.length > 0 ? (Math.max(...releaseEnds) - tRelease) / 1000 : NaN,
       probes: probes.length,
@@ -140,6 +168,8 @@ export async function runOne(client: ClusterClient, log: Logger, kind: Controlle
       detectP99Ms: percentile(detectMs, 99),
     };
     proc.stop();
+    // Each controller's figures as soon as they are known: a long run cut short keeps them.
+    log.info(`${kind.name} N=${opts.n}: done`, { result });
     return result;
   } catch (err) {
     if (controller) log.error(`${kind.name} N=${opts.n} failed; its last lines:\n${controller.tail()}`);

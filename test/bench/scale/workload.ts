@@ -108,6 +108,19 @@ export function watchCollection(client: ClusterClient, logger: Logger, namespace
   };
 }
 
+/**
+ * Fails at once when the cluster's nodes cannot hold the pods a run needs (each target and its
+ * primary run one pod while a Canary initializes), instead of timing out on Pending pods.
+ */
+export async function assertPodCapacity(client: ClusterClient, pods: number): Promise<void> {
+  const nodes = await client.list<KubeObject & { status?: { allocatable?: { pods?: string } } }>("v1", "Node", undefined);
+  const running = await client.list("v1", "Pod", undefined, { fieldSelector: "status.phase!=Succeeded,status.phase!=Failed" });
+  const capacity = nodes.reduce((sum, n) => sum + Number(n.status?.allocatable?.pods ?? 0), 0);
+  if (capacity - running.length < pods) {
+    throw new Error(`the cluster's ${nodes.length} nodes have room for ${capacity - running.length} more pods; this run needs ${pods} (the local control plane: AVIARY_KWOK_NODES=${Math.ceil((pods + running.length) / 110)} bash hack/cluster up)`);
+  }
+}
+
 /** `kubectl set image`: a new revision of the target's pod template. */
 export async function setImage(client: ClusterClient, namespace: string, name: string, tag: string): Promise<void> {
   await client.mergePatch(

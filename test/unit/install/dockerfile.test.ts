@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { parseDockerfile } from "./dockerfile.ts";
 import type { Stage } from "./dockerfile.ts";
 import { loadManifests, only, ROOT } from "./manifests.ts";
-import { imageNodeFlags } from "../../bench/scale/controllers.ts";
+import { parse } from "yaml";
+import { imageEnv, imageNodeFlags } from "../../../hack/image-runtime.ts";
 
 const DOCKERFILE = readFileSync(join(ROOT, "Dockerfile"), "utf8");
 const stages = parseDockerfile(DOCKERFILE);
@@ -57,9 +58,27 @@ describe("Dockerfile", () => {
     const entrypoint = runtime.instructions.filter((i) => i.op === "ENTRYPOINT");
     assert.equal(entrypoint.length, 1);
     assert.deepEqual(JSON.parse(entrypoint[0]!.args), ["node", "--max-semi-space-size=2", "dist/main.js"]);
-    // The scale benchmark runs aviary with the image's flags.
+    // The scale benchmark and the demo run aviary with the image's flags and environment.
     assert.deepEqual(imageNodeFlags(DOCKERFILE), ["--max-semi-space-size=2"]);
+    assert.deepEqual(imageEnv(DOCKERFILE), { NODE_ENV: "production", MALLOC_ARENA_MAX: "2", NODE_OPTIONS: "--max-old-space-size=384" });
     assert.ok(runtime.instructions.findIndex((i) => i.op === "USER") < runtime.instructions.findIndex((i) => i.op === "ENTRYPOINT"));
+  });
+
+  it("caps the heap below the memory limit of the Deployment and of the chart's default values", () => {
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(imageEnv(DOCKERFILE).NODE_OPTIONS ?? "")?.[1]);
+    assert.ok(heapMiB > 0, "NODE_OPTIONS sets --max-old-space-size");
+    const mebibytes = (q: string) => {
+      const m = /^(\d+)(Mi|Gi)$/.exec(q);
+      assert.ok(m, `a memory limit in Mi or Gi: ${q}`);
+      return Number(m[1]) * (m[2] === "Gi" ? 1024 : 1);
+    };
+    type Limits = { resources: { limits: { memory: string } } };
+    const container = only<{ spec: { template: { spec: { containers: Limits[] } } } }>(loadManifests(), "Deployment", "aviary").spec.template.spec.containers[0]!;
+    const values = parse(readFileSync(join(ROOT, "manifests/chart/values.yaml"), "utf8")) as Limits;
+    for (const [where, limit] of [["manifests/deployment.yaml", container.resources.limits.memory], ["the chart's values", values.resources.limits.memory]] as const) {
+      // Code, native buffers and the node binary need room beside the heap.
+      assert.ok(mebibytes(limit) - heapMiB >= 96, `${where}: a ${limit} limit leaves too little beside a ${heapMiB} MiB heap`);
+    }
   });
 
   it("runs as the uid the Deployment's securityContext names, and exposes the ports it uses", () => {
