@@ -133,10 +133,10 @@ describe("lease", () => {
       const client = new FakeKube();
       const { e, log } = elector(client, "a");
       await until("leadership", () => e.isLeader());
-      // Every read now takes 60 ms: three retry periods, under a third of the renew deadline.
+      // Every read now takes 40 ms: two retry periods, a fifth of the renew deadline.
       const get = client.get.bind(client);
       client.get = (async (ref: Parameters<FakeKube["get"]>[0], opts?: Parameters<FakeKube["get"]>[1]) => {
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 40));
         return get(ref, opts);
       }) as FakeKube["get"];
       const renewed = lease(client)?.spec?.renewTime;
