@@ -140,8 +140,8 @@ const out: string[] = [];
 out.push(`machine: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; interval ${values.interval}, ${values.iterations} iterations${values.noise ? "; with noise (2000 Deployments, 5000 Secrets of 100 KiB)" : ""}`);
 for (const n of [...new Set(results.map((r) => r.n))]) {
   const cols = results.filter((r) => r.n === n);
-  out.push("", `N = ${n}`.padEnd(38) + cols.map((c) => c.controller.padStart(14)).join(""));
-  for (const [label, cell] of rows) out.push(label.padEnd(38) + cols.map((c) => cell(c).padStart(14)).join(""));
+  out.push("", `N = ${n}`.padEnd(38) + cols.map((c) => c.controller.padStart(16)).join(""));
+  for (const [label, cell] of rows) out.push(label.padEnd(38) + cols.map((c) => cell(c).padStart(16)).join(""));
   const a = cols.find((c) => c.controller === "aviary");
   const f = cols.find((c) => c.controller === "flagger");
   if (a && f) out.push("aviary ÷ flagger: " + numeric.map((k) => `${k} ${fmt((a[k] as number) / (f[k] as number), 2)}`).join(", "));
