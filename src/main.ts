@@ -121,7 +121,7 @@ export async function start(config: Config, log: Logger): Promise<Running> {
     : undefined;
   const timed = metrics.timeReconcile(reconcile);
   const controller = config.controller
-    ? createCanaryController({ client, logger: log, reconcile: shards ? shards.guard(timed) : timed, namespace: config.namespace, workers: config.workers, informers: reads?.informers, api: config.api })
+    ? createCanaryController({ client, logger: log, reconcile: shards ? shards.guard(timed) : timed, namespace: config.namespace, workers: config.workers, informers: reads?.informers, servicesNotified: reads !== undefined, api: config.api })
     : undefined;
   if (controller) metrics.setQueueSource(() => controller.queue);
   if (controller) reads?.onChange((e) => controller.notify(e));

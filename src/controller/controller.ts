@@ -41,6 +41,11 @@ export interface ControllerOptions {
   onError?: (key: string, err: unknown) => void;
   /** More informers whose caches reconcile relies on; started, stopped and awaited with the controller's. */
   informers?: readonly Informer<KubeObject>[];
+  /**
+   * The generated Services' changes reach `notify` from another watch (the reconciler's read
+   * cache): the generated-object watch then leaves Services out instead of watching them twice.
+   */
+  servicesNotified?: boolean;
   /** The group Canaries are served in (--api-group); default aviary.dev. */
   api?: ApiGroup;
 }
@@ -218,7 +223,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   });
   const informers = [canaries, ...workloads, configMaps, secrets, hpas, ...(opts.informers ?? [])];
   // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
-  const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key) });
+  const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key), ...(opts.servicesNotified ? { skipServices: true } : {}) });
 
   return {
     get queue() {
@@ -273,8 +278,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
         const changed = e.type === "updated" && e.old !== undefined && !isDeepStrictEqual(template(e.old), template(e.object));
         wakeCanariesOf(metadata.namespace ?? "", metadata.name, changed);
       } else if (kind === "Service" && e.type !== "added") {
-        // A generated Service: the generated-object watch may have woken the reconcile before
-        // this cache saw the deletion or edit, so this copy's change wakes it once more.
+        // A generated Service deleted or edited by hand: the reconcile restores it.
         const key = owningCanaryKey(e.object);
         if (key !== undefined) queue.add(key);
       }

@@ -67,6 +67,8 @@ export interface GeneratedWatchOptions {
   namespace?: string | undefined;
   /** Called with the owning Canary's key on every change after the first list. */
   enqueue: (key: string) => void;
+  /** Leave the Services out: another watch already reports their changes. */
+  skipServices?: boolean;
 }
 
 export interface GeneratedWatch {
@@ -96,6 +98,7 @@ export function createGeneratedWatch(opts: GeneratedWatchOptions): GeneratedWatc
   return {
     async start() {
       for (const k of GENERATED_KINDS) {
+        if (opts.skipServices && k.kind === "Service") continue;
         try {
           await opts.client.discovery.resource(k.apiVersion, k.kind);
         } catch {

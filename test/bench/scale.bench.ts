@@ -15,7 +15,7 @@
  * for the work initialization makes it do (N copies Ready while N targets scale to zero).
  *
  * aviary runs from dist/ (built first), as its image does. Needs the local control plane
- * (`bash hack/cluster up`; for N = 1000, `AVIARY_KWOK_NODES=20`: its fake nodes hold 110 pods
+ * (`bash hack/cluster up`; for N = 1000, `AVIARY_KWOK_NODES=22`: its fake nodes hold 110 pods
  * each and every target and primary runs one) or KUBECONFIG. Every run uses a
  * namespace `scale-bench-<run>-<controller>-<N>` and deletes it afterwards.
  */
