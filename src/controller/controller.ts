@@ -1,10 +1,10 @@
 /**
  * The canary controller: informers on Canaries, the workloads Canaries target (Deployments
- * and DaemonSets), ConfigMaps, Secrets and HorizontalPodAutoscalers whose
+ * and DaemonSets: aviary's by label, the rest as metadata), ConfigMaps, Secrets and HorizontalPodAutoscalers whose
  * handlers only map a change to the Canary keys it concerns and enqueue them; a work queue
  * feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
  */
-import { KIND_CANARY } from "../api/types.ts";
+import { KIND_CANARY, LABEL_CANARY } from "../api/types.ts";
 import { DEFAULT_API } from "../api/groups.ts";
 import type { ApiGroup } from "../api/groups.ts";
 import type { Canary } from "../api/types.ts";
@@ -111,6 +111,9 @@ const slimMeta = (o: KubeObject) => ({
   ...(o.metadata.resourceVersion !== undefined ? { resourceVersion: o.metadata.resourceVersion } : {}),
 });
 
+/** Names and version only: for watches that only map a change to the Canaries it concerns. */
+const slimObject = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o) });
+
 function canaryTransform(o: KubeObject): SlimCanary {
   const c = o as Canary;
   const target = c.spec?.targetRef?.name ?? "";
@@ -174,10 +177,11 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     }
   };
 
-  // One informer per kind a Canary can target.
+  // One informer per kind a Canary can target, on the workloads aviary has labelled: targets
+  // from their initialization on, and primaries. Unrelated workloads never reach this cache.
   const workloads: Informer<SlimWorkload>[] = Object.values(TARGET_KIND_INFO).map((info) =>
     createInformer<SlimWorkload>({
-      client, apiVersion: info.apiVersion, kind: info.kind, namespace, logger: log,
+      client, apiVersion: info.apiVersion, kind: info.kind, namespace, logger: log, labelSelector: LABEL_CANARY,
       transform: (o) => {
         const template = (o as { spec?: { template?: unknown } }).spec?.template;
         return { apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o), configs: configRefs(template).map(configRefKey), template: hashPodTemplate(template ?? null) };
@@ -186,6 +190,15 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
         const changed = e.type === "updated" && e.old !== undefined && e.old.template !== e.object.template;
         wakeCanariesOf(e.object.metadata.namespace ?? "", e.object.metadata.name, changed);
       },
+    }),
+  );
+  // Every other workload as metadata only (names and versions): a target created after its
+  // Canary, or changed before aviary labels it, still wakes the Canary at once.
+  const unlabelledWorkloads = Object.values(TARGET_KIND_INFO).map((info) =>
+    createInformer<KubeObject>({
+      client, apiVersion: info.apiVersion, kind: info.kind, namespace, logger: log, labelSelector: `!${LABEL_CANARY}`, metadataOnly: true,
+      transform: slimObject,
+      onEvent: (e) => wakeCanariesOf(e.object.metadata.namespace ?? "", e.object.metadata.name, false),
     }),
   );
 
@@ -200,11 +213,10 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       for (const key of canariesOfDeployment(ns, d.metadata.name)) queue.add(key, URGENT);
     }
   };
-  const slimConfig = (o: KubeObject): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: slimMeta(o) });
   // Metadata only: a change shows as a new resourceVersion; reconcile reads the content of
   // the few that a target references. Secrets can be megabytes each (TLS bundles, dockerconfigs).
-  const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("ConfigMap") });
-  const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, metadataOnly: true, transform: slimConfig, onEvent: onConfig("Secret") });
+  const configMaps = createInformer({ client, apiVersion: "v1", kind: "ConfigMap", namespace, logger: log, metadataOnly: true, transform: slimObject, onEvent: onConfig("ConfigMap") });
+  const secrets = createInformer({ client, apiVersion: "v1", kind: "Secret", namespace, logger: log, metadataOnly: true, transform: slimObject, onEvent: onConfig("Secret") });
   // An HPA's spec edit or its `-primary` copy's removal: the Canary whose autoscalerRef names
   // it keeps the copy in step. HPAs carry no generation, so the cache keeps the spec as text
   // to tell a spec edit from the HPA controller's status writes (every 15 s).
@@ -221,7 +233,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
       }
     },
   });
-  const informers = [canaries, ...workloads, configMaps, secrets, hpas, ...(opts.informers ?? [])];
+  const informers = [canaries, ...workloads, ...unlabelledWorkloads, configMaps, secrets, hpas, ...(opts.informers ?? [])];
   // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
   const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key), ...(opts.servicesNotified ? { skipServices: true } : {}) });
 

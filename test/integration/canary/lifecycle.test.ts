@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { scrape, startAviary, type AviaryProcess } from "../../support/aviary.ts";
 import type { HookServer } from "../../support/hooks.ts";
 import { eventually, kubectl, kubectlJson, kubectlOk, tempNamespace } from "../../support/kubectl.ts";
-import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForPhase, watchWeights } from "../../support/canary-fixtures.ts";
+import { apply, canary, deployment, events, getCanary, getDeployment, image, routeWeights, waitForCanary, waitForPhase, watchWeights } from "../../support/canary-fixtures.ts";
 import { failRollout, loadHook, startEngineBench, stopEngineBench } from "./router-runs.ts";
 import type { EngineBench } from "./router-runs.ts";
 
@@ -211,5 +211,16 @@ describe("canary engine: configuration changes and restarts", function () {
     }, 20_000);
     assert.notEqual(c.status?.phase, "Initialized");
     await kubectl(["delete", "canaries.aviary.dev", "ghost", "-n", ns.name]);
+  });
+
+  it("initializes a target created after its Canary from the watch, not at the next interval", async () => {
+    // An interval of 10 minutes: only the watch of not-yet-labelled workloads can wake it.
+    await apply(ns.name, canary("late", { analysis: { interval: "10m" } }));
+    await waitForCanary(ns.name, "late", "a WaitingForTarget condition", (x) => (x.status?.conditions ?? []).some((k) => /waiting for target Deployment late/.test(k.message ?? "")), 20_000);
+    await apply(ns.name, deployment("late", "podinfo:1.0.0"));
+    await waitForPhase(ns.name, "late", "Initialized", 30_000);
+    const target = await getDeployment(ns.name, "late");
+    assert.equal(target.metadata.labels?.["aviary.dev/canary"], "late", "an initialized target carries its Canary's label");
+    await kubectl(["delete", "canaries.aviary.dev", "late", "-n", ns.name]);
   });
 });
