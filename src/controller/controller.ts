@@ -193,12 +193,18 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
     }),
   );
   // Every other workload as metadata only (names and versions): a target created after its
-  // Canary, or changed before aviary labels it, still wakes the Canary at once.
-  const unlabelledWorkloads = Object.values(TARGET_KIND_INFO).map((info) =>
+  // Canary, changed before aviary labels it or deleted meanwhile still wakes the Canary at
+  // once. A removal that is aviary's own label moving the workload to the labelled watch
+  // (when that watch has already reported it) wakes no one: that watch's event did.
+  const unlabelledWorkloads = Object.values(TARGET_KIND_INFO).map((info, i) =>
     createInformer<KubeObject>({
       client, apiVersion: info.apiVersion, kind: info.kind, namespace, logger: log, labelSelector: `!${LABEL_CANARY}`, metadataOnly: true,
       transform: slimObject,
-      onEvent: (e) => wakeCanariesOf(e.object.metadata.namespace ?? "", e.object.metadata.name, false),
+      onEvent: (e) => {
+        const { namespace: ns = "", name } = e.object.metadata;
+        if (e.type === "deleted" && workloads[i]!.get(ns, name) !== undefined) return;
+        wakeCanariesOf(ns, name, false);
+      },
     }),
   );
 
