@@ -1,8 +1,8 @@
 /**
  * The canary controller: informers on Canaries, the workloads Canaries target (Deployments
- * and DaemonSets: aviary's by label, the rest as metadata), ConfigMaps, Secrets and HorizontalPodAutoscalers whose
- * handlers only map a change to the Canary keys it concerns and enqueue them; a work queue
- * feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
+ * and DaemonSets: aviary's by label, the rest as metadata), ConfigMaps, Secrets and
+ * HorizontalPodAutoscalers whose handlers only map a change to the Canary keys it concerns
+ * and enqueue them; a work queue feeds the reconciler. Caches keep slim views (what the mapping reads), never whole objects.
  */
 import { KIND_CANARY, LABEL_CANARY } from "../api/types.ts";
 import { DEFAULT_API } from "../api/groups.ts";
