@@ -241,7 +241,7 @@ export function createCanaryController(opts: ControllerOptions): CanaryControlle
   });
   const informers = [canaries, ...workloads, ...unlabelledWorkloads, configMaps, secrets, hpas, ...(opts.informers ?? [])];
   // Generated Services and route objects: a hand deletion or edit wakes its Canary at once.
-  const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key), ...(opts.servicesNotified ? { skipServices: true } : {}) });
+  const generated = createGeneratedWatch({ client, logger: log, namespace, enqueue: (key) => queue.add(key), skipServices: opts.servicesNotified ?? false });
 
   return {
     get queue() {
